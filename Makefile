@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: Apache-2.0
+# cshim: a C drop-in replacement for containerd's v1 shim.
+
+CC      ?= gcc
+BUILD   ?= build
+PKGS    := libprotobuf-c liburcu-memb liburcu-cds jemalloc jansson
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu17 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE -pthread \
+           -I. -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
+
+PROTO_DIR := proto/protos
+PROTOS := google/protobuf/any.proto google/protobuf/empty.proto google/protobuf/timestamp.proto \
+          google/rpc/status.proto github.com/containerd/ttrpc/request.proto \
+          github.com/containerd/containerd/api/types/mount.proto \
+          github.com/containerd/containerd/api/types/task/task.proto \
+          github.com/containerd/containerd/api/events/task.proto \
+          github.com/containerd/containerd/runtime/linux/runctypes/runc.proto \
+          github.com/containerd/containerd/runtime/v1/shim/v1/shim.proto
+GEN_C  := $(patsubst %.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
+GEN_H  := $(GEN_C:.c=.h)
+GEN_O  := $(GEN_C:.c=.o)
+
+IO_SRC    := $(wildcard io/*.c)
+CORE_SRC  := $(wildcard core/*.c)
+PROTO_SRC := $(wildcard proto/*.c)
+SRV_SRC   := $(filter-out server/main.c,$(wildcard server/*.c))
+LIB_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(IO_SRC) $(CORE_SRC) $(PROTO_SRC) $(SRV_SRC)) $(GEN_O)
+
+BIN := $(BUILD)/bin/cshim
+
+.PHONY: all deps demo test test-unit test-integration test-e2e clean format-check deps-check
+all: $(BIN)
+
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: $(PROTO_DIR)/%.proto
+	@mkdir -p $(BUILD)/gen
+	protoc -I$(PROTO_DIR) --c_out=$(BUILD)/gen $<
+
+$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c $(GEN_H)
+	$(CC) $(filter-out -Wshadow,$(CFLAGS)) -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c $(GEN_H) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libcshim.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/obj/server/main.o $(BUILD)/libcshim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	@sh tests/deps.sh
+
+clean:
+	rm -rf $(BUILD)
+
+include tests/tests.mk

@@ -1,0 +1,729 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <urcu/urcu-memb.h>
+
+#include "../io/base.h"
+#include "../io/fd_util.h"
+#include "../io/log.h"
+#include "container.h"
+#include "pids.h"
+#include "reaper.h"
+
+#define IO_WAIT_MS 2000
+#define EXIT_DRAIN_MS 1000
+
+/* Set once by the first successful Create, never changed or freed: read without locks. */
+struct cinfo {
+	char id[256];
+	char bundle[4096];
+};
+
+static struct {
+	struct shim_config cfg;
+	struct loop *loop;
+	container_exit_sink sink;
+	pthread_mutex_t mu; /* the service lock: Create, Delete, the init pointer */
+	struct cinfo *info; /* RCU-published */
+	struct proc *init;
+	struct runtime rt;
+	bool have_mounts;
+	bool own_pidns;
+	struct create_opts opts;
+} C = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+#define ST(s) (1u << (s))
+
+static void on_proc_exit(void *cookie, int status);
+
+int container_setup(const struct shim_config *cfg, struct loop *loop, container_exit_sink sink)
+{
+	C.cfg = *cfg;
+	C.loop = loop;
+	C.sink = sink;
+	return proc_table_init();
+}
+
+const char *container_id(void)
+{
+	struct cinfo *i = rcu_dereference(C.info);
+	return i ? i->id : "";
+}
+
+static const char *container_bundle(void)
+{
+	struct cinfo *i = rcu_dereference(C.info);
+	return i ? i->bundle : "";
+}
+
+static int err_not_found(struct shim_error *err, const char *id)
+{
+	shim_error_set(err, 5, "process %s does not exist: not found", id);
+	return -ENOENT;
+}
+
+static int err_no_init(struct shim_error *err)
+{
+	shim_error_set(err, 9, "container must be created: failed precondition");
+	return -ENOENT;
+}
+
+static const char *status_word(enum proc_status st)
+{
+	switch (st) {
+	case PROC_CREATED:
+		return "created";
+	case PROC_RUNNING:
+		return "running";
+	case PROC_STOPPED:
+		return "stopped";
+	case PROC_PAUSED:
+		return "paused";
+	case PROC_PAUSING:
+		return "pausing";
+	case PROC_DELETED:
+		return "deleted";
+	default:
+		return "unknown";
+	}
+}
+
+static enum proc_status proc_status_now(struct proc *p)
+{
+	struct proc_snap s;
+	proc_snap_get(p, &s);
+	return s.status;
+}
+
+/* Does config.json give the container its own pid namespace? (No: kill --all at exit.) */
+static bool bundle_own_pidns(const char *bundle)
+{
+	char path[4096];
+	json_error_t jerr;
+	json_t *root, *ns, *e;
+	bool own = false;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/config.json", bundle);
+	root = json_load_file(path, 0, &jerr);
+	if (!root)
+		return false;
+	ns = json_object_get(json_object_get(root, "linux"), "namespaces");
+	json_array_foreach(ns, i, e)
+	{
+		const char *t = json_string_value(json_object_get(e, "type"));
+		const char *p = json_string_value(json_object_get(e, "path"));
+		if (t && strcmp(t, "pid") == 0 && (!p || !*p))
+			own = true;
+	}
+	json_decref(root);
+	return own;
+}
+
+static int read_pid_file(const char *path, uint32_t *ret)
+{
+	char *buf = NULL;
+	char *end;
+	unsigned long v;
+	int r = fd_read_file(path, 64, &buf, NULL);
+	if (r < 0)
+		return r;
+	errno = 0;
+	v = strtoul(buf, &end, 10);
+	if (errno || end == buf || v == 0 || v > INT32_MAX) {
+		free(buf);
+		return -EINVAL;
+	}
+	free(buf);
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+/* The pid of a just-started process is known: route its exit (which may have happened). */
+static void claim_exit(struct proc *p, uint32_t pid, const struct timespec *t0)
+{
+	int status, pidfd = -1, r;
+
+	proc_ref(p); /* for the reaper's claim */
+	r = reaper_claim_pid((pid_t)pid, p, t0, &status, &pidfd);
+	p->pidfd = pidfd;
+	if (r == 1)
+		on_proc_exit(p, status);
+	else if (r < 0)
+		proc_unref(p);
+}
+
+int container_create(const struct create_req *req, uint32_t *ret_pid, struct shim_error *err)
+{
+	char pidfile[4096], rootfs[4096], msg[512];
+	struct runtime rt;
+	struct stdio io;
+	struct stdio_cfg scfg = { .in = req->in, .out = req->out, .err = req->err,
+				  .uid = req->opts.io_uid, .gid = req->opts.io_gid };
+	struct runtime_result res;
+	struct timespec t0;
+	struct proc *p = NULL;
+	const char *args[16];
+	uint32_t pid = 0;
+	bool mounted = false;
+	int n = 0, r;
+
+	if (req->terminal)
+		return shim_error_set(err, 12, "terminal mode is not supported yet: not implemented");
+	if (req->checkpoint && *req->checkpoint)
+		return shim_error_set(err, 12,
+				      "restore from a checkpoint is not supported yet: not implemented");
+
+	pthread_mutex_lock(&C.mu);
+	r = runtime_init(&rt, req->runtime, C.cfg.runtime_root, C.cfg.ns, C.cfg.bundle,
+			 C.cfg.criu, C.cfg.systemd_cgroup);
+	if (r < 0) {
+		shim_error_set(err, 2,
+			       "OCI runtime create failed: exec: \"%s\": executable file not "
+			       "found in $PATH",
+			       req->runtime && *req->runtime ? req->runtime : "runc");
+		goto out;
+	}
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", req->bundle);
+	if (req->n_mounts > 0) {
+		if (mkdir(rootfs, 0711) < 0 && errno != EEXIST) {
+			r = -errno;
+			shim_error_set(err, 2, "mkdir %s: %s", rootfs, strerror(errno));
+			goto out;
+		}
+		r = mount_all(req->mounts, req->n_mounts, rootfs, msg, sizeof(msg));
+		if (r < 0) {
+			shim_error_set(err, 2, "%s", msg);
+			goto out;
+		}
+		mounted = true;
+	}
+	r = stdio_prepare(&scfg, &io, msg, sizeof(msg));
+	if (r < 0) {
+		shim_error_set(err, 2, "failed to create init process I/O: %s", msg);
+		goto out_unmount;
+	}
+
+	snprintf(pidfile, sizeof(pidfile), "%s/init.pid", req->bundle);
+	args[n++] = "create";
+	args[n++] = "--bundle";
+	args[n++] = req->bundle;
+	args[n++] = "--pid-file";
+	args[n++] = pidfile;
+	if (req->opts.no_pivot_root)
+		args[n++] = "--no-pivot";
+	if (req->opts.no_new_keyring)
+		args[n++] = "--no-new-keyring";
+	args[n++] = req->id;
+	args[n] = NULL;
+
+	reaper_start_begin();
+	clock_gettime(CLOCK_REALTIME, &t0);
+	r = runtime_run(&rt, &(struct runtime_call){ .args = args, .fds = io.rt_fd,
+						      .deadline_ns = req->deadline_ns },
+			&res);
+	stdio_spawned(&io);
+	if (r < 0 || res.status != 0) {
+		if (r == -ETIMEDOUT)
+			shim_error_set(err, 4, "OCI runtime create failed: %s timed out: "
+					       "context deadline exceeded", rt.name);
+		else if (r < 0)
+			shim_error_set(err, 2, "OCI runtime create failed: %s", strerror(-r));
+		else
+			runtime_error(&rt, &res, "OCI runtime create failed", err);
+		runtime_result_free(&res);
+		r = r < 0 ? r : -EIO;
+		goto out_io;
+	}
+	runtime_result_free(&res);
+	r = read_pid_file(pidfile, &pid);
+	if (r < 0) {
+		shim_error_set(err, 2, "failed to retrieve OCI runtime container pid: %s",
+			       strerror(-r));
+		goto out_io;
+	}
+	p = proc_new(req->id, true, req->in, req->out, req->err, req->terminal);
+	if (!p) {
+		r = -ENOMEM;
+		goto out_io;
+	}
+	stdio_move(&p->io, &io);
+	pthread_mutex_lock(&p->st_mu);
+	{
+		struct proc_snap s = *p->snap;
+		s.pid = pid;
+		(void)proc_snap_set(p, &s);
+	}
+	pthread_mutex_unlock(&p->st_mu);
+	r = proc_table_add(p);
+	if (r < 0) {
+		shim_error_set(err, 6, "id %s: already exists", req->id);
+		goto out_proc;
+	}
+	(void)proc_table_map_pid(p, pid);
+	if (!C.info) {
+		struct cinfo *ci = calloc(1, sizeof(*ci));
+		if (ci) {
+			snprintf(ci->id, sizeof(ci->id), "%s", req->id);
+			snprintf(ci->bundle, sizeof(ci->bundle), "%s", req->bundle);
+			rcu_assign_pointer(C.info, ci);
+		}
+	}
+	C.rt = rt;
+	C.opts = req->opts;
+	C.have_mounts = mounted;
+	C.own_pidns = bundle_own_pidns(req->bundle);
+	C.init = proc_ref(p);
+	r = stdio_start(&p->io, C.loop, req->id);
+	if (r < 0)
+		log_warn("%s: failed to start io copy: %s", req->id, strerror(-r));
+	p->io_started = true;
+	claim_exit(p, pid, &t0);
+	reaper_start_end();
+	proc_unref(p);
+	*ret_pid = pid;
+	pthread_mutex_unlock(&C.mu);
+	return 0;
+
+out_proc:
+	proc_unref(p);
+out_io:
+	reaper_start_end();
+	stdio_destroy(&io);
+out_unmount:
+	if (mounted)
+		(void)mount_unmount_all(rootfs);
+out:
+	pthread_mutex_unlock(&C.mu);
+	return r < 0 ? r : -EIO;
+}
+
+static int start_init(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
+{
+	const char *args[] = { "start", p->id, NULL };
+	struct runtime_result res;
+	enum proc_status st = proc_status_now(p);
+	int r;
+
+	if (st != PROC_CREATED)
+		return shim_error_set(err, 2, "cannot start a %s process", status_word(st));
+	r = runtime_run(&C.rt, &(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
+			&res);
+	if (r < 0 || res.status != 0) {
+		if (r < 0)
+			shim_error_set(err, 2, "OCI runtime start failed: %s", strerror(-r));
+		else
+			runtime_error(&C.rt, &res, "OCI runtime start failed", err);
+		runtime_result_free(&res);
+		return -EIO;
+	}
+	runtime_result_free(&res);
+	/* The process may have exited already (then the reaper made it stopped). */
+	(void)proc_transition(p, ST(PROC_CREATED), PROC_RUNNING);
+	return 0;
+}
+
+int container_start(const char *id, uint64_t deadline_ns, uint32_t *ret_pid,
+		    struct shim_error *err)
+{
+	struct proc *p = proc_table_get(id);
+	struct proc_snap s;
+	int r;
+
+	if (!p)
+		return err_not_found(err, id);
+	pthread_mutex_lock(&p->mu);
+	if (p->is_init)
+		r = start_init(p, deadline_ns, err);
+	else
+		r = shim_error_set(err, 12, "exec is not supported yet: not implemented");
+	pthread_mutex_unlock(&p->mu);
+	proc_snap_get(p, &s);
+	*ret_pid = s.pid;
+	proc_unref(p);
+	return r;
+}
+
+int container_state(const char *id, struct proc_state *st, struct shim_error *err)
+{
+	struct proc *p;
+	struct proc_snap *s;
+
+	urcu_memb_read_lock();
+	p = proc_table_find_id(id);
+	if (!p) {
+		urcu_memb_read_unlock();
+		return err_not_found(err, id);
+	}
+	s = rcu_dereference(p->snap);
+	snprintf(st->id, sizeof(st->id), "%s", p->id);
+	snprintf(st->bundle, sizeof(st->bundle), "%s", container_bundle());
+	st->pid = s->pid;
+	st->status = s->status == PROC_DELETED ? PROC_STOPPED : s->status;
+	st->exit_status = s->exit_status;
+	st->exited_at = s->exited_at;
+	st->terminal = p->terminal;
+	st->in = p->in;
+	st->out = p->out;
+	st->err = p->err;
+	st->ref = proc_ref(p);
+	urcu_memb_read_unlock();
+	return 0;
+}
+
+void container_state_done(struct proc_state *st)
+{
+	proc_unref(st->ref);
+	st->ref = NULL;
+}
+
+/* Go's checkKillError. */
+static int kill_error(const char *text, struct shim_error *err)
+{
+	if (strstr(text, "os: process already finished") || strstr(text, "container not running") ||
+	    strcasestr(text, "no such process"))
+		return shim_error_set(err, 5, "process already finished: not found");
+	if (strstr(text, "does not exist"))
+		return shim_error_set(err, 5, "no such container: not found");
+	return shim_error_set(err, 2, "unknown error after kill: %s", text);
+}
+
+static int kill_init(struct proc *p, uint32_t sig, bool all, uint64_t deadline_ns,
+		     struct shim_error *err)
+{
+	char signum[16], text[SHIM_ERR_MAX];
+	const char *args[6];
+	struct runtime_result res;
+	int n = 0, r;
+
+	if (proc_status_now(p) == PROC_DELETED)
+		return shim_error_set(err, 5, "cannot kill a deleted process: not found");
+	snprintf(signum, sizeof(signum), "%u", sig);
+	args[n++] = "kill";
+	if (all)
+		args[n++] = "--all";
+	args[n++] = p->id;
+	args[n++] = signum;
+	args[n] = NULL;
+	r = runtime_run(&C.rt, &(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
+			&res);
+	if (r < 0) {
+		snprintf(text, sizeof(text), "%s", strerror(-r));
+		return kill_error(text, err);
+	}
+	if (res.status != 0) {
+		runtime_exit_text(&C.rt, &res, text, sizeof(text));
+		runtime_result_free(&res);
+		return kill_error(text, err);
+	}
+	runtime_result_free(&res);
+	return 0;
+}
+
+int container_kill(const char *id, uint32_t sig, bool all, uint64_t deadline_ns,
+		   struct shim_error *err)
+{
+	struct proc *p;
+	int r;
+
+	if (!*id) {
+		const char *cid = container_id();
+		p = *cid ? proc_table_get(cid) : NULL;
+		if (!p || !p->is_init) {
+			proc_unref(p);
+			return err_no_init(err);
+		}
+	} else {
+		p = proc_table_get(id);
+		if (!p)
+			return err_not_found(err, id);
+	}
+	pthread_mutex_lock(&p->mu);
+	if (p->is_init)
+		r = kill_init(p, sig, all, deadline_ns, err);
+	else
+		r = shim_error_set(err, 12, "exec is not supported yet: not implemented");
+	pthread_mutex_unlock(&p->mu);
+	proc_unref(p);
+	return r;
+}
+
+static void exit_info_of(struct proc *p, struct exit_info *ret)
+{
+	struct proc_snap s;
+	proc_snap_get(p, &s);
+	ret->pid = s.pid;
+	ret->exit_status = s.exit_status;
+	ret->exited_at = s.exited_at;
+}
+
+int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_error *err)
+{
+	const char *args[3];
+	char rootfs[4200], text[SHIM_ERR_MAX];
+	struct runtime_result res;
+	struct proc *p;
+	enum proc_status st;
+	int r = 0;
+
+	pthread_mutex_lock(&C.mu);
+	p = C.init;
+	if (!p) {
+		pthread_mutex_unlock(&C.mu);
+		return err_no_init(err);
+	}
+	pthread_mutex_lock(&p->mu);
+	st = proc_status_now(p);
+	if (st == PROC_RUNNING || st == PROC_PAUSED || st == PROC_PAUSING) {
+		r = shim_error_set(err, 2, "cannot delete a %s process",
+				   st == PROC_RUNNING ? "running" : "paused");
+		goto out;
+	}
+	if (st == PROC_DELETED) {
+		r = shim_error_set(err, 5, "cannot delete a deleted process: not found");
+		goto out;
+	}
+	(void)stdio_wait(&p->io, IO_WAIT_MS);
+	args[0] = "delete";
+	args[1] = p->id;
+	args[2] = NULL;
+	r = runtime_run(&C.rt, &(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
+			&res);
+	if (r < 0) {
+		shim_error_set(err, 2, "failed to delete task: %s", strerror(-r));
+	} else if (res.status != 0) {
+		runtime_exit_text(&C.rt, &res, text, sizeof(text));
+		if (strstr(text, "does not exist"))
+			r = 0;
+		else
+			runtime_error(&C.rt, &res, "failed to delete task", err), r = -EIO;
+	}
+	runtime_result_free(&res);
+	stdio_destroy(&p->io);
+	if (C.have_mounts) {
+		int u;
+		snprintf(rootfs, sizeof(rootfs), "%s/rootfs", container_bundle());
+		u = mount_unmount_all(rootfs);
+		if (u < 0 && r == 0)
+			r = shim_error_set(err, 2, "failed rootfs umount: %s", strerror(-u));
+		else if (u == 0)
+			C.have_mounts = false;
+	}
+	if (r < 0)
+		goto out;
+	(void)proc_transition(p, ~0u, PROC_DELETED);
+	exit_info_of(p, ret);
+	proc_table_remove(p);
+	C.init = NULL;
+	pthread_mutex_unlock(&p->mu);
+	/* A Wait on a process deleted before it ran must not hang. */
+	proc_wait_release(p, ret->exit_status, &ret->exited_at);
+	proc_unref(p);
+	pthread_mutex_unlock(&C.mu);
+	return 0;
+out:
+	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&C.mu);
+	return r;
+}
+
+int container_delete_process(const char *id, struct exit_info *ret, struct shim_error *err)
+{
+	struct proc *p;
+	enum proc_status st;
+	int r = 0;
+
+	if (strcmp(id, container_id()) == 0)
+		return shim_error_set(err, 3, "cannot delete init process with DeleteProcess");
+	p = proc_table_get(id);
+	if (!p)
+		return err_not_found(err, id);
+	pthread_mutex_lock(&p->mu);
+	st = proc_status_now(p);
+	if (p->is_init) {
+		r = shim_error_set(err, 3, "cannot delete init process with DeleteProcess");
+	} else if (st == PROC_RUNNING) {
+		r = shim_error_set(err, 2, "cannot delete a running process");
+	} else if (st == PROC_DELETED) {
+		r = shim_error_set(err, 5, "cannot delete a deleted process: not found");
+	} else {
+		char path[8192];
+		(void)stdio_wait(&p->io, IO_WAIT_MS);
+		stdio_destroy(&p->io);
+		snprintf(path, sizeof(path), "%s/%s.pid", C.cfg.bundle, p->id);
+		(void)unlink(path);
+		(void)proc_transition(p, ~0u, PROC_DELETED);
+		exit_info_of(p, ret);
+		proc_table_remove(p);
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (r == 0)
+		proc_wait_release(p, ret->exit_status, &ret->exited_at);
+	proc_unref(p);
+	return r;
+}
+
+int container_wait(const char *id, struct proc_waiter *w, struct exit_info *ret,
+		   struct shim_error *err)
+{
+	struct proc *p;
+	int r;
+
+	urcu_memb_read_lock();
+	p = proc_table_find_id(id);
+	if (!p) {
+		urcu_memb_read_unlock();
+		return err_not_found(err, id);
+	}
+	r = proc_wait_add(p, w, &ret->exit_status, &ret->exited_at);
+	if (r == 1)
+		ret->pid = rcu_dereference(p->snap)->pid;
+	urcu_memb_read_unlock();
+	return r;
+}
+
+int container_close_io(const char *id, struct shim_error *err)
+{
+	struct proc *p = proc_table_get(id);
+	if (!p)
+		return err_not_found(err, id);
+	pthread_mutex_lock(&p->mu);
+	(void)stdio_close_stdin(&p->io);
+	pthread_mutex_unlock(&p->mu);
+	proc_unref(p);
+	return 0;
+}
+
+int container_list_pids(const char *id, uint64_t deadline_ns, struct pid_info **ret,
+			size_t *ret_n, struct shim_error *err)
+{
+	uint32_t *pids = NULL;
+	size_t n = 0;
+	struct pid_info *out;
+	int r;
+
+	if (!C.init)
+		return err_no_init(err);
+	r = pids_from_cgroup(C.rt.root, id, &pids, &n);
+	if (r == -ENOENT) {
+		const char *args[] = { "ps", "--format", "json", id, NULL };
+		struct runtime_result res;
+		char text[SHIM_ERR_MAX];
+		r = runtime_run(&C.rt,
+				&(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
+				&res);
+		if (r < 0)
+			return shim_error_set(err, 2, "%s", strerror(-r));
+		if (res.status != 0) {
+			runtime_exit_text(&C.rt, &res, text, sizeof(text));
+			runtime_result_free(&res);
+			return shim_error_set(err, 2, "%s", text);
+		}
+		r = pids_parse_ps_json(res.output, res.output_len, &pids, &n);
+		runtime_result_free(&res);
+		if (r < 0)
+			return shim_error_set(err, 2, "failed to parse runc ps output");
+	} else if (r < 0) {
+		return r;
+	}
+	out = calloc(n ? n : 1, sizeof(*out));
+	if (!out) {
+		free(pids);
+		return -ENOMEM;
+	}
+	urcu_memb_read_lock();
+	for (size_t i = 0; i < n; i++) {
+		struct proc *p = proc_table_find_pid(pids[i]);
+		out[i].pid = pids[i];
+		if (p)
+			snprintf(out[i].exec_id, sizeof(out[i].exec_id), "%s", p->id);
+	}
+	urcu_memb_read_unlock();
+	free(pids);
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}
+
+/* --- exits (reaper thread) --- */
+
+static void finish_exit(struct proc *p, int status)
+{
+	struct timespec now;
+	struct proc_snap s;
+	bool applied = false;
+
+	/* Forward what the process wrote before reporting its exit (bounded: a background
+	 * child may hold the pipe open, a client may not read). */
+	if (p->io_started)
+		(void)stdio_drain(&p->io, EXIT_DRAIN_MS);
+	clock_gettime(CLOCK_REALTIME, &now);
+	pthread_mutex_lock(&p->st_mu);
+	s = *p->snap;
+	if (s.status != PROC_STOPPED && s.status != PROC_DELETED) {
+		s.status = PROC_STOPPED;
+		s.exit_status = (uint32_t)status;
+		s.exited_at = now;
+		(void)proc_snap_set(p, &s);
+		applied = true;
+	} else if (s.status == PROC_DELETED) {
+		/* deleted before its exit arrived: keep what Delete reported */
+		s.exit_status = (uint32_t)status;
+		s.exited_at = now;
+	}
+	pthread_mutex_unlock(&p->st_mu);
+	log_debug("%s: process %u exited with status %d%s", p->id, s.pid, status,
+		  applied ? "" : " (ignored by the state machine)");
+	if (C.sink)
+		C.sink(container_id(), p->id, s.pid, (uint32_t)status, &now);
+	proc_wait_release(p, (uint32_t)status, &now);
+	proc_unref(p); /* the claim's reference */
+}
+
+struct killall_ctx {
+	struct proc *p;
+	int status;
+};
+
+static void killall_done(void *data, int rstatus)
+{
+	struct killall_ctx *k = data;
+	if (rstatus != 0)
+		log_warn("%s: OCI runtime killall failed: status %d", k->p->id, rstatus);
+	finish_exit(k->p, k->status);
+	free(k);
+}
+
+static void on_proc_exit(void *cookie, int status)
+{
+	struct proc *p = cookie;
+
+	if (p->is_init && !C.own_pidns) {
+		/* The container shares a pid namespace: its other processes do not die with
+		 * the init. runc kill --all first, without blocking the reaper. */
+		static const char *args_tmpl[] = { "kill", "--all", NULL, "9", NULL };
+		const char *args[5];
+		struct killall_ctx *k = calloc(1, sizeof(*k));
+		if (k) {
+			memcpy(args, args_tmpl, sizeof(args));
+			args[2] = p->id;
+			k->p = p;
+			k->status = status;
+			runtime_run_async(&C.rt, args, killall_done, k);
+			return;
+		}
+	}
+	finish_exit(p, status);
+}
+
+int container_reaper_start(void)
+{
+	return reaper_start(on_proc_exit);
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The container of this shim and its processes: the v1 Shim service's behaviour without the
+ * wire (spec §3). Functions return 0 or -errno; where containerd must see a specific code and
+ * text, *err is filled (err->code != 0). server/ maps the rest.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "mount.h"
+#include "process.h"
+#include "runtime.h"
+
+struct loop;
+
+struct shim_config {
+	const char *ns;
+	const char *workdir;
+	const char *address;
+	const char *containerd_binary;
+	const char *runtime_root;
+	const char *criu;
+	bool systemd_cgroup;
+	char bundle[4096]; /* cwd */
+};
+
+/* Called on the reaper thread for every exit of a process of the table, before any Wait on
+ * it returns (so the event is handed over first). */
+typedef void (*container_exit_sink)(const char *container_id, const char *id, uint32_t pid,
+				    uint32_t exit_status, const struct timespec *exited_at);
+
+int container_setup(const struct shim_config *cfg, struct loop *loop, container_exit_sink sink);
+
+struct create_opts {
+	bool no_pivot_root, no_new_keyring;
+	uint32_t io_uid, io_gid;
+	const char *criu_work_path;
+};
+
+struct create_req {
+	const char *id, *bundle, *runtime;
+	const struct mount_spec *mounts;
+	size_t n_mounts;
+	bool terminal;
+	const char *in, *out, *err;
+	const char *checkpoint, *parent_checkpoint;
+	struct create_opts opts;
+	uint64_t deadline_ns;
+};
+
+struct proc_state {
+	char id[256];
+	char bundle[4096];
+	uint32_t pid;
+	enum proc_status status;
+	uint32_t exit_status;
+	struct timespec exited_at;
+	bool terminal;
+	/* stdio paths as given */
+	const char *in, *out, *err;
+	struct proc *ref; /* holds the strings; release with container_state_done */
+};
+
+int container_create(const struct create_req *req, uint32_t *ret_pid, struct shim_error *err);
+int container_start(const char *id, uint64_t deadline_ns, uint32_t *ret_pid,
+		    struct shim_error *err);
+/* Lock-free. */
+int container_state(const char *id, struct proc_state *st, struct shim_error *err);
+void container_state_done(struct proc_state *st);
+int container_kill(const char *id, uint32_t sig, bool all, uint64_t deadline_ns,
+		   struct shim_error *err);
+
+struct exit_info {
+	uint32_t pid, exit_status;
+	struct timespec exited_at;
+};
+int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_error *err);
+int container_delete_process(const char *id, struct exit_info *ret, struct shim_error *err);
+/* Registers w on the process, or returns 1 with the result when it already exited. */
+int container_wait(const char *id, struct proc_waiter *w, struct exit_info *ret,
+		   struct shim_error *err);
+int container_close_io(const char *id, struct shim_error *err);
+
+struct pid_info {
+	uint32_t pid;
+	char exec_id[256]; /* "" if the pid is no process of the table */
+};
+int container_list_pids(const char *id, uint64_t deadline_ns, struct pid_info **ret,
+			size_t *ret_n, struct shim_error *err);
+
+/* The container id ("" before Create). Lock-free. */
+const char *container_id(void);
+int container_reaper_start(void);

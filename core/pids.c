@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../io/base.h"
+#include "../io/fd_util.h"
+#include "pids.h"
+
+struct pidvec {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static int pidvec_push(struct pidvec *pv, uint32_t pid)
+{
+	if (pv->n == pv->cap) {
+		size_t ncap = pv->cap ? pv->cap * 2 : 64;
+		uint32_t *nv = realloc(pv->v, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		pv->v = nv;
+		pv->cap = ncap;
+	}
+	pv->v[pv->n++] = pid;
+	return 0;
+}
+
+int pids_cgroup_from_state(const char *buf, size_t len, char *out, size_t outsz)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(buf, len, 0, &jerr), *paths, *p;
+	int r = -ENOENT;
+
+	if (!root)
+		return -EINVAL;
+	paths = json_object_get(root, "cgroup_paths");
+	if (json_is_object(paths)) {
+		p = json_object_get(paths, "devices");
+		if (!json_is_string(p))
+			p = json_object_get(paths, "");
+		if (json_is_string(p) && json_string_value(p)[0] == '/') {
+			snprintf(out, outsz, "%s", json_string_value(p));
+			r = 0;
+		}
+	}
+	json_decref(root);
+	return r;
+}
+
+static int cmp_names(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int is_dir_entry(const struct dirent *d)
+{
+	return d->d_type == DT_DIR && strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
+}
+
+static int walk(const char *dir, struct pidvec *pv, int depth)
+{
+	char path[4096];
+	char *buf = NULL;
+	struct dirent **ents = NULL;
+	size_t len;
+	int n, r;
+
+	if (depth > 64)
+		return -ELOOP;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	r = fd_read_file(path, 16u << 20, &buf, &len);
+	if (r < 0)
+		return r;
+	for (char *s = buf, *end; *s; s = end) {
+		unsigned long v = strtoul(s, &end, 10);
+		if (end == s) {
+			end = s + 1;
+			continue;
+		}
+		if (v > 0 && (r = pidvec_push(pv, (uint32_t)v)) < 0) {
+			free(buf);
+			return r;
+		}
+	}
+	free(buf);
+	n = scandir(dir, &ents, is_dir_entry, cmp_names);
+	if (n < 0)
+		return -errno;
+	r = 0;
+	for (int i = 0; i < n; i++) {
+		if (r == 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
+			r = walk(path, pv, depth + 1);
+			if (r == -ENOENT) /* removed meanwhile */
+				r = 0;
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	return r;
+}
+
+int pids_from_cgroup(const char *runtime_root_ns, const char *id, uint32_t **ret, size_t *ret_n)
+{
+	char path[4096], cg[4096];
+	struct pidvec pv = { 0 };
+	char *buf = NULL;
+	size_t len;
+	int r;
+
+	if (!*id || strchr(id, '/') || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/%s/state.json", runtime_root_ns, id);
+	r = fd_read_file(path, 4u << 20, &buf, &len);
+	if (r < 0)
+		return -ENOENT;
+	r = pids_cgroup_from_state(buf, len, cg, sizeof(cg));
+	free(buf);
+	if (r < 0)
+		return -ENOENT;
+	r = walk(cg, &pv, 0);
+	if (r < 0) {
+		free(pv.v);
+		return -ENOENT;
+	}
+	*ret = pv.v;
+	*ret_n = pv.n;
+	return 0;
+}
+
+int pids_parse_ps_json(const char *buf, size_t len, uint32_t **ret, size_t *ret_n)
+{
+	json_error_t jerr;
+	json_t *arr = json_loadb(buf, len, JSON_DECODE_ANY, &jerr), *v;
+	struct pidvec pv = { 0 };
+	size_t i;
+
+	if (!arr)
+		return -EINVAL;
+	if (json_is_null(arr)) { /* a Go nil slice */
+		json_decref(arr);
+		*ret = NULL;
+		*ret_n = 0;
+		return 0;
+	}
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		return -EINVAL;
+	}
+	json_array_foreach(arr, i, v)
+	{
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > UINT32_MAX || pidvec_push(&pv, (uint32_t)json_integer_value(v)) < 0) {
+			free(pv.v);
+			json_decref(arr);
+			return -EINVAL;
+		}
+	}
+	json_decref(arr);
+	*ret = pv.v;
+	*ret_n = pv.n;
+	return 0;
+}

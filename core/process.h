@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A container process (the init or an exec). Immutable after creation: id, stdio paths,
+ * terminal. Changing state lives in a snapshot published with RCU (rcu_xchg_pointer), so
+ * State/Wait/ListPids read it without any lock. Operations on one process are serialized by
+ * its mutex; waiters are kept under a separate small lock.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <urcu/urcu-memb.h>
+#include <urcu/rculfhash.h>
+
+#include "../io/stdio.h"
+
+enum proc_status {
+	PROC_UNKNOWN = 0,
+	PROC_CREATED = 1,
+	PROC_RUNNING = 2,
+	PROC_STOPPED = 3,
+	PROC_PAUSED = 4,
+	PROC_PAUSING = 5,
+	PROC_DELETED = 6, /* reported as STOPPED */
+};
+
+struct proc_snap {
+	enum proc_status status;
+	uint32_t pid;
+	uint32_t exit_status;
+	struct timespec exited_at; /* {0,0}: not exited (encoded as Go's zero time) */
+	struct rcu_head rcu;
+};
+
+struct proc_waiter;
+typedef void (*proc_waiter_fn)(struct proc_waiter *w, uint32_t exit_status,
+			       const struct timespec *exited_at);
+struct proc_waiter {
+	proc_waiter_fn fn;
+	struct proc_waiter *next;
+};
+
+struct proc {
+	struct cds_lfht_node id_node, pid_node;
+	struct rcu_head rcu;
+	atomic_int refs;
+	char *id;
+	bool is_init;
+	char *in, *out, *err;
+	bool terminal;
+	struct proc_snap *snap; /* RCU */
+	pthread_mutex_t mu;	/* serializes operations (start, kill, delete) */
+	int pidfd;		/* pins the process once its pid is known */
+	bool pid_mapped;
+	struct stdio io;
+	bool io_started;
+	char *spec_json; /* exec: the runtime-spec Process JSON */
+	/* Guards snapshot transitions and waiters; held briefly, never across a child wait
+	 * (the reaper takes it to record exits). */
+	pthread_mutex_t st_mu;
+	bool released;
+	uint32_t rel_status;
+	struct timespec rel_at;
+	struct proc_waiter *waiters;
+};
+
+struct proc *proc_new(const char *id, bool is_init, const char *in, const char *out,
+		      const char *err, bool terminal);
+struct proc *proc_ref(struct proc *p);
+void proc_unref(struct proc *p);
+
+/* Reads the current snapshot (inside rcu_read_lock, or copy out with proc_snap_get). */
+void proc_snap_get(struct proc *p, struct proc_snap *out);
+/* Publishes a new snapshot (callers hold p->st_mu). */
+int proc_snap_set(struct proc *p, const struct proc_snap *s);
+/* Moves to st if the current status is in from_mask (bits 1 << status); returns the status
+ * found (the transition happened iff it is in the mask). */
+enum proc_status proc_transition(struct proc *p, unsigned from_mask, enum proc_status st);
+
+/* Adds a waiter, or returns 1 with the result when already released. */
+int proc_wait_add(struct proc *p, struct proc_waiter *w, uint32_t *ret_status,
+		  struct timespec *ret_at);
+/* Releases all waiters (once). */
+void proc_wait_release(struct proc *p, uint32_t status, const struct timespec *at);
+bool proc_wait_released(struct proc *p);
+
+/* The tables: by id and by pid (RCU hash tables). */
+int proc_table_init(void);
+/* Adds under a unique id: -EEXIST if taken. Takes a reference for the table. */
+int proc_table_add(struct proc *p);
+/* Maps the pid (once known). */
+int proc_table_map_pid(struct proc *p, uint32_t pid);
+/* Removes from both maps; the table's reference is dropped after a grace period. */
+void proc_table_remove(struct proc *p);
+/* Lookups: call inside rcu_read_lock; the result is valid until rcu_read_unlock. */
+struct proc *proc_table_find_id(const char *id);
+struct proc *proc_table_find_pid(uint32_t pid);
+/* Lookup by id that returns a reference (NULL: not found). */
+struct proc *proc_table_get(const char *id);

@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <urcu/urcu-memb.h>
+
+#include "../io/base.h"
+#include "../io/log.h"
+#include "reaper.h"
+
+#define BUCKETS 64
+#define UNCLAIMED_MAX 4096
+#define UNCLAIMED_TTL_NS (10ULL * 1000000000ULL)
+
+struct claim {
+	pid_t pid;
+	void *cookie;
+	int pidfd; /* the reaper's own dup, watched in epoll */
+	struct claim *next;
+};
+
+struct unclaimed {
+	pid_t pid;
+	int status;
+	struct timespec when; /* CLOCK_REALTIME at reap, compared with not_before */
+	uint64_t mono;
+};
+
+struct timer {
+	uint64_t when;
+	void (*fn)(void *);
+	void *arg;
+	struct timer *next;
+};
+
+static struct {
+	pthread_t thread;
+	bool started;
+	int epfd, sigfd, timerfd, evfd;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct reaper_watch *watches[BUCKETS];
+	struct claim *claims[BUCKETS];
+	struct unclaimed *unclaimed;
+	size_t n_unclaimed;
+	int starts_in_flight;
+	struct timer *timers;
+	reaper_proc_sink sink;
+	volatile bool stop;
+} R = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+uint64_t reaper_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int reaper_exit_status(int wstatus)
+{
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return WEXITSTATUS(wstatus);
+}
+
+static unsigned bucket(pid_t pid)
+{
+	return (unsigned)pid % BUCKETS;
+}
+
+void reaper_watch(struct reaper_watch *w)
+{
+	pthread_mutex_lock(&R.mu);
+	/* Reaped before we got here? */
+	for (size_t i = 0; i < R.n_unclaimed; i++) {
+		if (R.unclaimed[i].pid == w->pid) {
+			w->status = R.unclaimed[i].status;
+			w->exited = true;
+			R.unclaimed[i] = R.unclaimed[--R.n_unclaimed];
+			pthread_mutex_unlock(&R.mu);
+			if (w->cb)
+				w->cb(w, w->status);
+			return;
+		}
+	}
+	w->exited = false;
+	w->next = R.watches[bucket(w->pid)];
+	R.watches[bucket(w->pid)] = w;
+	pthread_mutex_unlock(&R.mu);
+}
+
+static void unlink_watch_locked(struct reaper_watch *w)
+{
+	for (struct reaper_watch **pp = &R.watches[bucket(w->pid)]; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			return;
+		}
+	}
+}
+
+int reaper_wait(struct reaper_watch *w, int pidfd, uint64_t deadline_ns)
+{
+	bool killed = false;
+
+	pthread_mutex_lock(&R.mu);
+	while (!w->exited) {
+		if (deadline_ns && !killed) {
+			struct timespec ts;
+			uint64_t now = reaper_now_ns();
+			if (now >= deadline_ns) {
+				if (pidfd >= 0)
+					(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+				else
+					(void)kill(w->pid, SIGKILL);
+				killed = true;
+				continue;
+			}
+			clock_gettime(CLOCK_REALTIME, &ts);
+			uint64_t left = deadline_ns - now;
+			ts.tv_sec += (time_t)(left / 1000000000ULL);
+			ts.tv_nsec += (long)(left % 1000000000ULL);
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&R.cv, &R.mu, &ts);
+		} else {
+			pthread_cond_wait(&R.cv, &R.mu);
+		}
+	}
+	pthread_mutex_unlock(&R.mu);
+	return killed ? -ETIMEDOUT : w->status;
+}
+
+void reaper_start_begin(void)
+{
+	pthread_mutex_lock(&R.mu);
+	R.starts_in_flight++;
+	pthread_mutex_unlock(&R.mu);
+}
+
+void reaper_start_end(void)
+{
+	pthread_mutex_lock(&R.mu);
+	R.starts_in_flight--;
+	pthread_mutex_unlock(&R.mu);
+}
+
+int reaper_claim_pid(pid_t pid, void *cookie, const struct timespec *not_before,
+		     int *ret_status, int *ret_pidfd)
+{
+	struct claim *c;
+	int pidfd;
+
+	*ret_pidfd = -1;
+	pthread_mutex_lock(&R.mu);
+	/* Under the lock the reaper cannot dispatch. If the pid can still be opened, the process
+	 * is alive or an unreaped zombie: any unclaimed entry for it belongs to an earlier
+	 * process that had the same pid. If it cannot, its exit was reaped: take the entry
+	 * (reaped after our start began), or the reaper is about to dispatch it to the claim. */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	for (size_t i = 0; i < R.n_unclaimed; i++) {
+		struct unclaimed *u = &R.unclaimed[i];
+		bool fresh;
+		if (u->pid != pid)
+			continue;
+		fresh = u->when.tv_sec > not_before->tv_sec ||
+			(u->when.tv_sec == not_before->tv_sec &&
+			 u->when.tv_nsec >= not_before->tv_nsec);
+		if (pidfd < 0 && fresh) {
+			*ret_status = u->status;
+			R.unclaimed[i] = R.unclaimed[--R.n_unclaimed];
+			pthread_mutex_unlock(&R.mu);
+			return 1;
+		}
+		R.unclaimed[i] = R.unclaimed[--R.n_unclaimed];
+		break;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		pthread_mutex_unlock(&R.mu);
+		safe_close(pidfd);
+		return -ENOMEM;
+	}
+	c->pid = pid;
+	c->cookie = cookie;
+	c->pidfd = -1;
+	if (pidfd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0 };
+		c->pidfd = pidfd;
+		(void)epoll_ctl(R.epfd, EPOLL_CTL_ADD, pidfd, &ev);
+		*ret_pidfd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
+	}
+	c->next = R.claims[bucket(pid)];
+	R.claims[bucket(pid)] = c;
+	pthread_mutex_unlock(&R.mu);
+	return 0;
+}
+
+static struct claim *take_claim_locked(pid_t pid)
+{
+	for (struct claim **pp = &R.claims[bucket(pid)]; *pp; pp = &(*pp)->next) {
+		if ((*pp)->pid == pid) {
+			struct claim *c = *pp;
+			*pp = c->next;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static void claim_free(struct claim *c)
+{
+	if (c->pidfd >= 0) {
+		(void)epoll_ctl(R.epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
+		close(c->pidfd);
+	}
+	free(c);
+}
+
+void reaper_unclaim_pid(pid_t pid)
+{
+	struct claim *c;
+	pthread_mutex_lock(&R.mu);
+	c = take_claim_locked(pid);
+	pthread_mutex_unlock(&R.mu);
+	if (c)
+		claim_free(c);
+}
+
+static void unclaimed_add_locked(pid_t pid, int status)
+{
+	uint64_t now = reaper_now_ns();
+	struct unclaimed *u;
+
+	/* Expire old entries unless a start is in flight (its pid file is not read yet). */
+	if (R.starts_in_flight == 0) {
+		for (size_t i = 0; i < R.n_unclaimed;) {
+			if (now - R.unclaimed[i].mono > UNCLAIMED_TTL_NS)
+				R.unclaimed[i] = R.unclaimed[--R.n_unclaimed];
+			else
+				i++;
+		}
+	}
+	if (!R.unclaimed) {
+		R.unclaimed = calloc(UNCLAIMED_MAX, sizeof(*R.unclaimed));
+		if (!R.unclaimed)
+			return;
+	}
+	for (size_t i = 0; i < R.n_unclaimed; i++) {
+		if (R.unclaimed[i].pid == pid) {
+			u = &R.unclaimed[i];
+			goto fill;
+		}
+	}
+	if (R.n_unclaimed == UNCLAIMED_MAX) {
+		/* Full (a fork storm of orphans): drop the oldest. */
+		size_t oldest = 0;
+		for (size_t i = 1; i < R.n_unclaimed; i++)
+			if (R.unclaimed[i].mono < R.unclaimed[oldest].mono)
+				oldest = i;
+		u = &R.unclaimed[oldest];
+	} else {
+		u = &R.unclaimed[R.n_unclaimed++];
+	}
+fill:
+	u->pid = pid;
+	u->status = status;
+	u->mono = now;
+	clock_gettime(CLOCK_REALTIME, &u->when);
+}
+
+static void dispatch(pid_t pid, int status)
+{
+	struct reaper_watch *w = NULL;
+	struct claim *c = NULL;
+
+	pthread_mutex_lock(&R.mu);
+	for (w = R.watches[bucket(pid)]; w; w = w->next)
+		if (w->pid == pid)
+			break;
+	if (w) {
+		unlink_watch_locked(w);
+		w->status = status;
+		w->exited = true;
+		if (!w->cb)
+			pthread_cond_broadcast(&R.cv);
+		pthread_mutex_unlock(&R.mu);
+		if (w->cb)
+			w->cb(w, status);
+		return;
+	}
+	c = take_claim_locked(pid);
+	if (!c)
+		unclaimed_add_locked(pid, status);
+	pthread_mutex_unlock(&R.mu);
+	if (c) {
+		void *cookie = c->cookie;
+		claim_free(c);
+		R.sink(cookie, status);
+	}
+}
+
+static void reap_all(void)
+{
+	for (;;) {
+		siginfo_t si;
+		int wstatus;
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* ECHILD */
+		}
+		if (si.si_pid == 0)
+			break;
+		if (si.si_code == CLD_EXITED)
+			wstatus = (si.si_status & 0xff) << 8;
+		else
+			wstatus = si.si_status & 0x7f; /* killed / dumped */
+		dispatch(si.si_pid, reaper_exit_status(wstatus));
+	}
+}
+
+static void arm_timer_locked(void)
+{
+	struct itimerspec its = { 0 };
+	if (R.timers) {
+		its.it_value.tv_sec = (time_t)(R.timers->when / 1000000000ULL);
+		its.it_value.tv_nsec = (long)(R.timers->when % 1000000000ULL);
+		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+			its.it_value.tv_nsec = 1;
+	}
+	(void)timerfd_settime(R.timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+int reaper_schedule(int delay_ms, void (*fn)(void *), void *arg)
+{
+	struct timer *t = calloc(1, sizeof(*t)), **pp;
+	if (!t)
+		return -ENOMEM;
+	t->when = reaper_now_ns() + (uint64_t)delay_ms * 1000000ULL;
+	t->fn = fn;
+	t->arg = arg;
+	pthread_mutex_lock(&R.mu);
+	for (pp = &R.timers; *pp && (*pp)->when <= t->when; pp = &(*pp)->next)
+		;
+	t->next = *pp;
+	*pp = t;
+	arm_timer_locked();
+	pthread_mutex_unlock(&R.mu);
+	return 0;
+}
+
+static void run_timers(void)
+{
+	uint64_t v;
+	(void)!read(R.timerfd, &v, sizeof(v));
+	for (;;) {
+		struct timer *t;
+		pthread_mutex_lock(&R.mu);
+		t = R.timers;
+		if (!t || t->when > reaper_now_ns()) {
+			arm_timer_locked();
+			pthread_mutex_unlock(&R.mu);
+			return;
+		}
+		R.timers = t->next;
+		pthread_mutex_unlock(&R.mu);
+		t->fn(t->arg);
+		free(t);
+	}
+}
+
+bool reaper_is_reaper_thread(void)
+{
+	return R.started && pthread_equal(R.thread, pthread_self());
+}
+
+static void *reaper_main(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), "shim-reaper");
+	urcu_memb_register_thread();
+	reap_all(); /* a child that died before we started */
+	while (!R.stop) {
+		struct epoll_event evs[16];
+		int n = epoll_wait(R.epfd, evs, ARRAY_SIZE(evs), -1);
+		bool reap = false;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("reaper: epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u64 == 1) {
+				struct signalfd_siginfo si;
+				while (read(R.sigfd, &si, sizeof(si)) == sizeof(si))
+					;
+				reap = true;
+			} else if (evs[i].data.u64 == 2) {
+				run_timers();
+			} else if (evs[i].data.u64 == 3) {
+				uint64_t v;
+				(void)!read(R.evfd, &v, sizeof(v));
+			} else {
+				reap = true; /* a pidfd became readable: its process exited */
+			}
+		}
+		if (reap)
+			reap_all();
+	}
+	urcu_memb_unregister_thread();
+	return NULL;
+}
+
+int reaper_start(reaper_proc_sink sink)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t set;
+	int r;
+
+	R.sink = sink;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	R.epfd = epoll_create1(EPOLL_CLOEXEC);
+	R.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	R.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	R.evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (R.epfd < 0 || R.sigfd < 0 || R.timerfd < 0 || R.evfd < 0)
+		return -errno;
+	ev.data.u64 = 1;
+	if (epoll_ctl(R.epfd, EPOLL_CTL_ADD, R.sigfd, &ev) < 0)
+		return -errno;
+	ev.data.u64 = 2;
+	if (epoll_ctl(R.epfd, EPOLL_CTL_ADD, R.timerfd, &ev) < 0)
+		return -errno;
+	ev.data.u64 = 3;
+	if (epoll_ctl(R.epfd, EPOLL_CTL_ADD, R.evfd, &ev) < 0)
+		return -errno;
+	r = pthread_create(&R.thread, NULL, reaper_main, NULL);
+	if (r)
+		return -r;
+	R.started = true;
+	return 0;
+}
+
+void reaper_stop(void)
+{
+	uint64_t one = 1;
+	if (!R.started)
+		return;
+	R.stop = true;
+	(void)!write(R.evfd, &one, sizeof(one));
+	pthread_join(R.thread, NULL);
+	R.started = false;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The reaper thread: owns SIGCHLD (signalfd) and reaps every child (waitid(P_ALL)), since the
+ * shim is the child subreaper of its containers. Each exit goes, in this order, to:
+ *   1. a watch registered for that pid (runtime invocations, publishers), sync or async;
+ *   2. the process sink (container processes, registered with reaper_claim_pid());
+ *   3. the unclaimed table, where a later reaper_claim_pid() finds it (the early-exit race).
+ * Container processes are also tracked through their pidfds in the reaper's epoll.
+ * All exit callbacks run on the reaper thread and must not block on a child.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+struct reaper_watch;
+typedef void (*reaper_cb)(struct reaper_watch *w, int status);
+
+struct reaper_watch {
+	pid_t pid;
+	int status;	  /* exit status, 128+n for signal n */
+	bool exited;
+	reaper_cb cb;	  /* NULL: a synchronous waiter (reaper_wait) */
+	void *data;
+	struct reaper_watch *next;
+};
+
+/* Exit of a claimed container process: (claim cookie, status). */
+typedef void (*reaper_proc_sink)(void *cookie, int status);
+
+int reaper_start(reaper_proc_sink sink);
+void reaper_stop(void);
+
+/* Encodes a wait status as containerd does: exit code, or 128 + signal. */
+int reaper_exit_status(int wstatus);
+
+/* Registers interest in a child spawned by us (call right after spawning; an exit reaped in
+ * between is found in the unclaimed table). */
+void reaper_watch(struct reaper_watch *w);
+/* Waits for a watch registered without a callback. deadline_ns (CLOCK_MONOTONIC) 0 = none.
+ * On timeout the child is SIGKILLed and then waited for. Returns the status, or -ETIMEDOUT
+ * after the kill (status in w->status). */
+int reaper_wait(struct reaper_watch *w, int pidfd, uint64_t deadline_ns);
+
+/* A container process's pid became known (read from a pid file). Claims an exit that may
+ * already have happened (reaped at or after not_before), else routes the future exit to the
+ * sink with cookie. Returns 1 if the process already exited (*ret_status set, no future
+ * sink call), 0 if claimed. ret_pidfd: a pidfd pinning the process (or -1). */
+int reaper_claim_pid(pid_t pid, void *cookie, const struct timespec *not_before,
+		     int *ret_status, int *ret_pidfd);
+/* Forgets a claimed pid (process deleted before it exited). */
+void reaper_unclaim_pid(pid_t pid);
+/* Starts/ends a window in which pid files are being read: unclaimed exits are kept. */
+void reaper_start_begin(void);
+void reaper_start_end(void);
+
+/* Runs fn(arg) on the reaper thread after delay_ms (timers for publish retries). */
+int reaper_schedule(int delay_ms, void (*fn)(void *), void *arg);
+bool reaper_is_reaper_thread(void);
+uint64_t reaper_now_ns(void);

@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../io/base.h"
+#include "../io/fd_util.h"
+#include "reaper.h"
+#include "runtime.h"
+#include "spawn.h"
+
+#define OUTPUT_MAX (1u << 20)
+
+int shim_error_set(struct shim_error *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+	if (!e)
+		return -EIO;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return -EIO;
+}
+
+int runtime_init(struct runtime *rt, const char *name, const char *runtime_root,
+		 const char *ns, const char *bundle, const char *criu, bool systemd_cgroup)
+{
+	int r;
+	memset(rt, 0, sizeof(*rt));
+	if (!name || !*name)
+		name = "runc";
+	snprintf(rt->name, sizeof(rt->name), "%s", name);
+	r = spawn_find_program(name, rt->path, sizeof(rt->path));
+	if (r < 0)
+		return r;
+	snprintf(rt->root, sizeof(rt->root), "%s/%s", runtime_root, ns);
+	snprintf(rt->log, sizeof(rt->log), "%s/log.json", bundle);
+	snprintf(rt->criu, sizeof(rt->criu), "%s", criu ? criu : "");
+	rt->systemd_cgroup = systemd_cgroup;
+	return 0;
+}
+
+void runtime_result_free(struct runtime_result *res)
+{
+	free(res->output);
+	res->output = NULL;
+}
+
+/* Reads the capture pipe until EOF, or until the runtime exited and the pipe is quiet (a
+ * child of the runtime may hold the write end for ever). */
+static void read_output(int fd, struct reaper_watch *w, struct runtime_result *res)
+{
+	size_t cap = 0;
+	char *buf = NULL;
+
+	res->output_len = 0;
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int n = poll(&pfd, 1, 100);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			if (__atomic_load_n(&w->exited, __ATOMIC_ACQUIRE))
+				break;
+			continue;
+		}
+		if (cap - res->output_len < 4096) {
+			size_t ncap = cap ? cap * 2 : 8192;
+			char *nb;
+			if (ncap > OUTPUT_MAX + 1)
+				ncap = OUTPUT_MAX + 1;
+			if (ncap - res->output_len < 2) {
+				char sink[4096];
+				if (read(fd, sink, sizeof(sink)) <= 0)
+					break;
+				continue;
+			}
+			nb = realloc(buf, ncap);
+			if (!nb)
+				break;
+			buf = nb;
+			cap = ncap;
+		}
+		ssize_t k = read(fd, buf + res->output_len, cap - res->output_len - 1);
+		if (k < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (k <= 0)
+			break;
+		res->output_len += (size_t)k;
+	}
+	if (!buf)
+		buf = calloc(1, 1);
+	if (buf)
+		buf[res->output_len] = '\0';
+	res->output = buf;
+}
+
+/* RUNTIME --root R --log L --log-format json [--criu C] [--systemd-cgroup] args... */
+static int build_argv(const struct runtime *rt, const char *const *args, const char **argv,
+		     size_t max)
+{
+	size_t n = 0;
+	argv[n++] = rt->name;
+	argv[n++] = "--root";
+	argv[n++] = rt->root;
+	argv[n++] = "--log";
+	argv[n++] = rt->log;
+	argv[n++] = "--log-format";
+	argv[n++] = "json";
+	if (rt->criu[0]) {
+		argv[n++] = "--criu";
+		argv[n++] = rt->criu;
+	}
+	if (rt->systemd_cgroup)
+		argv[n++] = "--systemd-cgroup";
+	for (int i = 0; args[i]; i++) {
+		if (n >= max - 1)
+			return -E2BIG;
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
+	return (int)n;
+}
+
+int runtime_run(const struct runtime *rt, const struct runtime_call *c,
+		struct runtime_result *res)
+{
+	const char *argv[64];
+	int fds[3] = { -1, -1, -1 };
+	_cleanup_close_ int out_r = -1, out_w = -1, in_r = -1;
+	struct reaper_watch w = { 0 };
+	struct spawn_opts o = { 0 };
+	int n = 0, r, pidfd = -1;
+	pid_t pid;
+
+	memset(res, 0, sizeof(*res));
+	n = build_argv(rt, c->args, argv, ARRAY_SIZE(argv));
+	if (n < 0)
+		return n;
+
+	if (c->fds) {
+		memcpy(fds, c->fds, sizeof(fds));
+	} else {
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return -errno;
+		out_r = p[0];
+		out_w = p[1];
+		fds[1] = fds[2] = out_w;
+		if (c->stdin_data) {
+			if (c->stdin_len > 65536)
+				return -E2BIG;
+			if (pipe2(p, O_CLOEXEC) < 0)
+				return -errno;
+			in_r = p[0];
+			r = fd_write_all(p[1], c->stdin_data, c->stdin_len);
+			close(p[1]);
+			if (r < 0)
+				return r;
+			fds[0] = in_r;
+		}
+	}
+	o.path = rt->path;
+	o.argv = (char *const *)argv;
+	o.envp = spawn_child_env();
+	o.fds = fds;
+	o.nfds = 3;
+	o.pdeathsig = true;
+	r = spawn_process(&o, &pid, &pidfd);
+	if (r < 0)
+		return r;
+	w.pid = pid;
+	reaper_watch(&w);
+	out_w = safe_close(out_w);
+	in_r = safe_close(in_r);
+	if (out_r >= 0)
+		read_output(out_r, &w, res);
+	r = reaper_wait(&w, pidfd, c->deadline_ns);
+	close(pidfd);
+	res->pid = pid;
+	res->status = w.status;
+	return r == -ETIMEDOUT ? -ETIMEDOUT : 0;
+}
+
+void runtime_exit_text(const struct runtime *rt, const struct runtime_result *res, char *buf,
+		       size_t bufsz)
+{
+	char how[64];
+	if (res->status > 128)
+		snprintf(how, sizeof(how), "signal: %s",
+			 res->status - 128 == 9 ? "killed" : strsignal(res->status - 128));
+	else
+		snprintf(how, sizeof(how), "exit status %d", res->status);
+	if (res->output)
+		snprintf(buf, bufsz, "%s did not terminate successfully: %s: %s", rt->name, how,
+			 res->output);
+	else
+		snprintf(buf, bufsz, "%s did not terminate successfully: %s", rt->name, how);
+}
+
+int runtime_log_last_error(const char *buf, size_t len, char *out, size_t outsz)
+{
+	size_t off = 0;
+	int found = 0;
+
+	while (off < len) {
+		json_error_t jerr;
+		json_t *o, *lvl, *msg;
+		/* skip whitespace between objects */
+		while (off < len && (buf[off] == ' ' || buf[off] == '\n' || buf[off] == '\r' ||
+				     buf[off] == '\t'))
+			off++;
+		if (off >= len)
+			break;
+		o = json_loadb(buf + off, len - off, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY,
+			       &jerr);
+		if (!o)
+			return -EINVAL;
+		off += jerr.position;
+		lvl = json_is_object(o) ? json_object_get(o, "level") : NULL;
+		msg = json_is_object(o) ? json_object_get(o, "msg") : NULL;
+		if (json_is_string(lvl) && strcmp(json_string_value(lvl), "error") == 0) {
+			const char *m = json_is_string(msg) ? json_string_value(msg) : "";
+			size_t a = 0, b = strlen(m);
+			while (a < b && strchr(" \t\r\n", m[a]))
+				a++;
+			while (b > a && strchr(" \t\r\n", m[b - 1]))
+				b--;
+			snprintf(out, outsz, "%.*s", (int)(b - a), m + a);
+			found = 1;
+		}
+		json_decref(o);
+	}
+	return found;
+}
+
+void runtime_error(const struct runtime *rt, const struct runtime_result *res,
+		   const char *prefix, struct shim_error *err)
+{
+	char text[SHIM_ERR_MAX], last[SHIM_ERR_MAX];
+	char *log = NULL;
+	size_t len = 0;
+	int r;
+
+	runtime_exit_text(rt, res, text, sizeof(text));
+	r = fd_read_file(rt->log, 8u << 20, &log, &len);
+	if (r < 0) {
+		shim_error_set(err, 2, "%s: unable to retrieve OCI runtime error (open %s: %s): %s",
+			       prefix, rt->log, strerror(-r), text);
+		return;
+	}
+	r = runtime_log_last_error(log, len, last, sizeof(last));
+	free(log);
+	if (r > 0)
+		shim_error_set(err, 2, "%s: %s", prefix, last);
+	else if (r == 0)
+		shim_error_set(err, 2, "%s: %s", prefix, text);
+	else
+		shim_error_set(err, 2,
+			       "%s: unable to retrieve OCI runtime error (invalid character in "
+			       "%s): %s",
+			       prefix, rt->log, text);
+}
+
+struct async_run {
+	struct reaper_watch w;
+	void (*done)(void *data, int status);
+	void *data;
+};
+
+static void async_exited(struct reaper_watch *w, int status)
+{
+	struct async_run *a = (struct async_run *)w;
+	a->done(a->data, status);
+	free(a);
+}
+
+void runtime_run_async(const struct runtime *rt, const char *const *args,
+		       void (*done)(void *data, int status), void *data)
+{
+	const char *argv[32];
+	int fds[3] = { -1, -1, -1 };
+	struct spawn_opts o = { 0 };
+	struct async_run *a;
+	int n = 0, r;
+	pid_t pid;
+
+	n = build_argv(rt, args, argv, ARRAY_SIZE(argv));
+	if (n < 0) {
+		done(data, n);
+		return;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		done(data, -ENOMEM);
+		return;
+	}
+	a->done = done;
+	a->data = data;
+	o.path = rt->path;
+	o.argv = (char *const *)argv;
+	o.envp = spawn_child_env();
+	o.fds = fds;
+	o.nfds = 3;
+	r = spawn_process(&o, &pid, NULL);
+	if (r < 0) {
+		free(a);
+		done(data, r);
+		return;
+	}
+	a->w.pid = pid;
+	a->w.cb = async_exited;
+	reaper_watch(&a->w);
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A level-triggered epoll loop run by one thread. Watches are owned by the loop thread; other
+ * threads talk to it only through loop_post(), which runs a function on the loop thread.
+ * epoll_ctl itself is thread-safe, so loop_mod() may also be called by a thread that holds the
+ * watch's owner lock (a connection's outbox arming EPOLLOUT).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+
+struct loop;
+struct loop_watch;
+
+typedef void (*loop_cb)(struct loop_watch *w, uint32_t revents);
+
+struct loop_watch {
+	int fd;
+	loop_cb cb;
+	bool dead; /* set by loop_del: events still pending in this batch are skipped */
+};
+
+int loop_new(struct loop **ret);
+void loop_free(struct loop *l);
+int loop_add(struct loop *l, struct loop_watch *w, uint32_t events);
+int loop_mod(struct loop *l, struct loop_watch *w, uint32_t events);
+/* Loop thread only. The watch memory must stay valid until the current batch ends: free it
+ * with loop_defer(). */
+int loop_del(struct loop *l, struct loop_watch *w);
+/* Runs fn(arg) on the loop thread after the current batch of events (loop thread only). */
+int loop_defer(struct loop *l, void (*fn)(void *), void *arg);
+/* Any thread: runs fn(arg) on the loop thread soon. */
+int loop_post(struct loop *l, void (*fn)(void *), void *arg);
+/* Any thread: runs fn(arg) on the loop thread and waits until it has returned. */
+int loop_call(struct loop *l, void (*fn)(void *), void *arg);
+bool loop_is_loop_thread(struct loop *l);
+/* Runs until loop_stop(). */
+int loop_run(struct loop *l);
+void loop_stop(struct loop *l);

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base.h"
+#include "log.h"
+#include "loop.h"
+#include "pump.h"
+
+#define PUMP_BUF 32768
+
+struct pump {
+	struct loop *loop;
+	struct loop_watch src_w, dst_w;
+	int keep;
+	unsigned flags;
+	char name[32];
+	char *buf;
+	size_t off, len;
+	bool src_armed, dst_armed;
+	bool src_eof;	 /* no more input */
+	bool src_quiet;	 /* last read would block */
+	bool dst_broken; /* writes fail: discard */
+	atomic_bool closing;
+	atomic_int refs;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done; /* fds closed */
+};
+
+struct pump *pump_ref(struct pump *p)
+{
+	atomic_fetch_add(&p->refs, 1);
+	return p;
+}
+
+void pump_unref(struct pump *p)
+{
+	if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
+		return;
+	free(p->buf);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+static void pump_unref_cb(void *arg)
+{
+	pump_unref(arg);
+}
+
+/* Loop thread: close everything, wake waiters, drop the loop's reference after the batch. */
+static void pump_finish(struct pump *p)
+{
+	if (p->done)
+		return;
+	if (p->src_w.fd >= 0) {
+		if (p->src_armed)
+			(void)loop_del(p->loop, &p->src_w);
+		if (!(p->flags & PUMP_KEEP_SRC))
+			close(p->src_w.fd);
+	}
+	if (p->dst_w.fd >= 0) {
+		if (p->dst_armed)
+			(void)loop_del(p->loop, &p->dst_w);
+		if (!(p->flags & PUMP_KEEP_DST))
+			close(p->dst_w.fd);
+	}
+	p->keep = safe_close(p->keep);
+	p->src_w.fd = p->dst_w.fd = -1;
+	p->src_armed = p->dst_armed = false;
+	free(p->buf);
+	p->buf = NULL;
+	pthread_mutex_lock(&p->mu);
+	p->done = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	(void)loop_defer(p->loop, pump_unref_cb, p);
+}
+
+static void pump_arm(struct pump *p, bool want_src, bool want_dst)
+{
+	if (want_src != p->src_armed) {
+		/* A pty master whose slave is closed reports EPOLLHUP for ever: edge-triggered
+		 * there, so that EIO waits for the next change instead of spinning. */
+		if (want_src)
+			(void)loop_add(p->loop, &p->src_w,
+				       EPOLLIN | EPOLLRDHUP |
+					       ((p->flags & PUMP_SRC_PTY) ? EPOLLET : 0));
+		else
+			(void)loop_del(p->loop, &p->src_w);
+		p->src_armed = want_src;
+	}
+	if (want_dst != p->dst_armed) {
+		if (want_dst)
+			(void)loop_add(p->loop, &p->dst_w,
+				       EPOLLOUT | ((p->flags & PUMP_DST_PTY) ? EPOLLET : 0));
+		else
+			(void)loop_del(p->loop, &p->dst_w);
+		p->dst_armed = want_dst;
+	}
+}
+
+/* Writes buffered bytes. Returns true when the buffer is empty. */
+static bool pump_flush(struct pump *p)
+{
+	while (p->off < p->len) {
+		ssize_t n;
+		if (p->dst_broken) {
+			p->off = p->len;
+			break;
+		}
+		n = write(p->dst_w.fd, p->buf + p->off, p->len - p->off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || (errno == EIO && (p->flags & PUMP_DST_PTY)))
+				return false;
+			/* The reader is gone for good (EPIPE) or the fd failed: keep draining the
+			 * source so the writer never stalls, and drop what cannot be delivered. */
+			log_debug("%s: write failed: %s, discarding", p->name, strerror(errno));
+			p->dst_broken = true;
+			continue;
+		}
+		p->off += (size_t)n;
+	}
+	p->off = p->len = 0;
+	return true;
+}
+
+/* One copy pass: read/write until something would block. */
+static void pump_run(struct pump *p)
+{
+	if (p->done)
+		return;
+	for (;;) {
+		ssize_t n;
+		if (!pump_flush(p)) {
+			pump_arm(p, false, true);
+			return;
+		}
+		if (p->src_eof)
+			break;
+		n = read(p->src_w.fd, p->buf, PUMP_BUF);
+		if (n > 0) {
+			p->len = (size_t)n;
+			p->off = 0;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || (errno == EIO && (p->flags & PUMP_SRC_PTY)))) {
+			if ((p->flags & PUMP_SRC_PTY) && atomic_load(&p->closing)) {
+				p->src_eof = true; /* drained after exit */
+				break;
+			}
+			p->src_quiet = true;
+			pump_arm(p, true, false);
+			return;
+		}
+		if (n < 0)
+			log_debug("%s: read failed: %s", p->name, strerror(errno));
+		p->src_eof = true;
+	}
+	pump_finish(p);
+}
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+static void pump_src_cb(struct loop_watch *w, uint32_t revents)
+{
+	struct pump *p = container_of(w, struct pump, src_w);
+	(void)revents;
+	p->src_quiet = false;
+	pump_run(p);
+}
+
+static void pump_dst_cb(struct loop_watch *w, uint32_t revents)
+{
+	struct pump *p = container_of(w, struct pump, dst_w);
+	(void)revents;
+	if (pump_flush(p))
+		pump_arm(p, true, false);
+	pump_run(p);
+}
+
+static void pump_start_cb(void *arg)
+{
+	struct pump *p = arg;
+	pump_arm(p, true, false);
+	pump_run(p);
+}
+
+int pump_start(struct loop *l, int src, int dst, int keep, unsigned flags, const char *name,
+	       struct pump **ret)
+{
+	struct pump *p = calloc(1, sizeof(*p));
+	int r;
+
+	if (!p || !(p->buf = malloc(PUMP_BUF))) {
+		free(p);
+		close(src);
+		close(dst);
+		safe_close(keep);
+		return -ENOMEM;
+	}
+	p->loop = l;
+	p->src_w.fd = src;
+	p->src_w.cb = pump_src_cb;
+	p->dst_w.fd = dst;
+	p->dst_w.cb = pump_dst_cb;
+	p->keep = keep;
+	p->flags = flags;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	atomic_init(&p->refs, 2); /* the loop's and the caller's */
+	r = loop_post(l, pump_start_cb, p);
+	if (r < 0) {
+		atomic_store(&p->refs, 1);
+		p->done = true;
+		close(src);
+		close(dst);
+		safe_close(keep);
+		pump_unref(p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+static void deadline_after(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+bool pump_wait_done(struct pump *p, int timeout_ms)
+{
+	struct timespec dl;
+	bool done;
+
+	deadline_after(&dl, timeout_ms);
+	pthread_mutex_lock(&p->mu);
+	while (!p->done) {
+		if (pthread_cond_timedwait(&p->cv, &p->mu, &dl) == ETIMEDOUT)
+			break;
+	}
+	done = p->done;
+	pthread_mutex_unlock(&p->mu);
+	return done;
+}
+
+bool pump_is_done(struct pump *p)
+{
+	bool done;
+	pthread_mutex_lock(&p->mu);
+	done = p->done;
+	pthread_mutex_unlock(&p->mu);
+	return done;
+}
+
+struct drain_ctx {
+	struct pump *p;
+	bool quiet;
+};
+
+static void pump_drain_cb(void *arg)
+{
+	struct drain_ctx *c = arg;
+	struct pump *p = c->p;
+
+	if (!p->done) {
+		p->src_quiet = false;
+		pump_run(p);
+	}
+	c->quiet = p->done || (p->src_quiet && p->off >= p->len);
+}
+
+bool pump_drain(struct pump *p, int timeout_ms)
+{
+	struct timespec now, dl;
+
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += timeout_ms / 1000;
+	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	for (;;) {
+		struct drain_ctx c = { .p = p };
+		if (loop_call(p->loop, pump_drain_cb, &c) < 0 || c.quiet)
+			return c.quiet;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > dl.tv_sec || (now.tv_sec == dl.tv_sec && now.tv_nsec >= dl.tv_nsec))
+			return false;
+		/* dst is full: the reader is slow. Look again shortly. */
+		nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
+	}
+}
+
+static void pump_closing_cb(void *arg)
+{
+	struct pump *p = arg;
+	atomic_store(&p->closing, true);
+	p->src_quiet = false;
+	pump_run(p);
+	pump_unref(p);
+}
+
+void pump_src_closing(struct pump *p)
+{
+	pump_ref(p);
+	if (loop_post(p->loop, pump_closing_cb, p) < 0) {
+		atomic_store(&p->closing, true);
+		pump_unref(p);
+	}
+}
+
+static void pump_close_cb(void *arg)
+{
+	struct pump *p = arg;
+	pump_finish(p);
+	pump_unref(p);
+}
+
+void pump_close(struct pump *p)
+{
+	if (!p)
+		return;
+	/* The caller's reference travels with the request. */
+	if (loop_post(p->loop, pump_close_cb, p) < 0)
+		pump_unref(p);
+}

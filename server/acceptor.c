@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "dispatch.h"
+#include "io/base.h"
+#include "io/log.h"
+#include "proto/ttrpc_codec.h"
+
+#define READ_CHUNK 65536
+/* A client that never reads its responses: past this, its connection is dropped. */
+#define OUTBOX_MAX (64u << 20)
+#define MAX_CONNS 4096
+
+static struct loop_watch listen_w;
+static struct loop *acc_loop;
+static atomic_int n_conns;
+
+struct conn *conn_ref(struct conn *c)
+{
+	atomic_fetch_add(&c->refs, 1);
+	return c;
+}
+
+static void outbox_free_locked(struct conn *c)
+{
+	struct outframe *f = c->out_head;
+	while (f) {
+		struct outframe *n = f->next;
+		free(f);
+		f = n;
+	}
+	c->out_head = c->out_tail = NULL;
+	c->out_bytes = 0;
+}
+
+void conn_unref(struct conn *c)
+{
+	if (atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	ttrpc_reader_reset(&c->rd);
+	outbox_free_locked(c);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+/* Under c->mu. Returns false when the connection broke. */
+static bool flush_locked(struct conn *c)
+{
+	while (c->out_head) {
+		struct outframe *f = c->out_head;
+		ssize_t n = send(c->w.fd, f->data + f->off, f->len - f->off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return true;
+			return false;
+		}
+		f->off += (size_t)n;
+		c->out_bytes -= (size_t)n;
+		if (f->off == f->len) {
+			c->out_head = f->next;
+			if (!c->out_head)
+				c->out_tail = NULL;
+			free(f);
+		}
+	}
+	return true;
+}
+
+static void arm_locked(struct conn *c)
+{
+	bool want = c->out_head != NULL;
+	if (want != c->out_armed && !c->closed) {
+		(void)loop_mod(c->loop, &c->w, EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0));
+		c->out_armed = want;
+	}
+}
+
+static void conn_close_cb(void *arg);
+
+void conn_send(struct conn *c, uint8_t *frame, size_t len)
+{
+	struct outframe *f;
+	bool broken = false;
+
+	pthread_mutex_lock(&c->mu);
+	if (c->closed) {
+		pthread_mutex_unlock(&c->mu);
+		free(frame);
+		return;
+	}
+	if (!c->out_head) {
+		/* Fast path: write directly from this thread. */
+		size_t off = 0;
+		while (off < len) {
+			ssize_t n = send(c->w.fd, frame + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno != EAGAIN)
+					broken = true;
+				break;
+			}
+			off += (size_t)n;
+		}
+		if (off == len || broken) {
+			pthread_mutex_unlock(&c->mu);
+			free(frame);
+			return; /* a broken connection is closed by the loop on its EPOLLHUP */
+		}
+		f = malloc(sizeof(*f) + len - off);
+		if (f) {
+			memcpy(f->data, frame + off, len - off);
+			f->len = len - off;
+		}
+	} else {
+		f = malloc(sizeof(*f) + len);
+		if (f) {
+			memcpy(f->data, frame, len);
+			f->len = len;
+		}
+	}
+	free(frame);
+	if (!f || c->out_bytes + f->len > OUTBOX_MAX) {
+		/* Out of memory, or a client that does not read: drop it rather than grow. */
+		free(f);
+		log_warn("dropping a connection whose client does not read its responses");
+		if (!c->closed) {
+			(void)shutdown(c->w.fd, SHUT_RDWR);
+		}
+		pthread_mutex_unlock(&c->mu);
+		return;
+	}
+	f->off = 0;
+	f->next = NULL;
+	if (c->out_tail)
+		c->out_tail->next = f;
+	else
+		c->out_head = f;
+	c->out_tail = f;
+	c->out_bytes += f->len;
+	arm_locked(c);
+	pthread_mutex_unlock(&c->mu);
+}
+
+void conn_respond(struct conn *c, uint32_t stream, int code, const char *msg,
+		  const uint8_t *payload, size_t plen)
+{
+	uint8_t *frame;
+	size_t len;
+	if (ttrpc_response_frame(stream, code, msg, payload, plen, &frame, &len) < 0) {
+		log_error("out of memory building a response");
+		return;
+	}
+	conn_send(c, frame, len);
+}
+
+/* Loop thread. */
+static void conn_close(struct conn *c)
+{
+	pthread_mutex_lock(&c->mu);
+	if (c->closed) {
+		pthread_mutex_unlock(&c->mu);
+		return;
+	}
+	c->closed = true;
+	(void)loop_del(c->loop, &c->w);
+	close(c->w.fd);
+	outbox_free_locked(c);
+	pthread_mutex_unlock(&c->mu);
+	atomic_fetch_sub(&n_conns, 1);
+	/* The watch memory must outlive this batch of events. */
+	(void)loop_defer(c->loop, conn_close_cb, c);
+}
+
+static void conn_close_cb(void *arg)
+{
+	conn_unref(arg);
+}
+
+static int on_frame(void *ctx, const struct ttrpc_hdr *h, uint8_t *body, bool oversize)
+{
+	struct conn *c = ctx;
+	char msg[128];
+
+	if (oversize) {
+		snprintf(msg, sizeof(msg), "message length %u exceed maximum message size of %u",
+			 h->len, TTRPC_MAX_MSG);
+		conn_respond(c, h->stream, GRPC_RESOURCE_EXHAUSTED, msg, NULL, 0);
+		return 0;
+	}
+	if (h->type != TTRPC_TYPE_REQUEST) {
+		free(body); /* ttrpc 1.1.1 ignores other types */
+		return 0;
+	}
+	dispatch_frame(c, h, body);
+	return 0;
+}
+
+static void conn_cb(struct loop_watch *w, uint32_t revents)
+{
+	struct conn *c = (struct conn *)w;
+	uint8_t buf[READ_CHUNK];
+
+	if (revents & EPOLLOUT) {
+		bool ok;
+		pthread_mutex_lock(&c->mu);
+		ok = flush_locked(c);
+		if (ok)
+			arm_locked(c);
+		pthread_mutex_unlock(&c->mu);
+		if (!ok) {
+			conn_close(c);
+			return;
+		}
+	}
+	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
+		/* Bounded work per wakeup so one client cannot starve the others. */
+		for (int i = 0; i < 16; i++) {
+			ssize_t n = recv(c->w.fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && errno == EAGAIN)
+				return;
+			if (n <= 0) {
+				conn_close(c);
+				return;
+			}
+			if (ttrpc_reader_feed(&c->rd, buf, (size_t)n, on_frame, c) < 0) {
+				log_error("out of memory reading a request: closing the connection");
+				conn_close(c);
+				return;
+			}
+			if ((size_t)n < sizeof(buf))
+				return;
+		}
+	}
+}
+
+static bool peer_allowed(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		return false;
+	if (cr.uid != geteuid() || cr.gid != getegid()) {
+		log_error("ttrpc: refusing connection after handshake: invalid credentials: "
+			  "operation not permitted (peer uid %u gid %u)",
+			  cr.uid, cr.gid);
+		return false;
+	}
+	return true;
+}
+
+static void listen_cb(struct loop_watch *w, uint32_t revents)
+{
+	(void)revents;
+	for (int i = 0; i < 64; i++) {
+		struct conn *c;
+		int fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		if (!peer_allowed(fd)) {
+			close(fd);
+			continue;
+		}
+		if (atomic_load(&n_conns) >= MAX_CONNS) {
+			log_warn("too many connections (%d): refusing one", MAX_CONNS);
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->w.fd = fd;
+		c->w.cb = conn_cb;
+		c->loop = acc_loop;
+		atomic_init(&c->refs, 1);
+		pthread_mutex_init(&c->mu, NULL);
+		ttrpc_reader_init(&c->rd);
+		if (loop_add(acc_loop, &c->w, EPOLLIN | EPOLLRDHUP) < 0) {
+			close(fd);
+			conn_unref(c);
+			continue;
+		}
+		atomic_fetch_add(&n_conns, 1);
+	}
+}
+
+int acceptor_start(struct loop *l, int listen_fd)
+{
+	acc_loop = l;
+	listen_w.fd = listen_fd;
+	listen_w.cb = listen_cb;
+	return loop_add(l, &listen_w, EPOLLIN);
+}
+
+int acceptor_conn_count(void)
+{
+	return atomic_load(&n_conns);
+}

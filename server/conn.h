@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A client connection. The loop thread owns the fd: it reads, parses frames and closes.
+ * Any thread may send a response: conn_send() writes whole frames under the connection's
+ * lock (so frames never interleave), directly when the outbox is empty, otherwise queued and
+ * flushed by the loop on EPOLLOUT. Workers hold references, never raw fds.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io/loop.h"
+#include "proto/ttrpc_frame.h"
+
+struct outframe {
+	struct outframe *next;
+	size_t len, off;
+	uint8_t data[];
+};
+
+struct conn {
+	struct loop_watch w;
+	struct loop *loop;
+	atomic_int refs;
+	pthread_mutex_t mu;
+	bool closed;
+	bool out_armed;
+	struct outframe *out_head, *out_tail;
+	size_t out_bytes;
+	struct ttrpc_reader rd;
+	atomic_int inflight;
+};
+
+struct conn *conn_ref(struct conn *c);
+void conn_unref(struct conn *c);
+/* Sends a whole frame (takes ownership of frame, a malloc'd buffer). */
+void conn_send(struct conn *c, uint8_t *frame, size_t len);
+/* Builds and sends a response frame. */
+void conn_respond(struct conn *c, uint32_t stream, int code, const char *msg,
+		  const uint8_t *payload, size_t plen);
+
+/* The acceptor: owns the listener and the connections on the loop. */
+int acceptor_start(struct loop *l, int listen_fd);
+/* Number of open connections (for tests and the bench). */
+int acceptor_conn_count(void);

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conn.h"
+#include "dispatch.h"
+#include "io/log.h"
+#include "proto/ttrpc_codec.h"
+#include "worker_pool.h"
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void call_reply(struct call *call, int code, const char *msg, const uint8_t *payload,
+		size_t plen)
+{
+	conn_respond(call->c, call->stream, code, msg, payload, plen);
+	atomic_fetch_sub(&call->c->inflight, 1);
+	conn_unref(call->c);
+	free(call->body);
+	free(call);
+}
+
+static void run_call(void *arg)
+{
+	struct call *call = arg;
+	call->m->fn(call);
+}
+
+void dispatch_frame(struct conn *c, const struct ttrpc_hdr *h, uint8_t *body)
+{
+	Ttrpc__Request *req = ttrpc_request_decode(body, h->len);
+	const struct method *m;
+	struct call *call;
+	char msg[512];
+
+	if (!req) {
+		conn_respond(c, h->stream, GRPC_INVALID_ARGUMENT, TTRPC_DECODE_REQUEST_ERR, NULL, 0);
+		goto out;
+	}
+	if (h->stream % 2 == 0) {
+		conn_respond(c, h->stream, GRPC_INVALID_ARGUMENT,
+			     "StreamID must be odd for client initiated streams", NULL, 0);
+		goto out;
+	}
+	if (!req->service || strcmp(req->service, SHIM_SERVICE) != 0) {
+		snprintf(msg, sizeof(msg), "service %s", req->service ? req->service : "");
+		conn_respond(c, h->stream, GRPC_UNIMPLEMENTED, msg, NULL, 0);
+		goto out;
+	}
+	m = service_find_method(req->method ? req->method : "");
+	if (!m) {
+		snprintf(msg, sizeof(msg), "method %s", req->method ? req->method : "");
+		conn_respond(c, h->stream, GRPC_UNIMPLEMENTED, msg, NULL, 0);
+		goto out;
+	}
+	log_debug("request %s stream %u", m->name, h->stream);
+	call = calloc(1, sizeof(*call));
+	if (!call) {
+		conn_respond(c, h->stream, GRPC_RESOURCE_EXHAUSTED, "out of memory", NULL, 0);
+		goto out;
+	}
+	call->c = conn_ref(c);
+	call->stream = h->stream;
+	call->m = m;
+	if (req->timeout_nano > 0)
+		call->deadline_ns = now_ns() + (uint64_t)req->timeout_nano;
+	/* The payload points into body, which the call keeps until it is answered. */
+	call->payload = req->payload.data;
+	call->plen = req->payload.len;
+	{
+		/* protobuf-c copies bytes fields: keep its copy by moving it out of req. */
+		call->body = req->payload.data;
+		req->payload.data = NULL;
+		req->payload.len = 0;
+	}
+	atomic_fetch_add(&c->inflight, 1);
+	ttrpc__request__free_unpacked(req, NULL);
+	free(body);
+	if (m->inline_ok) {
+		m->fn(call);
+		return;
+	}
+	if (worker_pool_submit(run_call, call) < 0)
+		call_reply(call, GRPC_RESOURCE_EXHAUSTED, "too many requests in flight", NULL, 0);
+	return;
+out:
+	if (req)
+		ttrpc__request__free_unpacked(req, NULL);
+	free(body);
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * From a request frame to a handler (spec §2.3, §2.8): decode the envelope, check the stream
+ * id, find service and method. Methods that never block (State, ShimInfo, Wait's
+ * registration) run right away on the loop thread; the others go to the worker pool.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/ttrpc_frame.h"
+
+struct conn;
+
+#define SHIM_SERVICE "containerd.runtime.linux.shim.v1.Shim"
+
+/* One request being served. */
+struct call {
+	struct conn *c; /* a reference */
+	uint32_t stream;
+	uint64_t deadline_ns; /* CLOCK_MONOTONIC, 0 = none */
+	uint8_t *body;	      /* the frame body, owning payload's memory */
+	const uint8_t *payload;
+	size_t plen;
+	const struct method *m;
+};
+
+typedef void (*method_fn)(struct call *call);
+
+struct method {
+	const char *name;
+	method_fn fn;
+	bool inline_ok; /* never blocks: run on the loop thread */
+};
+
+/* The Shim service's method table (service.c). */
+const struct method *service_find_method(const char *name);
+
+/* Takes ownership of body. */
+void dispatch_frame(struct conn *c, const struct ttrpc_hdr *h, uint8_t *body);
+/* Ends a call: sends the response (or error) and frees the call. */
+void call_reply(struct call *call, int code, const char *msg, const uint8_t *payload,
+		size_t plen);

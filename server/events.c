@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/reaper.h"
+#include "core/spawn.h"
+#include "events.h"
+#include "github.com/containerd/containerd/api/events/task.pb-c.h"
+#include "google/protobuf/any.pb-c.h"
+#include "google/protobuf/timestamp.pb-c.h"
+#include "io/base.h"
+#include "io/fd_util.h"
+#include "io/log.h"
+
+#define PUBLISH_ATTEMPTS 5
+#define PUBLISH_TIMEOUT_MS 30000
+
+static struct {
+	char binary[4096];
+	const char *address, *ns;
+} E;
+
+struct pub {
+	struct reaper_watch w; /* first: the reaper hands it back */
+	uint8_t *data;
+	size_t len;
+	int attempt;
+	int out_r;
+	int pidfd;
+	atomic_int refs; /* the exit callback's and the timeout timer's */
+	atomic_bool exited;
+	char what[128];
+};
+
+static void pub_spawn(struct pub *p);
+
+static void pub_unref(struct pub *p)
+{
+	if (atomic_fetch_sub(&p->refs, 1) != 1)
+		return;
+	free(p->data);
+	free(p);
+}
+
+void events_setup(const char *containerd_binary, const char *address, const char *ns)
+{
+	snprintf(E.binary, sizeof(E.binary), "%s", containerd_binary);
+	E.address = address;
+	E.ns = ns;
+}
+
+uint8_t *events_encode_exit(const char *container_id, const char *id, uint32_t pid,
+			    uint32_t exit_status, const struct timespec *exited_at,
+			    size_t *ret_len)
+{
+	Containerd__Events__TaskExit ev = CONTAINERD__EVENTS__TASK_EXIT__INIT;
+	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	uint8_t *inner, *out;
+	size_t n;
+
+	ev.container_id = (char *)container_id;
+	ev.id = (char *)id;
+	ev.pid = pid;
+	ev.exit_status = exit_status;
+	ts.seconds = exited_at->tv_sec;
+	ts.nanos = (int32_t)exited_at->tv_nsec;
+	ev.exited_at = &ts;
+	n = containerd__events__task_exit__get_packed_size(&ev);
+	inner = malloc(n ? n : 1);
+	if (!inner)
+		return NULL;
+	containerd__events__task_exit__pack(&ev, inner);
+	any.type_url = (char *)"containerd.events.TaskExit";
+	any.value.data = inner;
+	any.value.len = n;
+	n = google__protobuf__any__get_packed_size(&any);
+	out = malloc(n);
+	if (out) {
+		google__protobuf__any__pack(&any, out);
+		*ret_len = n;
+	}
+	free(inner);
+	return out;
+}
+
+static void pub_retry(void *arg)
+{
+	pub_spawn(arg);
+}
+
+static void pub_exited(struct reaper_watch *w, int status)
+{
+	struct pub *p = (struct pub *)w;
+	char out[1024] = "";
+	ssize_t n;
+
+	atomic_store(&p->exited, true);
+	n = read(p->out_r, out, sizeof(out) - 1);
+	if (n > 0) {
+		out[n] = '\0';
+		if (out[n - 1] == '\n')
+			out[n - 1] = '\0';
+	}
+	p->out_r = safe_close(p->out_r);
+	p->pidfd = safe_close(p->pidfd);
+	if (status == 0) {
+		log_debug("published %s", p->what);
+		pub_unref(p);
+		return;
+	}
+	if (p->attempt >= PUBLISH_ATTEMPTS) {
+		log_error("failed to publish event %s after %d attempts: %s", p->what, p->attempt,
+			  out);
+		pub_unref(p);
+		return;
+	}
+	log_warn("failed to publish event %s (attempt %d): exit status %d: %s; retrying",
+		 p->what, p->attempt, status, out);
+	/* The timer of this attempt still holds its reference; take one for the next. */
+	(void)reaper_schedule(1000 * p->attempt, pub_retry, p);
+}
+
+struct pub_timer {
+	struct pub *p;
+	int attempt;
+};
+
+static void pub_timeout(void *arg)
+{
+	struct pub_timer *t = arg;
+	struct pub *p = t->p;
+
+	/* Still running the same attempt: kill it; its exit (status 137) leads to a retry. */
+	if (p->attempt == t->attempt && !atomic_load(&p->exited) && p->pidfd >= 0) {
+		log_warn("timeout %ds for publisher pid %d: killing it", PUBLISH_TIMEOUT_MS / 1000,
+			 p->w.pid);
+		(void)syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
+	}
+	free(t);
+	pub_unref(p);
+}
+
+static void pub_spawn(struct pub *p)
+{
+	const char *argv[] = { E.binary, "--address", E.address, "publish", "--topic",
+			       "/tasks/exit", "--namespace", E.ns, NULL };
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, fds[3];
+	struct spawn_opts o = { 0 };
+	char path[4096];
+	pid_t pid;
+	int r;
+
+	p->attempt++;
+	r = spawn_find_program(E.binary, path, sizeof(path));
+	if (r < 0)
+		goto fail;
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	/* The Any is small: it fits the pipe, so it is written (and closed) before the
+	 * publisher even runs: handed over. */
+	r = fd_write_all(in[1], p->data, p->len);
+	in[1] = safe_close(in[1]);
+	if (r < 0)
+		goto fail;
+	(void)fd_set_nonblock(out[0], true);
+	fds[0] = in[0];
+	fds[1] = fds[2] = out[1];
+	o.path = path;
+	o.argv = (char *const *)argv;
+	o.envp = spawn_child_env();
+	o.fds = fds;
+	o.nfds = 3;
+	r = spawn_process(&o, &pid, &p->pidfd);
+	in[0] = safe_close(in[0]);
+	out[1] = safe_close(out[1]);
+	if (r < 0)
+		goto fail;
+	p->out_r = out[0];
+	atomic_store(&p->exited, false);
+	p->w.pid = pid;
+	p->w.cb = pub_exited;
+	/* A second reference for the timeout timer of this attempt. */
+	{
+		struct pub_timer *t = malloc(sizeof(*t));
+		if (t) {
+			t->p = p;
+			t->attempt = p->attempt;
+			atomic_fetch_add(&p->refs, 1);
+			if (reaper_schedule(PUBLISH_TIMEOUT_MS, pub_timeout, t) < 0) {
+				free(t);
+				atomic_fetch_sub(&p->refs, 1);
+			}
+		}
+	}
+	reaper_watch(&p->w);
+	return;
+fail:
+	safe_close(in[0]);
+	safe_close(in[1]);
+	safe_close(out[0]);
+	safe_close(out[1]);
+	log_error("failed to publish event %s: %s", p->what, strerror(-r));
+	if (p->attempt < PUBLISH_ATTEMPTS)
+		(void)reaper_schedule(1000 * p->attempt, pub_retry, p);
+	else
+		pub_unref(p);
+}
+
+void events_publish_exit(const char *container_id, const char *id, uint32_t pid,
+			 uint32_t exit_status, const struct timespec *exited_at)
+{
+	struct pub *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		log_error("out of memory: exit event of %s lost", id);
+		return;
+	}
+	p->out_r = p->pidfd = -1;
+	atomic_init(&p->refs, 1);
+	snprintf(p->what, sizeof(p->what), "/tasks/exit (%s pid %u status %u)", id, pid,
+		 exit_status);
+	p->data = events_encode_exit(container_id, id, pid, exit_status, exited_at, &p->len);
+	if (!p->data) {
+		log_error("out of memory: exit event of %s lost", id);
+		free(p);
+		return;
+	}
+	pub_spawn(p);
+}

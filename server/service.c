@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The containerd.runtime.linux.shim.v1.Shim methods: protobuf-c messages in and out,
+ * core/ underneath. Conversions between the wire and core structs live here.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "core/container.h"
+#include "dispatch.h"
+#include "errmap.h"
+#include "github.com/containerd/containerd/runtime/linux/runctypes/runc.pb-c.h"
+#include "github.com/containerd/containerd/runtime/v1/shim/v1/shim.pb-c.h"
+#include "google/protobuf/any.pb-c.h"
+#include "google/protobuf/empty.pb-c.h"
+#include "google/protobuf/timestamp.pb-c.h"
+#include "io/log.h"
+#include "proto/ttrpc_codec.h"
+
+typedef Containerd__Runtime__Linux__Shim__V1__CreateTaskRequest CreateTaskRequest;
+typedef Containerd__Runtime__Linux__Shim__V1__CreateTaskResponse CreateTaskResponse;
+typedef Containerd__Runtime__Linux__Shim__V1__StartRequest StartRequest;
+typedef Containerd__Runtime__Linux__Shim__V1__StartResponse StartResponse;
+typedef Containerd__Runtime__Linux__Shim__V1__StateRequest StateRequest;
+typedef Containerd__Runtime__Linux__Shim__V1__StateResponse StateResponse;
+typedef Containerd__Runtime__Linux__Shim__V1__KillRequest KillRequest;
+typedef Containerd__Runtime__Linux__Shim__V1__DeleteResponse DeleteResponse;
+typedef Containerd__Runtime__Linux__Shim__V1__DeleteProcessRequest DeleteProcessRequest;
+typedef Containerd__Runtime__Linux__Shim__V1__WaitRequest WaitRequest;
+typedef Containerd__Runtime__Linux__Shim__V1__WaitResponse WaitResponse;
+typedef Containerd__Runtime__Linux__Shim__V1__ListPidsRequest ListPidsRequest;
+typedef Containerd__Runtime__Linux__Shim__V1__ListPidsResponse ListPidsResponse;
+typedef Containerd__Runtime__Linux__Shim__V1__ShimInfoResponse ShimInfoResponse;
+typedef Containerd__Runtime__Linux__Shim__V1__CloseIORequest CloseIORequest;
+typedef Containerd__V1__Types__ProcessInfo ProcessInfo;
+typedef Containerd__Linux__Runc__CreateOptions CreateOptions;
+typedef Containerd__Linux__Runc__ProcessDetails ProcessDetails;
+typedef Google__Protobuf__Timestamp Timestamp;
+
+/* Go's zero time.Time, which "not exited" must be (never 1970). */
+#define GO_ZERO_TIME_SECONDS (-62135596800LL)
+
+static void set_ts(Timestamp *ts, const struct timespec *t)
+{
+	google__protobuf__timestamp__init(ts);
+	if (t->tv_sec == 0 && t->tv_nsec == 0) {
+		ts->seconds = GO_ZERO_TIME_SECONDS;
+		ts->nanos = 0;
+	} else {
+		ts->seconds = t->tv_sec;
+		ts->nanos = (int32_t)t->tv_nsec;
+	}
+}
+
+/* Packs msg and answers the call. */
+static void reply_msg(struct call *call, const ProtobufCMessage *msg)
+{
+	uint8_t stackbuf[1024], *buf = stackbuf;
+	size_t n = msg ? protobuf_c_message_get_packed_size(msg) : 0;
+
+	if (n > sizeof(stackbuf)) {
+		buf = malloc(n);
+		if (!buf) {
+			call_reply(call, GRPC_RESOURCE_EXHAUSTED, "out of memory", NULL, 0);
+			return;
+		}
+	}
+	if (n)
+		protobuf_c_message_pack(msg, buf);
+	call_reply(call, GRPC_OK, NULL, buf, n);
+	if (buf != stackbuf)
+		free(buf);
+}
+
+static void reply_err(struct call *call, int r, const struct shim_error *err)
+{
+	char msg[SHIM_ERR_MAX + 64];
+	int code = errmap_code(r, err, msg, sizeof(msg));
+	call_reply(call, code, msg, NULL, 0);
+}
+
+static void reply_bad_payload(struct call *call)
+{
+	call_reply(call, GRPC_INTERNAL, TTRPC_DECODE_PAYLOAD_ERR, NULL, 0);
+}
+
+#define UNPACK(type, fn, var)                                                                      \
+	type *var = fn(NULL, call->plen, call->payload);                                           \
+	if (!var) {                                                                                \
+		reply_bad_payload(call);                                                           \
+		return;                                                                            \
+	}
+
+static uint64_t deadline(struct call *call)
+{
+	return call->deadline_ns;
+}
+
+/* --- Create --- */
+
+static int create_options(const Google__Protobuf__Any *any, struct create_opts *o,
+			  CreateOptions **ret, struct shim_error *err)
+{
+	CreateOptions *co;
+
+	*ret = NULL;
+	if (!any)
+		return 0;
+	if (!any->type_url || strcmp(any->type_url, "containerd.linux.runc.CreateOptions") != 0)
+		return shim_error_set(err, GRPC_INVALID_ARGUMENT,
+				      "options of type %s are not containerd.linux.runc."
+				      "CreateOptions: invalid argument",
+				      any->type_url ? any->type_url : "");
+	co = containerd__linux__runc__create_options__unpack(NULL, any->value.len,
+							     any->value.data);
+	if (!co)
+		return shim_error_set(err, GRPC_INVALID_ARGUMENT,
+				      "cannot decode CreateOptions: invalid argument");
+	o->no_pivot_root = co->no_pivot_root;
+	o->no_new_keyring = co->no_new_keyring;
+	o->io_uid = co->io_uid;
+	o->io_gid = co->io_gid;
+	o->criu_work_path = co->criu_work_path;
+	*ret = co;
+	return 0;
+}
+
+static void m_create(struct call *call)
+{
+	UNPACK(CreateTaskRequest, containerd__runtime__linux__shim__v1__create_task_request__unpack,
+	       req);
+	CreateTaskResponse resp = CONTAINERD__RUNTIME__LINUX__SHIM__V1__CREATE_TASK_RESPONSE__INIT;
+	struct shim_error err = { 0 };
+	struct mount_spec *mounts = NULL;
+	CreateOptions *co = NULL;
+	struct create_req cr = { 0 };
+	uint32_t pid = 0;
+	int r;
+
+	r = create_options(req->options, &cr.opts, &co, &err);
+	if (r < 0)
+		goto out;
+	if (req->n_rootfs) {
+		mounts = calloc(req->n_rootfs, sizeof(*mounts));
+		if (!mounts) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < req->n_rootfs; i++) {
+			mounts[i].type = req->rootfs[i]->type;
+			mounts[i].source = req->rootfs[i]->source;
+			mounts[i].options = req->rootfs[i]->options;
+			mounts[i].n_options = req->rootfs[i]->n_options;
+		}
+	}
+	cr.id = req->id;
+	cr.bundle = req->bundle;
+	cr.runtime = req->runtime;
+	cr.mounts = mounts;
+	cr.n_mounts = req->n_rootfs;
+	cr.terminal = req->terminal;
+	cr.in = req->stdin;
+	cr.out = req->stdout;
+	cr.err = req->stderr;
+	cr.checkpoint = req->checkpoint;
+	cr.parent_checkpoint = req->parent_checkpoint;
+	cr.deadline_ns = deadline(call);
+	if (!cr.id || !*cr.id) {
+		r = shim_error_set(&err, GRPC_INVALID_ARGUMENT, "id not provided: invalid argument");
+		goto out;
+	}
+	if (!cr.bundle || cr.bundle[0] != '/') {
+		r = shim_error_set(&err, GRPC_INVALID_ARGUMENT,
+				   "bundle path %s is not absolute: invalid argument",
+				   cr.bundle ? cr.bundle : "");
+		goto out;
+	}
+	r = container_create(&cr, &pid, &err);
+	if (r == 0)
+		log_info("created container %s pid %u", req->id, pid);
+out:
+	if (r < 0) {
+		log_debug("create %s: %s", req->id, err.msg);
+		reply_err(call, r, &err);
+	} else {
+		resp.pid = pid;
+		reply_msg(call, &resp.base);
+	}
+	free(mounts);
+	if (co)
+		containerd__linux__runc__create_options__free_unpacked(co, NULL);
+	containerd__runtime__linux__shim__v1__create_task_request__free_unpacked(req, NULL);
+}
+
+/* --- Start --- */
+
+static void m_start(struct call *call)
+{
+	UNPACK(StartRequest, containerd__runtime__linux__shim__v1__start_request__unpack, req);
+	StartResponse resp = CONTAINERD__RUNTIME__LINUX__SHIM__V1__START_RESPONSE__INIT;
+	struct shim_error err = { 0 };
+	uint32_t pid = 0;
+	int r = container_start(req->id, deadline(call), &pid, &err);
+
+	if (r < 0) {
+		reply_err(call, r, &err);
+	} else {
+		resp.id = req->id;
+		resp.pid = pid;
+		reply_msg(call, &resp.base);
+	}
+	containerd__runtime__linux__shim__v1__start_request__free_unpacked(req, NULL);
+}
+
+/* --- State (lock-free, inline) --- */
+
+static void m_state(struct call *call)
+{
+	UNPACK(StateRequest, containerd__runtime__linux__shim__v1__state_request__unpack, req);
+	StateResponse resp = CONTAINERD__RUNTIME__LINUX__SHIM__V1__STATE_RESPONSE__INIT;
+	struct shim_error err = { 0 };
+	struct proc_state st;
+	Timestamp ts;
+	int r = container_state(req->id, &st, &err);
+
+	if (r < 0) {
+		reply_err(call, r, &err);
+	} else {
+		resp.id = st.id;
+		resp.bundle = st.bundle;
+		resp.pid = st.pid;
+		resp.status = (Containerd__V1__Types__Status)st.status;
+		resp.stdin = (char *)st.in;
+		resp.stdout = (char *)st.out;
+		resp.stderr = (char *)st.err;
+		resp.terminal = st.terminal;
+		resp.exit_status = st.exit_status;
+		set_ts(&ts, &st.exited_at);
+		resp.exited_at = &ts;
+		reply_msg(call, &resp.base);
+		container_state_done(&st);
+	}
+	containerd__runtime__linux__shim__v1__state_request__free_unpacked(req, NULL);
+}
+
+/* --- Kill --- */
+
+static void m_kill(struct call *call)
+{
+	UNPACK(KillRequest, containerd__runtime__linux__shim__v1__kill_request__unpack, req);
+	struct shim_error err = { 0 };
+	int r = container_kill(req->id, req->signal, req->all, deadline(call), &err);
+
+	if (r < 0)
+		reply_err(call, r, &err);
+	else
+		reply_msg(call, NULL);
+	containerd__runtime__linux__shim__v1__kill_request__free_unpacked(req, NULL);
+}
+
+/* --- Delete, DeleteProcess --- */
+
+static void reply_exit(struct call *call, const struct exit_info *x)
+{
+	DeleteResponse resp = CONTAINERD__RUNTIME__LINUX__SHIM__V1__DELETE_RESPONSE__INIT;
+	Timestamp ts;
+	resp.pid = x->pid;
+	resp.exit_status = x->exit_status;
+	set_ts(&ts, &x->exited_at);
+	resp.exited_at = &ts;
+	reply_msg(call, &resp.base);
+}
+
+static void m_delete(struct call *call)
+{
+	UNPACK(Google__Protobuf__Empty, google__protobuf__empty__unpack, req);
+	struct shim_error err = { 0 };
+	struct exit_info x = { 0 };
+	int r = container_delete(deadline(call), &x, &err);
+
+	if (r < 0)
+		reply_err(call, r, &err);
+	else
+		reply_exit(call, &x);
+	google__protobuf__empty__free_unpacked(req, NULL);
+}
+
+static void m_delete_process(struct call *call)
+{
+	UNPACK(DeleteProcessRequest,
+	       containerd__runtime__linux__shim__v1__delete_process_request__unpack, req);
+	struct shim_error err = { 0 };
+	struct exit_info x = { 0 };
+	int r = container_delete_process(req->id, &x, &err);
+
+	if (r < 0)
+		reply_err(call, r, &err);
+	else
+		reply_exit(call, &x);
+	containerd__runtime__linux__shim__v1__delete_process_request__free_unpacked(req, NULL);
+}
+
+/* --- Wait (registered inline, answered by the reaper when the exit is recorded) --- */
+
+struct wait_ctx {
+	struct proc_waiter w; /* first */
+	struct call *call;
+};
+
+static void reply_wait(struct call *call, uint32_t status, const struct timespec *at)
+{
+	WaitResponse resp = CONTAINERD__RUNTIME__LINUX__SHIM__V1__WAIT_RESPONSE__INIT;
+	Timestamp ts;
+	resp.exit_status = status;
+	set_ts(&ts, at);
+	resp.exited_at = &ts;
+	reply_msg(call, &resp.base);
+}
+
+static void wait_done(struct proc_waiter *w, uint32_t status, const struct timespec *at)
+{
+	struct wait_ctx *ctx = (struct wait_ctx *)w;
+	reply_wait(ctx->call, status, at);
+	free(ctx);
+}
+
+static void m_wait(struct call *call)
+{
+	UNPACK(WaitRequest, containerd__runtime__linux__shim__v1__wait_request__unpack, req);
+	struct shim_error err = { 0 };
+	struct exit_info x = { 0 };
+	struct wait_ctx *ctx = calloc(1, sizeof(*ctx));
+	int r;
+
+	if (!ctx) {
+		reply_err(call, -ENOMEM, NULL);
+		goto out;
+	}
+	ctx->w.fn = wait_done;
+	ctx->call = call;
+	r = container_wait(req->id, &ctx->w, &x, &err);
+	if (r < 0) {
+		free(ctx);
+		reply_err(call, r, &err);
+	} else if (r == 1) {
+		free(ctx);
+		reply_wait(call, x.exit_status, &x.exited_at);
+	}
+	/* r == 0: answered by wait_done */
+out:
+	containerd__runtime__linux__shim__v1__wait_request__free_unpacked(req, NULL);
+}
+
+/* --- ListPids --- */
+
+static void m_list_pids(struct call *call)
+{
+	UNPACK(ListPidsRequest, containerd__runtime__linux__shim__v1__list_pids_request__unpack,
+	       req);
+	ListPidsResponse resp = CONTAINERD__RUNTIME__LINUX__SHIM__V1__LIST_PIDS_RESPONSE__INIT;
+	struct shim_error err = { 0 };
+	struct pid_info *pids = NULL;
+	ProcessInfo *infos = NULL, **ptrs = NULL;
+	Google__Protobuf__Any *anys = NULL;
+	uint8_t *details = NULL;
+	size_t n = 0;
+	int r = container_list_pids(req->id, deadline(call), &pids, &n, &err);
+
+	if (r < 0) {
+		reply_err(call, r, &err);
+		goto out;
+	}
+	infos = calloc(n ? n : 1, sizeof(*infos));
+	ptrs = calloc(n ? n : 1, sizeof(*ptrs));
+	anys = calloc(n ? n : 1, sizeof(*anys));
+	details = calloc(n ? n : 1, 300);
+	if (!infos || !ptrs || !anys || !details) {
+		reply_err(call, -ENOMEM, NULL);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		containerd__v1__types__process_info__init(&infos[i]);
+		infos[i].pid = pids[i].pid;
+		if (pids[i].exec_id[0]) {
+			ProcessDetails d = CONTAINERD__LINUX__RUNC__PROCESS_DETAILS__INIT;
+			d.exec_id = pids[i].exec_id;
+			google__protobuf__any__init(&anys[i]);
+			anys[i].type_url = (char *)"containerd.linux.runc.ProcessDetails";
+			anys[i].value.data = details + i * 300;
+			anys[i].value.len = containerd__linux__runc__process_details__pack(
+				&d, details + i * 300);
+			infos[i].info = &anys[i];
+		}
+		ptrs[i] = &infos[i];
+	}
+	resp.n_processes = n;
+	resp.processes = ptrs;
+	reply_msg(call, &resp.base);
+out:
+	free(pids);
+	free(infos);
+	free(ptrs);
+	free(anys);
+	free(details);
+	containerd__runtime__linux__shim__v1__list_pids_request__free_unpacked(req, NULL);
+}
+
+/* --- ShimInfo, CloseIO --- */
+
+static void m_shim_info(struct call *call)
+{
+	UNPACK(Google__Protobuf__Empty, google__protobuf__empty__unpack, req);
+	ShimInfoResponse resp = CONTAINERD__RUNTIME__LINUX__SHIM__V1__SHIM_INFO_RESPONSE__INIT;
+	resp.shim_pid = (uint32_t)getpid();
+	reply_msg(call, &resp.base);
+	google__protobuf__empty__free_unpacked(req, NULL);
+}
+
+static void m_close_io(struct call *call)
+{
+	UNPACK(CloseIORequest, containerd__runtime__linux__shim__v1__close_iorequest__unpack, req);
+	struct shim_error err = { 0 };
+	int r = container_close_io(req->id, &err);
+	if (r < 0)
+		reply_err(call, r, &err);
+	else
+		reply_msg(call, NULL);
+	containerd__runtime__linux__shim__v1__close_iorequest__free_unpacked(req, NULL);
+}
+
+/* Methods of the full service that come with the exec/terminal/pause work. */
+static void m_not_yet(struct call *call)
+{
+	char msg[128];
+	snprintf(msg, sizeof(msg), "%s is not implemented by this cshim: not implemented",
+		 call->m->name);
+	call_reply(call, GRPC_UNIMPLEMENTED, msg, NULL, 0);
+}
+
+static const struct method methods[] = {
+	{ "State", m_state, true },
+	{ "Create", m_create, false },
+	{ "Start", m_start, false },
+	{ "Delete", m_delete, false },
+	{ "DeleteProcess", m_delete_process, false },
+	{ "ListPids", m_list_pids, false },
+	{ "Pause", m_not_yet, true },
+	{ "Resume", m_not_yet, true },
+	{ "Checkpoint", m_not_yet, true },
+	{ "Kill", m_kill, false },
+	{ "Exec", m_not_yet, true },
+	{ "ResizePty", m_not_yet, true },
+	{ "CloseIO", m_close_io, false },
+	{ "ShimInfo", m_shim_info, true },
+	{ "Update", m_not_yet, true },
+	{ "Wait", m_wait, true },
+};
+
+const struct method *service_find_method(const char *name)
+{
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(methods[i].name, name) == 0)
+			return &methods[i];
+	return NULL;
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <urcu/urcu-memb.h>
+
+#include "io/base.h"
+#include "worker_pool.h"
+
+#define QUEUE_MAX 4096
+#define STACK_SIZE (256 * 1024)
+
+struct job {
+	struct job *next;
+	void (*fn)(void *);
+	void *arg;
+};
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *head, *tail;
+	int queued;
+	int threads, idle, max, idle_ms;
+} P = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+int thread_start(const char *name, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	sigset_t all, old;
+	pthread_t t;
+	int r;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, STACK_SIZE);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&t, &attr, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (r)
+		return -r;
+	pthread_setname_np(t, name);
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	(void)arg;
+	urcu_memb_register_thread();
+	pthread_mutex_lock(&P.mu);
+	for (;;) {
+		struct job *j;
+		while (!P.head) {
+			struct timespec ts;
+			int r;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += P.idle_ms / 1000;
+			ts.tv_nsec += (long)(P.idle_ms % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			P.idle++;
+			r = pthread_cond_timedwait(&P.cv, &P.mu, &ts);
+			P.idle--;
+			if (r == ETIMEDOUT && !P.head)
+				goto out;
+		}
+		j = P.head;
+		P.head = j->next;
+		if (!P.head)
+			P.tail = NULL;
+		P.queued--;
+		pthread_mutex_unlock(&P.mu);
+		j->fn(j->arg);
+		free(j);
+		pthread_mutex_lock(&P.mu);
+	}
+out:
+	P.threads--;
+	pthread_mutex_unlock(&P.mu);
+	urcu_memb_unregister_thread();
+	return NULL;
+}
+
+int worker_pool_init(int max_threads, int idle_ms)
+{
+	P.max = max_threads;
+	P.idle_ms = idle_ms;
+	return 0;
+}
+
+int worker_pool_submit(void (*fn)(void *), void *arg)
+{
+	struct job *j = malloc(sizeof(*j));
+	bool spawn = false;
+
+	if (!j)
+		return -ENOMEM;
+	j->next = NULL;
+	j->fn = fn;
+	j->arg = arg;
+	pthread_mutex_lock(&P.mu);
+	if (P.queued >= QUEUE_MAX) {
+		pthread_mutex_unlock(&P.mu);
+		free(j);
+		return -EAGAIN;
+	}
+	if (P.tail)
+		P.tail->next = j;
+	else
+		P.head = j;
+	P.tail = j;
+	P.queued++;
+	/* Grow only when nobody idle can take it. */
+	if (P.idle < P.queued && P.threads < P.max) {
+		P.threads++;
+		spawn = true;
+	}
+	pthread_cond_signal(&P.cv);
+	pthread_mutex_unlock(&P.mu);
+	if (spawn && thread_start("shim-worker", worker_main, NULL) < 0) {
+		pthread_mutex_lock(&P.mu);
+		P.threads--;
+		pthread_mutex_unlock(&P.mu);
+		/* The job stays queued: an existing worker, or the next one started, runs it. */
+	}
+	return 0;
+}
+
+int worker_pool_threads(void)
+{
+	int n;
+	pthread_mutex_lock(&P.mu);
+	n = P.threads;
+	pthread_mutex_unlock(&P.mu);
+	return n;
+}

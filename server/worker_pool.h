@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A small pthread pool for requests that may block (they run the OCI runtime). Threads are
+ * started lazily, up to a bound, and leave after being idle for a while, so an idle shim
+ * holds none. Every worker is a registered RCU reader.
+ */
+#pragma once
+
+int worker_pool_init(int max_threads, int idle_ms);
+/* Queues fn(arg). Returns 0 or -ENOMEM / -EAGAIN (queue full). */
+int worker_pool_submit(void (*fn)(void *), void *arg);
+int worker_pool_threads(void);
+/* Creates a thread with every signal blocked and a small stack. */
+int thread_start(const char *name, void *(*fn)(void *), void *arg);

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Starting a v1 shim binary exactly as containerd 1.6 does (spec §1.2–1.5, §1.9), bundle
+ * helpers, the fake `containerd publish` binary and cleanup (integration tests only). */
+#pragma once
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define IT_NAMESPACE "cshimit"
+#define IT_GRPC_ADDRESS "/run/cshim-it/containerd.sock" /* never dialled: the publisher is fake */
+
+struct shim_inst {
+	char shim[PATH_MAX];       /* shim binary */
+	char dir[PATH_MAX];        /* per-launch dir; everything below lives in it */
+	char bundle[PATH_MAX];     /* DIR/bundle: shim cwd, config.json, rootfs/ */
+	char workdir[PATH_MAX];    /* DIR/work: shim.stdout.log / shim.stderr.log FIFOs */
+	char sock[PATH_MAX];       /* DIR/s.sock: listening socket passed as fd 3 */
+	char runtime_root[PATH_MAX]; /* DIR/runc: -runtime-root (runc --root is this/NS) */
+	char publisher[PATH_MAX];  /* DIR/publish.sh: fake -containerd-binary */
+	char events[PATH_MAX];     /* DIR/events.log: what the fake publisher recorded */
+	char shimlog[PATH_MAX];    /* DIR/shim.log: shim fd 1/2 */
+	char fifolog[PATH_MAX];    /* DIR/shim.fifo.log: drained workdir FIFOs */
+	char id[64];               /* container id for this launch */
+	char ns[64];
+	pid_t pid;                 /* shim pid, 0 when not running */
+	int exit_status;           /* raw wait status once reaped, -1 before */
+	/* workdir FIFO drain */
+	int drain_fds[2];
+	int drain_stop[2];
+	pthread_t drain_thr;
+	bool drain_started;
+};
+
+/* One temporary root for the whole test program (mkdtemp under /tmp). */
+const char *it_root(void);
+/* Removes the temporary root (unless CSHIM_IT_KEEP is set). */
+void it_root_remove(void);
+
+/* Unique name "<prefix><pid>x<counter>" (<= 40 chars). */
+void it_unique(char *out, size_t n, const char *prefix);
+
+/* Prepares DIR (under it_root()/tag), the bundle (config.json with process.args = argv,
+ * terminal false, absolute root.path, readonly false; busybox rootfs), the workdir with its
+ * two FIFOs, the fake publisher, and fills *si. Does not start anything. 0 or -errno. */
+int shim_prepare(struct shim_inst *si, const char *shim_bin, const char *tag,
+		 const char *const argv[]);
+
+/* Rewrites config.json's process.args (before Create). */
+int bundle_set_args(const struct shim_inst *si, const char *const argv[]);
+
+/* Creates the listening socket (bind, listen 4096, chmod 0600), starts the shim the way
+ * containerd does (fd 0 /dev/null, fd 1/2 the shim.log file, fd 3 the listener (blocking),
+ * setpgid, cwd = bundle, env += GOMAXPROCS=2), writes bundle/address and bundle/shim.pid.
+ * 0 or -errno. */
+int shim_start(struct shim_inst *si, bool debug);
+
+/* Kills the shim (SIGKILL by pid, then its process group), reaps it, force-deletes every runc
+ * container left in its runtime root, stops the FIFO drain, removes DIR. Idempotent. */
+void shim_cleanup(struct shim_inst *si);
+
+/* True while the shim process has not exited (reaps it if it did). */
+bool shim_alive(struct shim_inst *si);
+
+/* Runs argv (absolute path) with stdin /dev/null, stdout+stderr captured into *out (heap,
+ * may be NULL), waiting at most timeout_ms (then SIGKILL). Returns the wait status or -errno. */
+int it_run(const char *const argv[], int timeout_ms, char **out);
+
+/* Recorded /tasks/exit publications. */
+struct pub_event {
+	char argv[1024]; /* "[a] [b] ..." of the publisher invocation */
+	uint8_t *data;   /* stdin bytes (serialized google.protobuf.Any) */
+	size_t len;
+};
+/* Reads all events recorded so far. Returns the count (>= 0) or -errno; free with
+ * pub_events_free. */
+int pub_events_read(const struct shim_inst *si, struct pub_event **ev);
+void pub_events_free(struct pub_event *ev, int n);
+/* Polls until at least `want` events were recorded or timeout_ms passed; returns count. */
+int pub_events_wait(const struct shim_inst *si, int want, int timeout_ms);
+
+/* Test-side stdio FIFOs like containerd's cio: mkfifo 0700 and open the read ends
+ * (O_RDONLY|O_NONBLOCK) before Create. */
+struct test_fifos {
+	char stdout_path[PATH_MAX];
+	char stderr_path[PATH_MAX];
+	int out_fd, err_fd;
+};
+int fifos_make(const struct shim_inst *si, struct test_fifos *f);
+/* Reads a FIFO until EOF (all writers closed) or timeout; returns heap NUL-terminated data. */
+char *fifo_read_all(int fd, int timeout_ms);
+void fifos_close(struct test_fifos *f);

@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: Apache-2.0
+# Test tiers. `make test` runs them all: unit (cmocka), integration (the built binary over its
+# socket, side by side with the Go shim), end to end (a private containerd 1.6 and ctr).
+
+TEST_PKGS   := libprotobuf-c liburcu-memb liburcu-cds jansson cmocka
+TEST_CFLAGS := $(CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS   := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null) -pthread
+GOSHIM      ?= /usr/bin/containerd-shim
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+IT_SRC    := tests/integration/test_shim.c tests/integration/shimclient.c tests/integration/launch.c
+IT_BIN    := $(BUILD)/tests/test_integration
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libcshim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libcshim.a $(TEST_LIBS)
+
+$(IT_BIN): $(IT_SRC) $(wildcard tests/integration/*.h) $(BUILD)/libcshim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $(IT_SRC) $(BUILD)/libcshim.a $(TEST_LIBS)
+
+test: deps
+	$(MAKE) all $(UNIT_BINS) $(IT_BIN)
+	$(MAKE) test-unit test-integration test-e2e
+
+test-unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+test-integration: $(BIN) $(IT_BIN)
+	CSHIM=$(abspath $(BIN)) GOSHIM=$(GOSHIM) $(IT_BIN)
+
+test-e2e: $(BIN)
+	bash tests/e2e/run.sh $(abspath $(BIN))
+
+demo: deps
+	$(MAKE) all
+	bash tests/demo.sh $(abspath $(BIN))
