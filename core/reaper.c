@@ -291,14 +291,17 @@ static void dispatch(pid_t pid, int status)
 		if (w->pid == pid)
 			break;
 	if (w) {
+		/* A synchronous waiter's watch lives on its stack: once the lock is dropped it
+		 * may be gone, so read everything needed before. */
+		reaper_cb cb = w->cb;
 		unlink_watch_locked(w);
 		w->status = status;
-		w->exited = true;
-		if (!w->cb)
+		__atomic_store_n(&w->exited, true, __ATOMIC_RELEASE);
+		if (!cb)
 			pthread_cond_broadcast(&R.cv);
 		pthread_mutex_unlock(&R.mu);
-		if (w->cb)
-			w->cb(w, status);
+		if (cb)
+			cb(w, status);
 		return;
 	}
 	c = take_claim_locked(pid);
