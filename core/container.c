@@ -13,33 +13,18 @@
 #include "../io/base.h"
 #include "../io/fd_util.h"
 #include "../io/log.h"
-#include "container.h"
+#include "../io/pty.h"
+#include "container_priv.h"
+#include "exec.h"
 #include "pids.h"
 #include "reaper.h"
 
 #define IO_WAIT_MS 2000
 #define EXIT_DRAIN_MS 1000
 
-/* Set once by the first successful Create, never changed or freed: read without locks. */
-struct cinfo {
-	char id[256];
-	char bundle[4096];
-};
+struct container C = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
-static struct {
-	struct shim_config cfg;
-	struct loop *loop;
-	container_exit_sink sink;
-	pthread_mutex_t mu; /* the service lock: Create, Delete, the init pointer */
-	struct cinfo *info; /* RCU-published */
-	struct proc *init;
-	struct runtime rt;
-	bool have_mounts;
-	bool own_pidns;
-	struct create_opts opts;
-} C = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
-#define ST(s) (1u << (s))
 
 static void on_proc_exit(void *cookie, int status);
 
@@ -63,19 +48,19 @@ static const char *container_bundle(void)
 	return i ? i->bundle : "";
 }
 
-static int err_not_found(struct shim_error *err, const char *id)
+int container_err_not_found(struct shim_error *err, const char *id)
 {
 	shim_error_set(err, 5, "process %s does not exist: not found", id);
 	return -ENOENT;
 }
 
-static int err_no_init(struct shim_error *err)
+int container_err_no_init(struct shim_error *err)
 {
 	shim_error_set(err, 9, "container must be created: failed precondition");
 	return -ENOENT;
 }
 
-static const char *status_word(enum proc_status st)
+const char *container_status_word(enum proc_status st)
 {
 	switch (st) {
 	case PROC_CREATED:
@@ -95,7 +80,7 @@ static const char *status_word(enum proc_status st)
 	}
 }
 
-static enum proc_status proc_status_now(struct proc *p)
+enum proc_status container_proc_status(struct proc *p)
 {
 	struct proc_snap s;
 	proc_snap_get(p, &s);
@@ -127,7 +112,7 @@ static bool bundle_own_pidns(const char *bundle)
 	return own;
 }
 
-static int read_pid_file(const char *path, uint32_t *ret)
+int container_read_pid_file(const char *path, uint32_t *ret)
 {
 	char *buf = NULL;
 	char *end;
@@ -147,7 +132,7 @@ static int read_pid_file(const char *path, uint32_t *ret)
 }
 
 /* The pid of a just-started process is known: route its exit (which may have happened). */
-static void claim_exit(struct proc *p, uint32_t pid, const struct timespec *t0)
+void container_claim_exit(struct proc *p, uint32_t pid, const struct timespec *t0)
 {
 	int status, pidfd = -1, r;
 
@@ -166,17 +151,17 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	struct runtime rt;
 	struct stdio io;
 	struct stdio_cfg scfg = { .in = req->in, .out = req->out, .err = req->err,
-				  .uid = req->opts.io_uid, .gid = req->opts.io_gid };
+				  .uid = req->opts.io_uid, .gid = req->opts.io_gid,
+				  .terminal = req->terminal };
+	struct console_socket cs = { .fd = -1 };
 	struct runtime_result res;
 	struct timespec t0;
 	struct proc *p = NULL;
 	const char *args[16];
 	uint32_t pid = 0;
 	bool mounted = false;
-	int n = 0, r;
+	int n = 0, r, master = -1;
 
-	if (req->terminal)
-		return shim_error_set(err, 12, "terminal mode is not supported yet: not implemented");
 	if (req->checkpoint && *req->checkpoint)
 		return shim_error_set(err, 12,
 				      "restore from a checkpoint is not supported yet: not implemented");
@@ -211,12 +196,22 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 		goto out_unmount;
 	}
 
+	if (req->terminal && (r = console_socket_new(&cs)) < 0) {
+		shim_error_set(err, 2, "failed to create OCI runtime console socket: %s",
+			       strerror(-r));
+		stdio_destroy(&io);
+		goto out_unmount;
+	}
 	snprintf(pidfile, sizeof(pidfile), "%s/init.pid", req->bundle);
 	args[n++] = "create";
 	args[n++] = "--bundle";
 	args[n++] = req->bundle;
 	args[n++] = "--pid-file";
 	args[n++] = pidfile;
+	if (req->terminal) {
+		args[n++] = "--console-socket";
+		args[n++] = cs.path;
+	}
 	if (req->opts.no_pivot_root)
 		args[n++] = "--no-pivot";
 	if (req->opts.no_new_keyring)
@@ -226,8 +221,10 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 
 	reaper_start_begin();
 	clock_gettime(CLOCK_REALTIME, &t0);
-	r = runtime_run(&rt, &(struct runtime_call){ .args = args, .fds = io.rt_fd,
-						      .deadline_ns = req->deadline_ns },
+	r = runtime_run(&rt,
+			&(struct runtime_call){ .args = args,
+						.fds = req->terminal ? NULL : io.rt_fd,
+						.deadline_ns = req->deadline_ns },
 			&res);
 	stdio_spawned(&io);
 	if (r < 0 || res.status != 0) {
@@ -243,7 +240,9 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 		goto out_io;
 	}
 	runtime_result_free(&res);
-	r = read_pid_file(pidfile, &pid);
+	if (req->terminal && (r = container_recv_console(&cs, &master, err)) < 0)
+		goto out_io;
+	r = container_read_pid_file(pidfile, &pid);
 	if (r < 0) {
 		shim_error_set(err, 2, "failed to retrieve OCI runtime container pid: %s",
 			       strerror(-r));
@@ -281,11 +280,13 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	C.have_mounts = mounted;
 	C.own_pidns = bundle_own_pidns(req->bundle);
 	C.init = proc_ref(p);
-	r = stdio_start(&p->io, C.loop, req->id);
+	console_socket_close(&cs);
+	r = req->terminal ? stdio_start_console(&p->io, C.loop, TAKE_FD(master), req->id)
+			  : stdio_start(&p->io, C.loop, req->id);
 	if (r < 0)
 		log_warn("%s: failed to start io copy: %s", req->id, strerror(-r));
 	p->io_started = true;
-	claim_exit(p, pid, &t0);
+	container_claim_exit(p, pid, &t0);
 	reaper_start_end();
 	proc_unref(p);
 	*ret_pid = pid;
@@ -296,6 +297,8 @@ out_proc:
 	proc_unref(p);
 out_io:
 	reaper_start_end();
+	safe_close(master);
+	console_socket_close(&cs);
 	stdio_destroy(&io);
 out_unmount:
 	if (mounted)
@@ -309,11 +312,11 @@ static int start_init(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 {
 	const char *args[] = { "start", p->id, NULL };
 	struct runtime_result res;
-	enum proc_status st = proc_status_now(p);
+	enum proc_status st = container_proc_status(p);
 	int r;
 
 	if (st != PROC_CREATED)
-		return shim_error_set(err, 2, "cannot start a %s process", status_word(st));
+		return shim_error_set(err, 2, "cannot start a %s process", container_status_word(st));
 	r = runtime_run(&C.rt, &(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
 			&res);
 	if (r < 0 || res.status != 0) {
@@ -338,12 +341,12 @@ int container_start(const char *id, uint64_t deadline_ns, uint32_t *ret_pid,
 	int r;
 
 	if (!p)
-		return err_not_found(err, id);
+		return container_err_not_found(err, id);
 	pthread_mutex_lock(&p->mu);
 	if (p->is_init)
 		r = start_init(p, deadline_ns, err);
 	else
-		r = shim_error_set(err, 12, "exec is not supported yet: not implemented");
+		r = exec_start(p, deadline_ns, err);
 	pthread_mutex_unlock(&p->mu);
 	proc_snap_get(p, &s);
 	*ret_pid = s.pid;
@@ -360,13 +363,22 @@ int container_state(const char *id, struct proc_state *st, struct shim_error *er
 	p = proc_table_find_id(id);
 	if (!p) {
 		urcu_memb_read_unlock();
-		return err_not_found(err, id);
+		return container_err_not_found(err, id);
 	}
 	s = rcu_dereference(p->snap);
 	snprintf(st->id, sizeof(st->id), "%s", p->id);
 	snprintf(st->bundle, sizeof(st->bundle), "%s", container_bundle());
 	st->pid = s->pid;
 	st->status = s->status == PROC_DELETED ? PROC_STOPPED : s->status;
+	if (!p->is_init) {
+		/* An exec reports its init's status while the init is paused. */
+		struct proc *init = proc_table_find_id(container_id());
+		if (init && init->is_init) {
+			enum proc_status is = rcu_dereference(init->snap)->status;
+			if (is == PROC_PAUSED || is == PROC_PAUSING)
+				st->status = is;
+		}
+	}
 	st->exit_status = s->exit_status;
 	st->exited_at = s->exited_at;
 	st->terminal = p->terminal;
@@ -403,7 +415,7 @@ static int kill_init(struct proc *p, uint32_t sig, bool all, uint64_t deadline_n
 	struct runtime_result res;
 	int n = 0, r;
 
-	if (proc_status_now(p) == PROC_DELETED)
+	if (container_proc_status(p) == PROC_DELETED)
 		return shim_error_set(err, 5, "cannot kill a deleted process: not found");
 	snprintf(signum, sizeof(signum), "%u", sig);
 	args[n++] = "kill";
@@ -438,18 +450,18 @@ int container_kill(const char *id, uint32_t sig, bool all, uint64_t deadline_ns,
 		p = *cid ? proc_table_get(cid) : NULL;
 		if (!p || !p->is_init) {
 			proc_unref(p);
-			return err_no_init(err);
+			return container_err_no_init(err);
 		}
 	} else {
 		p = proc_table_get(id);
 		if (!p)
-			return err_not_found(err, id);
+			return container_err_not_found(err, id);
 	}
 	pthread_mutex_lock(&p->mu);
 	if (p->is_init)
 		r = kill_init(p, sig, all, deadline_ns, err);
 	else
-		r = shim_error_set(err, 12, "exec is not supported yet: not implemented");
+		r = exec_kill(p, sig, err);
 	pthread_mutex_unlock(&p->mu);
 	proc_unref(p);
 	return r;
@@ -477,10 +489,10 @@ int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_er
 	p = C.init;
 	if (!p) {
 		pthread_mutex_unlock(&C.mu);
-		return err_no_init(err);
+		return container_err_no_init(err);
 	}
 	pthread_mutex_lock(&p->mu);
-	st = proc_status_now(p);
+	st = container_proc_status(p);
 	if (st == PROC_RUNNING || st == PROC_PAUSED || st == PROC_PAUSING) {
 		r = shim_error_set(err, 2, "cannot delete a %s process",
 				   st == PROC_RUNNING ? "running" : "paused");
@@ -544,9 +556,9 @@ int container_delete_process(const char *id, struct exit_info *ret, struct shim_
 		return shim_error_set(err, 3, "cannot delete init process with DeleteProcess");
 	p = proc_table_get(id);
 	if (!p)
-		return err_not_found(err, id);
+		return container_err_not_found(err, id);
 	pthread_mutex_lock(&p->mu);
-	st = proc_status_now(p);
+	st = container_proc_status(p);
 	if (p->is_init) {
 		r = shim_error_set(err, 3, "cannot delete init process with DeleteProcess");
 	} else if (st == PROC_RUNNING) {
@@ -580,7 +592,7 @@ int container_wait(const char *id, struct proc_waiter *w, struct exit_info *ret,
 	p = proc_table_find_id(id);
 	if (!p) {
 		urcu_memb_read_unlock();
-		return err_not_found(err, id);
+		return container_err_not_found(err, id);
 	}
 	r = proc_wait_add(p, w, &ret->exit_status, &ret->exited_at);
 	if (r == 1)
@@ -593,7 +605,7 @@ int container_close_io(const char *id, struct shim_error *err)
 {
 	struct proc *p = proc_table_get(id);
 	if (!p)
-		return err_not_found(err, id);
+		return container_err_not_found(err, id);
 	pthread_mutex_lock(&p->mu);
 	(void)stdio_close_stdin(&p->io);
 	pthread_mutex_unlock(&p->mu);
@@ -610,7 +622,7 @@ int container_list_pids(const char *id, uint64_t deadline_ns, struct pid_info **
 	int r;
 
 	if (!C.init)
-		return err_no_init(err);
+		return container_err_no_init(err);
 	r = pids_from_cgroup(C.rt.root, id, &pids, &n);
 	if (r == -ENOENT) {
 		const char *args[] = { "ps", "--format", "json", id, NULL };
@@ -654,6 +666,13 @@ int container_list_pids(const char *id, uint64_t deadline_ns, struct pid_info **
 
 /* --- exits (reaper thread) --- */
 
+struct killall_ctx {
+	struct proc *p;
+	int status;
+};
+
+static void finish_exit_init(struct proc *p, int status);
+
 static void finish_exit(struct proc *p, int status)
 {
 	struct timespec now;
@@ -662,8 +681,10 @@ static void finish_exit(struct proc *p, int status)
 
 	/* Forward what the process wrote before reporting its exit (bounded: a background
 	 * child may hold the pipe open, a client may not read). */
-	if (p->io_started)
+	if (p->io_started) {
+		stdio_process_exited(&p->io);
 		(void)stdio_drain(&p->io, EXIT_DRAIN_MS);
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	pthread_mutex_lock(&p->st_mu);
 	s = *p->snap;
@@ -687,11 +708,6 @@ static void finish_exit(struct proc *p, int status)
 	proc_unref(p); /* the claim's reference */
 }
 
-struct killall_ctx {
-	struct proc *p;
-	int status;
-};
-
 static void killall_done(void *data, int rstatus)
 {
 	struct killall_ctx *k = data;
@@ -701,9 +717,35 @@ static void killall_done(void *data, int rstatus)
 	free(k);
 }
 
+static void resume_done(void *data, int rstatus)
+{
+	struct killall_ctx *k = data;
+	if (rstatus != 0)
+		log_warn("%s: OCI runtime resume failed: status %d", k->p->id, rstatus);
+	finish_exit_init(k->p, k->status);
+	free(k);
+}
+
 static void on_proc_exit(void *cookie, int status)
 {
 	struct proc *p = cookie;
+
+	if (p->is_init && container_proc_status(p) == PROC_PAUSED) {
+		/* A paused init that exits is resumed first, so its cgroup is not left frozen. */
+		const char *args[] = { "resume", p->id, NULL };
+		struct killall_ctx *k = calloc(1, sizeof(*k));
+		if (k) {
+			k->p = p;
+			k->status = status;
+			runtime_run_async(&C.rt, args, resume_done, k);
+			return;
+		}
+	}
+	finish_exit_init(p, status);
+}
+
+static void finish_exit_init(struct proc *p, int status)
+{
 
 	if (p->is_init && !C.own_pidns) {
 		/* The container shares a pid namespace: its other processes do not die with
@@ -721,6 +763,163 @@ static void on_proc_exit(void *cookie, int status)
 		}
 	}
 	finish_exit(p, status);
+}
+
+int container_recv_console(struct console_socket *cs, int *ret_master, struct shim_error *err)
+{
+	int r = console_socket_recv(cs, 10000, ret_master);
+	if (r < 0)
+		return shim_error_set(err, 2, "failed to retrieve console master: %s", strerror(-r));
+	return 0;
+}
+
+/* --- Pause, Resume, Update (init only) --- */
+
+static struct proc *init_get(void)
+{
+	struct proc *p;
+	pthread_mutex_lock(&C.mu);
+	p = C.init ? proc_ref(C.init) : NULL;
+	pthread_mutex_unlock(&C.mu);
+	return p;
+}
+
+static int run_init_op(struct proc *p, const char *const *args, const char *stdin_data,
+		       size_t stdin_len, uint64_t deadline_ns, const char *prefix,
+		       struct shim_error *err)
+{
+	struct runtime_result res;
+	int r = runtime_run(&C.rt,
+			    &(struct runtime_call){ .args = args, .stdin_data = stdin_data,
+						    .stdin_len = stdin_len,
+						    .deadline_ns = deadline_ns },
+			    &res);
+	(void)p;
+	if (r < 0)
+		return shim_error_set(err, 2, "%s%s%s", prefix ? prefix : "", prefix ? ": " : "",
+				      strerror(-r));
+	if (res.status != 0) {
+		if (prefix) {
+			runtime_error(&C.rt, &res, prefix, err);
+		} else {
+			char text[SHIM_ERR_MAX];
+			runtime_exit_text(&C.rt, &res, text, sizeof(text));
+			shim_error_set(err, 2, "%s", text);
+		}
+		runtime_result_free(&res);
+		return -EIO;
+	}
+	runtime_result_free(&res);
+	return 0;
+}
+
+int container_pause(uint64_t deadline_ns, struct shim_error *err)
+{
+	struct proc *p = init_get();
+	enum proc_status st;
+	int r;
+
+	if (!p)
+		return container_err_no_init(err);
+	pthread_mutex_lock(&p->mu);
+	st = proc_transition(p, ST(PROC_RUNNING), PROC_PAUSING);
+	if (st != PROC_RUNNING) {
+		if (st == PROC_CREATED)
+			r = shim_error_set(err, 2, "cannot pause task in created state");
+		else if (st == PROC_DELETED)
+			r = shim_error_set(err, 2, "cannot pause a deleted process");
+		else
+			r = shim_error_set(err, 2, "cannot pause a %s container",
+					   container_status_word(st));
+	} else {
+		const char *args[] = { "pause", p->id, NULL };
+		r = run_init_op(p, args, NULL, 0, deadline_ns, "OCI runtime pause failed", err);
+		(void)proc_transition(p, ST(PROC_PAUSING), r < 0 ? PROC_RUNNING : PROC_PAUSED);
+	}
+	pthread_mutex_unlock(&p->mu);
+	proc_unref(p);
+	return r;
+}
+
+int container_resume(uint64_t deadline_ns, struct shim_error *err)
+{
+	struct proc *p = init_get();
+	enum proc_status st;
+	int r;
+
+	if (!p)
+		return container_err_no_init(err);
+	pthread_mutex_lock(&p->mu);
+	st = container_proc_status(p);
+	if (st != PROC_PAUSED) {
+		if (st == PROC_CREATED)
+			r = shim_error_set(err, 2, "cannot resume task in created state");
+		else if (st == PROC_RUNNING)
+			r = shim_error_set(err, 2, "cannot resume a running process");
+		else if (st == PROC_DELETED)
+			r = shim_error_set(err, 2, "cannot resume a deleted process");
+		else
+			r = shim_error_set(err, 2, "cannot resume a %s container",
+					   container_status_word(st));
+	} else {
+		const char *args[] = { "resume", p->id, NULL };
+		r = run_init_op(p, args, NULL, 0, deadline_ns, "OCI runtime resume failed", err);
+		if (r == 0)
+			(void)proc_transition(p, ST(PROC_PAUSED), PROC_RUNNING);
+	}
+	pthread_mutex_unlock(&p->mu);
+	proc_unref(p);
+	return r;
+}
+
+int container_update(const char *resources, size_t len, uint64_t deadline_ns,
+		     struct shim_error *err)
+{
+	struct proc *p;
+	enum proc_status st;
+	json_error_t jerr;
+	json_t *res;
+	char *json;
+	int r;
+
+	if (!resources)
+		return shim_error_set(err, 3, "resources are missing: invalid argument");
+	p = init_get();
+	if (!p)
+		return container_err_no_init(err);
+	pthread_mutex_lock(&p->mu);
+	st = container_proc_status(p);
+	if (st == PROC_STOPPED) {
+		r = shim_error_set(err, 2, "cannot update a stopped container");
+		goto out;
+	}
+	if (st == PROC_DELETED) {
+		r = shim_error_set(err, 2, "cannot update a deleted process");
+		goto out;
+	}
+	/* Decoded and encoded again, as the Go shim does: garbage never reaches runc. */
+	res = json_loadb(resources, len, 0, &jerr);
+	if (!res) {
+		r = shim_error_set(err, 2, "%s",
+				   (size_t)jerr.position >= len ? "unexpected end of JSON input"
+								: jerr.text);
+		goto out;
+	}
+	json = json_dumps(res, JSON_COMPACT);
+	json_decref(res);
+	if (!json) {
+		r = -ENOMEM;
+		goto out;
+	}
+	{
+		const char *args[] = { "update", "--resources", "-", p->id, NULL };
+		r = run_init_op(p, args, json, strlen(json), deadline_ns, NULL, err);
+	}
+	free(json);
+out:
+	pthread_mutex_unlock(&p->mu);
+	proc_unref(p);
+	return r;
 }
 
 int container_reaper_start(void)

@@ -95,3 +95,18 @@ int container_list_pids(const char *id, uint64_t deadline_ns, struct pid_info **
 /* The container id ("" before Create). Lock-free. */
 const char *container_id(void);
 int container_reaper_start(void);
+
+struct exec_req {
+	const char *id;
+	bool terminal;
+	const char *in, *out, *err;
+	const char *spec; /* runtime-spec Process JSON; NULL: missing */
+	size_t spec_len;
+};
+int container_exec(const struct exec_req *req, struct shim_error *err);
+int container_resize_pty(const char *id, uint32_t width, uint32_t height, struct shim_error *err);
+int container_pause(uint64_t deadline_ns, struct shim_error *err);
+int container_resume(uint64_t deadline_ns, struct shim_error *err);
+/* resources: LinuxResources JSON; NULL: missing. */
+int container_update(const char *resources, size_t len, uint64_t deadline_ns,
+		     struct shim_error *err);

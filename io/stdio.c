@@ -9,6 +9,7 @@
 
 #include "base.h"
 #include "fd_util.h"
+#include "pty.h"
 #include "pump.h"
 #include "stdio.h"
 
@@ -21,6 +22,8 @@ static void stdio_reset(struct stdio *io)
 	io->in_src = io->in_keep = io->in_pipe_w = -1;
 	io->out_pipe_r[0] = io->out_pipe_r[1] = -1;
 	io->out_dst[0] = io->out_dst[1] = -1;
+	io->console = -1;
+	io->terminal = false;
 }
 
 void stdio_init(struct stdio *io)
@@ -40,6 +43,8 @@ void stdio_move(struct stdio *to, struct stdio *from)
 	memcpy(to->out_pipe_r, from->out_pipe_r, sizeof(to->out_pipe_r));
 	memcpy(to->out_dst, from->out_dst, sizeof(to->out_dst));
 	memcpy(to->pump, from->pump, sizeof(to->pump));
+	to->terminal = from->terminal;
+	to->console = from->console;
 	pthread_mutex_unlock(&to->mu);
 	stdio_reset(from);
 }
@@ -132,7 +137,8 @@ int stdio_prepare(const struct stdio_cfg *cfg, struct stdio *io, char *msg, size
 
 	stdio_init(io);
 	msg[0] = '\0';
-	if (!*in && !*out && !*err) {
+	io->terminal = cfg->terminal;
+	if (!*in && !*out && !*err && !cfg->terminal) {
 		/* Null IO: /dev/null for everything, nothing copied. */
 		for (int i = 0; i < 3; i++) {
 			io->rt_fd[i] = fd_open_devnull(i == 0 ? O_RDONLY : O_WRONLY);
@@ -156,6 +162,35 @@ int stdio_prepare(const struct stdio_cfg *cfg, struct stdio *io, char *msg, size
 		snprintf(msg, msgsz, "unknown STDIO scheme %s", scheme);
 		r = -EINVAL;
 		goto fail;
+	}
+
+	if (cfg->terminal) {
+		/* runc gets the console socket instead of stdio (its own output is captured). */
+		if (*in) {
+			if (in[0] != '/') {
+				snprintf(msg, msgsz, "stdin path %s is not absolute", in);
+				r = -EINVAL;
+				goto fail;
+			}
+			io->in_src = open(in, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+			if (io->in_src >= 0)
+				io->in_keep = open(in, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+			if (io->in_src < 0 || io->in_keep < 0) {
+				r = -errno;
+				snprintf(msg, msgsz, "open %s: %s", in, strerror(errno));
+				goto fail;
+			}
+		}
+		if (*out) {
+			io->out_dst[0] = open_output(out_path, file_uri);
+			if (io->out_dst[0] < 0) {
+				r = io->out_dst[0];
+				io->out_dst[0] = -1;
+				snprintf(msg, msgsz, "open %s: %s", out_path, strerror(-r));
+				goto fail;
+			}
+		}
+		return 0;
 	}
 
 	/* stdin */
@@ -267,6 +302,59 @@ out:
 	return r;
 }
 
+int stdio_start_console(struct stdio *io, struct loop *l, int master, const char *name)
+{
+	char pname[32];
+	int r = 0, m2;
+
+	pthread_mutex_lock(&io->mu);
+	io->console = master;
+	(void)fd_set_nonblock(master, true);
+	if (io->out_dst[0] >= 0) {
+		/* Each pump gets its own fd for the master: one epoll cannot hold one fd twice. */
+		m2 = fcntl(master, F_DUPFD_CLOEXEC, 3);
+		if (m2 < 0) {
+			r = -errno;
+			goto out;
+		}
+		snprintf(pname, sizeof(pname), "%s-console", name);
+		r = pump_start(l, m2, TAKE_FD(io->out_dst[0]), -1, PUMP_SRC_PTY, pname,
+			       &io->pump[1]);
+		if (r < 0)
+			goto out;
+	}
+	if (io->in_src >= 0) {
+		m2 = fcntl(master, F_DUPFD_CLOEXEC, 3);
+		if (m2 < 0) {
+			r = -errno;
+			goto out;
+		}
+		snprintf(pname, sizeof(pname), "%s-stdin", name);
+		r = pump_start(l, TAKE_FD(io->in_src), m2, -1, PUMP_DST_PTY, pname, &io->pump[0]);
+	}
+out:
+	pthread_mutex_unlock(&io->mu);
+	return r;
+}
+
+void stdio_process_exited(struct stdio *io)
+{
+	pthread_mutex_lock(&io->mu);
+	if (io->terminal && io->pump[1])
+		pump_src_closing(io->pump[1]);
+	pthread_mutex_unlock(&io->mu);
+}
+
+int stdio_resize(struct stdio *io, unsigned width, unsigned height)
+{
+	int r = 0;
+	pthread_mutex_lock(&io->mu);
+	if (io->console >= 0)
+		r = pty_resize(io->console, width, height);
+	pthread_mutex_unlock(&io->mu);
+	return r;
+}
+
 int stdio_close_stdin(struct stdio *io)
 {
 	pthread_mutex_lock(&io->mu);
@@ -331,6 +419,7 @@ void stdio_destroy(struct stdio *io)
 	}
 	io->in_src = safe_close(io->in_src);
 	io->in_keep = safe_close(io->in_keep);
+	io->console = safe_close(io->console);
 	io->in_pipe_w = safe_close(io->in_pipe_w);
 	for (int i = 0; i < 2; i++) {
 		io->out_pipe_r[i] = safe_close(io->out_pipe_r[i]);

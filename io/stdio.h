@@ -22,6 +22,7 @@ struct stdio_cfg {
 	const char *in, *out, *err; /* as given by the client: FIFO path or URI, "" = none */
 	uid_t uid;
 	gid_t gid;
+	bool terminal; /* the stdout FIFO gets the pty master's output; stderr is unused */
 };
 
 struct stdio {
@@ -32,6 +33,8 @@ struct stdio {
 	int out_pipe_r[2];   /* stdout, stderr pipe read ends */
 	int out_dst[2];	     /* FIFO (O_RDWR: never EPIPE) or file write fds */
 	struct pump *pump[3]; /* stdin, stdout, stderr */
+	bool terminal;
+	int console;	     /* the pty master (terminal mode), kept for resize */
 	/* Guards pump[] and in_keep: the reaper drains while a worker may destroy. */
 	pthread_mutex_t mu;
 };
@@ -40,6 +43,12 @@ struct stdio {
 int stdio_prepare(const struct stdio_cfg *cfg, struct stdio *io, char *msgbuf, size_t msgsz);
 void stdio_spawned(struct stdio *io);
 int stdio_start(struct stdio *io, struct loop *l, const char *name);
+/* Terminal mode: copies between the FIFOs and the master (takes ownership of master). */
+int stdio_start_console(struct stdio *io, struct loop *l, int master, const char *name);
+/* The process exited: a pty master's EIO now means EOF (after draining). */
+void stdio_process_exited(struct stdio *io);
+/* TIOCSWINSZ on the console; 0 (a no-op) without one. */
+int stdio_resize(struct stdio *io, unsigned width, unsigned height);
 int stdio_close_stdin(struct stdio *io);
 /* Waits for the output copies to reach EOF, at most timeout_ms. */
 bool stdio_wait(struct stdio *io, int timeout_ms);

@@ -432,7 +432,95 @@ static void m_close_io(struct call *call)
 	containerd__runtime__linux__shim__v1__close_iorequest__free_unpacked(req, NULL);
 }
 
-/* Methods of the full service that come with the exec/terminal/pause work. */
+typedef Containerd__Runtime__Linux__Shim__V1__ExecProcessRequest ExecProcessRequest;
+typedef Containerd__Runtime__Linux__Shim__V1__ResizePtyRequest ResizePtyRequest;
+typedef Containerd__Runtime__Linux__Shim__V1__UpdateTaskRequest UpdateTaskRequest;
+
+static void m_exec(struct call *call)
+{
+	UNPACK(ExecProcessRequest, containerd__runtime__linux__shim__v1__exec_process_request__unpack,
+	       req);
+	struct shim_error err = { 0 };
+	struct exec_req er = { .id = req->id, .terminal = req->terminal, .in = req->stdin,
+			       .out = req->stdout, .err = req->stderr };
+	int r;
+
+	if (req->spec) {
+		er.spec = (const char *)req->spec->value.data;
+		er.spec_len = req->spec->value.len;
+		if (!er.spec)
+			er.spec = "";
+	}
+	if (!req->id || !*req->id)
+		r = shim_error_set(&err, GRPC_INVALID_ARGUMENT, "id not provided: invalid argument");
+	else
+		r = container_exec(&er, &err);
+	if (r < 0)
+		reply_err(call, r, &err);
+	else
+		reply_msg(call, NULL);
+	containerd__runtime__linux__shim__v1__exec_process_request__free_unpacked(req, NULL);
+}
+
+static void m_resize_pty(struct call *call)
+{
+	UNPACK(ResizePtyRequest, containerd__runtime__linux__shim__v1__resize_pty_request__unpack,
+	       req);
+	struct shim_error err = { 0 };
+	int r = container_resize_pty(req->id, req->width, req->height, &err);
+	if (r < 0)
+		reply_err(call, r, &err);
+	else
+		reply_msg(call, NULL);
+	containerd__runtime__linux__shim__v1__resize_pty_request__free_unpacked(req, NULL);
+}
+
+static void m_pause(struct call *call)
+{
+	UNPACK(Google__Protobuf__Empty, google__protobuf__empty__unpack, req);
+	struct shim_error err = { 0 };
+	int r = container_pause(deadline(call), &err);
+	if (r < 0)
+		reply_err(call, r, &err);
+	else
+		reply_msg(call, NULL);
+	google__protobuf__empty__free_unpacked(req, NULL);
+}
+
+static void m_resume(struct call *call)
+{
+	UNPACK(Google__Protobuf__Empty, google__protobuf__empty__unpack, req);
+	struct shim_error err = { 0 };
+	int r = container_resume(deadline(call), &err);
+	if (r < 0)
+		reply_err(call, r, &err);
+	else
+		reply_msg(call, NULL);
+	google__protobuf__empty__free_unpacked(req, NULL);
+}
+
+static void m_update(struct call *call)
+{
+	UNPACK(UpdateTaskRequest, containerd__runtime__linux__shim__v1__update_task_request__unpack,
+	       req);
+	struct shim_error err = { 0 };
+	const char *res = NULL;
+	size_t len = 0;
+	int r;
+
+	if (req->resources) {
+		res = req->resources->value.data ? (const char *)req->resources->value.data : "";
+		len = req->resources->value.len;
+	}
+	r = container_update(res, len, deadline(call), &err);
+	if (r < 0)
+		reply_err(call, r, &err);
+	else
+		reply_msg(call, NULL);
+	containerd__runtime__linux__shim__v1__update_task_request__free_unpacked(req, NULL);
+}
+
+/* Checkpoint needs criu and the restore path of Create: not in this build yet. */
 static void m_not_yet(struct call *call)
 {
 	char msg[128];
@@ -448,15 +536,15 @@ static const struct method methods[] = {
 	{ "Delete", m_delete, false },
 	{ "DeleteProcess", m_delete_process, false },
 	{ "ListPids", m_list_pids, false },
-	{ "Pause", m_not_yet, true },
-	{ "Resume", m_not_yet, true },
+	{ "Pause", m_pause, false },
+	{ "Resume", m_resume, false },
 	{ "Checkpoint", m_not_yet, true },
 	{ "Kill", m_kill, false },
-	{ "Exec", m_not_yet, true },
-	{ "ResizePty", m_not_yet, true },
+	{ "Exec", m_exec, false },
+	{ "ResizePty", m_resize_pty, false },
 	{ "CloseIO", m_close_io, false },
 	{ "ShimInfo", m_shim_info, true },
-	{ "Update", m_not_yet, true },
+	{ "Update", m_update, false },
 	{ "Wait", m_wait, true },
 };
 

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Exec processes (spec §3.8): registered by Exec, run by Start through `runc exec`. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../io/base.h"
+#include "../io/fd_util.h"
+#include "../io/log.h"
+#include "container_priv.h"
+#include "exec.h"
+#include "reaper.h"
+
+/* Go's encoding/json texts for the usual failures. */
+static void json_error_text(const char *buf, size_t len, const json_error_t *e, char *out,
+			    size_t outsz)
+{
+	size_t pos = (size_t)e->position;
+	if (pos >= len || strstr(e->text, "premature end") || strstr(e->text, "end of file"))
+		snprintf(out, outsz, "unexpected end of JSON input");
+	else
+		snprintf(out, outsz, "invalid character '%c' looking for beginning of value",
+			 buf[pos]);
+}
+
+int container_exec(const struct exec_req *req, struct shim_error *err)
+{
+	struct proc *p, *init;
+	json_error_t jerr;
+	json_t *spec;
+	enum proc_status ist;
+	char text[256];
+
+	urcu_memb_read_lock();
+	p = proc_table_find_id(req->id);
+	urcu_memb_read_unlock();
+	if (p)
+		return shim_error_set(err, 6, "id %s: already exists", req->id);
+	pthread_mutex_lock(&C.mu);
+	init = C.init ? proc_ref(C.init) : NULL;
+	pthread_mutex_unlock(&C.mu);
+	if (!init)
+		return container_err_no_init(err);
+	ist = container_proc_status(init);
+	proc_unref(init);
+	if (ist != PROC_CREATED && ist != PROC_RUNNING)
+		return shim_error_set(err, 2, "cannot exec in a %s state",
+				      container_status_word(ist));
+	if (!req->spec)
+		return shim_error_set(err, 3, "exec spec is missing: invalid argument");
+	spec = json_loadb(req->spec, req->spec_len, JSON_DECODE_ANY, &jerr);
+	if (!spec) {
+		json_error_text(req->spec, req->spec_len, &jerr, text, sizeof(text));
+		return shim_error_set(err, 2, "%s", text);
+	}
+	if (!json_is_object(spec)) {
+		json_decref(spec);
+		return shim_error_set(err, 2,
+				      "json: cannot unmarshal value into Go value of type "
+				      "specs.Process");
+	}
+	json_object_set_new(spec, "terminal", json_boolean(req->terminal));
+	p = proc_new(req->id, false, req->in, req->out, req->err, req->terminal);
+	if (!p) {
+		json_decref(spec);
+		return -ENOMEM;
+	}
+	p->spec_json = json_dumps(spec, JSON_COMPACT);
+	json_decref(spec);
+	if (!p->spec_json) {
+		proc_unref(p);
+		return -ENOMEM;
+	}
+	if (proc_table_add(p) < 0) {
+		proc_unref(p);
+		return shim_error_set(err, 6, "id %s: already exists", req->id);
+	}
+	proc_unref(p);
+	return 0;
+}
+
+/* Writes the process spec to a temp file outside the bundle. */
+static int write_spec(const char *json, char *path, size_t pathsz)
+{
+	int fd, r;
+	snprintf(path, pathsz, "%s/runc-processXXXXXX", pty_temp_dir());
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = fd_write_all(fd, json, strlen(json));
+	if (r == 0)
+		r = fd_write_all(fd, "\n", 1);
+	close(fd);
+	if (r < 0)
+		(void)unlink(path);
+	return r;
+}
+
+int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
+{
+	char specfile[4200], pidfile[8192], msg[512];
+	struct console_socket cs = { .fd = -1 };
+	struct stdio_cfg scfg = { .in = p->in, .out = p->out, .err = p->err,
+				  .uid = C.opts.io_uid, .gid = C.opts.io_gid,
+				  .terminal = p->terminal };
+	struct runtime_result res;
+	struct stdio io;
+	struct timespec t0, zero = { 0, 0 };
+	const char *args[12];
+	uint32_t pid;
+	int n = 0, r, master = -1;
+	enum proc_status st = container_proc_status(p);
+
+	if (st != PROC_CREATED)
+		return shim_error_set(err, 2, "cannot start a %s process", container_status_word(st));
+	r = stdio_prepare(&scfg, &io, msg, sizeof(msg));
+	if (r < 0)
+		return shim_error_set(err, 2, "failed to create exec process I/O: %s", msg);
+	r = write_spec(p->spec_json, specfile, sizeof(specfile));
+	if (r < 0) {
+		stdio_destroy(&io);
+		return shim_error_set(err, 2, "failed to write exec spec: %s", strerror(-r));
+	}
+	if (p->terminal && (r = console_socket_new(&cs)) < 0) {
+		(void)unlink(specfile);
+		stdio_destroy(&io);
+		return shim_error_set(err, 2, "failed to create OCI runtime console socket: %s",
+				      strerror(-r));
+	}
+	snprintf(pidfile, sizeof(pidfile), "%s/%s.pid", C.cfg.bundle, p->id);
+	args[n++] = "exec";
+	args[n++] = "--process";
+	args[n++] = specfile;
+	if (p->terminal) {
+		args[n++] = "--console-socket";
+		args[n++] = cs.path;
+	}
+	args[n++] = "--detach";
+	args[n++] = "--pid-file";
+	args[n++] = pidfile;
+	args[n++] = container_id();
+	args[n] = NULL;
+
+	reaper_start_begin();
+	clock_gettime(CLOCK_REALTIME, &t0);
+	r = runtime_run(&C.rt,
+			&(struct runtime_call){ .args = args, .fds = p->terminal ? NULL : io.rt_fd,
+						.deadline_ns = deadline_ns },
+			&res);
+	stdio_spawned(&io);
+	(void)unlink(specfile);
+	if (r < 0 || res.status != 0) {
+		if (r < 0)
+			shim_error_set(err, 2, "OCI runtime exec failed: %s", strerror(-r));
+		else
+			runtime_error(&C.rt, &res, "OCI runtime exec failed", err);
+		runtime_result_free(&res);
+		goto fail;
+	}
+	runtime_result_free(&res);
+	if (p->terminal && container_recv_console(&cs, &master, err) < 0)
+		goto fail;
+	r = container_read_pid_file(pidfile, &pid);
+	if (r < 0) {
+		shim_error_set(err, 2, "failed to retrieve OCI runtime exec pid: %s", strerror(-r));
+		safe_close(master);
+		goto fail;
+	}
+	console_socket_close(&cs);
+	stdio_move(&p->io, &io);
+	pthread_mutex_lock(&p->st_mu);
+	{
+		struct proc_snap s = *p->snap;
+		s.pid = pid;
+		if (s.status == PROC_CREATED)
+			s.status = PROC_RUNNING;
+		(void)proc_snap_set(p, &s);
+	}
+	pthread_mutex_unlock(&p->st_mu);
+	(void)proc_table_map_pid(p, pid);
+	r = p->terminal ? stdio_start_console(&p->io, C.loop, master, p->id)
+			: stdio_start(&p->io, C.loop, p->id);
+	if (r < 0)
+		log_warn("%s: failed to start io copy: %s", p->id, strerror(-r));
+	p->io_started = true;
+	container_claim_exit(p, pid, &t0);
+	reaper_start_end();
+	return 0;
+fail:
+	reaper_start_end();
+	console_socket_close(&cs);
+	stdio_destroy(&io);
+	/* A failed start releases Wait at once with status 0 (Go's behaviour). */
+	proc_wait_release(p, 0, &zero);
+	return -EIO;
+}
+
+int exec_kill(struct proc *p, uint32_t sig, struct shim_error *err)
+{
+	struct proc_snap s;
+	int r;
+
+	proc_snap_get(p, &s);
+	if (s.status == PROC_DELETED)
+		return shim_error_set(err, 5, "cannot kill a deleted process: not found");
+	if (s.pid == 0)
+		return shim_error_set(err, 9, "process not created: failed precondition");
+	if (s.status == PROC_STOPPED)
+		return shim_error_set(err, 5, "process already finished: not found");
+	if (p->pidfd >= 0)
+		r = (int)syscall(SYS_pidfd_send_signal, p->pidfd, (int)sig, NULL, 0);
+	else
+		r = kill((pid_t)s.pid, (int)sig);
+	if (r < 0) {
+		if (errno == ESRCH)
+			return shim_error_set(err, 5, "exec kill error: process already finished: "
+						      "not found");
+		return shim_error_set(err, 2, "exec kill error: unknown error after kill: %s",
+				      strerror(errno));
+	}
+	return 0;
+}
+
+int container_resize_pty(const char *id, uint32_t width, uint32_t height, struct shim_error *err)
+{
+	struct proc *p;
+	enum proc_status st;
+	int r = 0;
+
+	if (!*id)
+		return shim_error_set(err, 3, "id not provided: invalid argument");
+	p = proc_table_get(id);
+	if (!p)
+		return shim_error_set(err, 2, "process does not exist %s", id);
+	st = container_proc_status(p);
+	if (!p->is_init && st == PROC_STOPPED)
+		r = shim_error_set(err, 2, "cannot resize a stopped container");
+	else if (!p->is_init && st == PROC_DELETED)
+		r = shim_error_set(err, 2, "cannot resize a deleted process");
+	else if ((r = stdio_resize(&p->io, width, height)) < 0)
+		r = shim_error_set(err, 2, "%s", strerror(-r));
+	proc_unref(p);
+	return r;
+}
