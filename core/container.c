@@ -42,7 +42,7 @@ const char *container_id(void)
 	return i ? i->id : "";
 }
 
-static const char *container_bundle(void)
+const char *container_bundle_path(void)
 {
 	struct cinfo *i = rcu_dereference(C.info);
 	return i ? i->bundle : "";
@@ -145,6 +145,28 @@ void container_claim_exit(struct proc *p, uint32_t pid, const struct timespec *t
 		proc_unref(p);
 }
 
+/* The container's settings, once its init is in the table (C.mu held). */
+static void create_commit(const struct create_req *req, const struct runtime *rt, bool mounted,
+			  struct proc *p)
+{
+	if (!C.info) {
+		struct cinfo *ci = calloc(1, sizeof(*ci));
+		if (ci) {
+			snprintf(ci->id, sizeof(ci->id), "%s", req->id);
+			snprintf(ci->bundle, sizeof(ci->bundle), "%s", req->bundle);
+			rcu_assign_pointer(C.info, ci);
+		}
+	}
+	C.rt = *rt;
+	C.opts = req->opts;
+	snprintf(C.criu_work_path, sizeof(C.criu_work_path), "%s",
+		 req->opts.criu_work_path ? req->opts.criu_work_path : "");
+	C.opts.criu_work_path = C.criu_work_path;
+	C.have_mounts = mounted;
+	C.own_pidns = bundle_own_pidns(req->bundle);
+	C.init = proc_ref(p);
+}
+
 int container_create(const struct create_req *req, uint32_t *ret_pid, struct shim_error *err)
 {
 	char pidfile[4096], rootfs[4096], msg[512];
@@ -162,9 +184,6 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	bool mounted = false;
 	int n = 0, r, master = -1;
 
-	if (req->checkpoint && *req->checkpoint)
-		return shim_error_set(err, 12,
-				      "restore from a checkpoint is not supported yet: not implemented");
 
 	pthread_mutex_lock(&C.mu);
 	r = runtime_init(&rt, req->runtime, C.cfg.runtime_root, C.cfg.ns, C.cfg.bundle,
@@ -196,6 +215,28 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 		goto out_unmount;
 	}
 
+	if (req->checkpoint && *req->checkpoint) {
+		/* Restored by Start: no runtime call now, pid 0. */
+		p = proc_new(req->id, true, req->in, req->out, req->err, req->terminal);
+		if (!p || !(p->ckpt_image = strdup(req->checkpoint)) ||
+		    !(p->ckpt_parent = strdup(req->parent_checkpoint ? req->parent_checkpoint : ""))) {
+			r = -ENOMEM;
+			stdio_destroy(&io);
+			goto out_unmount_p;
+		}
+		p->from_checkpoint = true;
+		stdio_move(&p->io, &io);
+		r = proc_table_add(p);
+		if (r < 0) {
+			shim_error_set(err, 6, "id %s: already exists", req->id);
+			goto out_unmount_p;
+		}
+		create_commit(req, &rt, mounted, p);
+		proc_unref(p);
+		*ret_pid = 0;
+		pthread_mutex_unlock(&C.mu);
+		return 0;
+	}
 	if (req->terminal && (r = console_socket_new(&cs)) < 0) {
 		shim_error_set(err, 2, "failed to create OCI runtime console socket: %s",
 			       strerror(-r));
@@ -267,19 +308,7 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 		goto out_proc;
 	}
 	(void)proc_table_map_pid(p, pid);
-	if (!C.info) {
-		struct cinfo *ci = calloc(1, sizeof(*ci));
-		if (ci) {
-			snprintf(ci->id, sizeof(ci->id), "%s", req->id);
-			snprintf(ci->bundle, sizeof(ci->bundle), "%s", req->bundle);
-			rcu_assign_pointer(C.info, ci);
-		}
-	}
-	C.rt = rt;
-	C.opts = req->opts;
-	C.have_mounts = mounted;
-	C.own_pidns = bundle_own_pidns(req->bundle);
-	C.init = proc_ref(p);
+	create_commit(req, &rt, mounted, p);
 	console_socket_close(&cs);
 	r = req->terminal ? stdio_start_console(&p->io, C.loop, TAKE_FD(master), req->id)
 			  : stdio_start(&p->io, C.loop, req->id);
@@ -293,6 +322,9 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	pthread_mutex_unlock(&C.mu);
 	return 0;
 
+out_unmount_p:
+	proc_unref(p);
+	goto out_unmount;
 out_proc:
 	proc_unref(p);
 out_io:
@@ -317,6 +349,8 @@ static int start_init(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 
 	if (st != PROC_CREATED)
 		return shim_error_set(err, 2, "cannot start a %s process", container_status_word(st));
+	if (p->from_checkpoint)
+		return container_restore(p, deadline_ns, err);
 	r = runtime_run(&C.rt, &(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
 			&res);
 	if (r < 0 || res.status != 0) {
@@ -367,7 +401,7 @@ int container_state(const char *id, struct proc_state *st, struct shim_error *er
 	}
 	s = rcu_dereference(p->snap);
 	snprintf(st->id, sizeof(st->id), "%s", p->id);
-	snprintf(st->bundle, sizeof(st->bundle), "%s", container_bundle());
+	snprintf(st->bundle, sizeof(st->bundle), "%s", container_bundle_path());
 	st->pid = s->pid;
 	st->status = s->status == PROC_DELETED ? PROC_STOPPED : s->status;
 	if (!p->is_init) {
@@ -521,7 +555,7 @@ int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_er
 	stdio_destroy(&p->io);
 	if (C.have_mounts) {
 		int u;
-		snprintf(rootfs, sizeof(rootfs), "%s/rootfs", container_bundle());
+		snprintf(rootfs, sizeof(rootfs), "%s/rootfs", container_bundle_path());
 		u = mount_unmount_all(rootfs);
 		if (u < 0 && r == 0)
 			r = shim_error_set(err, 2, "failed rootfs umount: %s", strerror(-u));

@@ -110,3 +110,13 @@ int container_resume(uint64_t deadline_ns, struct shim_error *err);
 /* resources: LinuxResources JSON; NULL: missing. */
 int container_update(const char *resources, size_t len, uint64_t deadline_ns,
 		     struct shim_error *err);
+
+struct checkpoint_req {
+	const char *path; /* image path */
+	bool exit, open_tcp, external_unix_sockets, terminal, file_locks;
+	char **empty_namespaces;
+	size_t n_empty_namespaces;
+	const char *work_path; /* "" = WORKDIR/criu-work, removed afterwards */
+	uint64_t deadline_ns;
+};
+int container_checkpoint(const struct checkpoint_req *req, struct shim_error *err);

@@ -25,6 +25,7 @@ struct container {
 	bool have_mounts;
 	bool own_pidns;
 	struct create_opts opts;
+	char criu_work_path[4096]; /* CreateOptions.criu_work_path ("" = the work dir) */
 };
 
 extern struct container C;
@@ -40,3 +41,7 @@ int container_read_pid_file(const char *path, uint32_t *ret);
 void container_claim_exit(struct proc *p, uint32_t pid, const struct timespec *t0);
 /* Gets a console master after the runtime ran with --console-socket. */
 int container_recv_console(struct console_socket *cs, int *ret_master, struct shim_error *err);
+/* Start of an init created from a checkpoint: runc restore (p->mu held). */
+int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *err);
+/* The bundle of the container ("" before Create). Lock-free. */
+const char *container_bundle_path(void);

@@ -48,6 +48,10 @@ int container_exec(const struct exec_req *req, struct shim_error *err)
 	if (!init)
 		return container_err_no_init(err);
 	ist = container_proc_status(init);
+	if (ist == PROC_CREATED && init->from_checkpoint) {
+		proc_unref(init);
+		return shim_error_set(err, 2, "cannot exec in a created state");
+	}
 	proc_unref(init);
 	if (ist != PROC_CREATED && ist != PROC_RUNNING)
 		return shim_error_set(err, 2, "cannot exec in a %s state",

@@ -83,6 +83,8 @@ void proc_unref(struct proc *p)
 	safe_close(p->pidfd);
 	free(p->snap); /* no reader can hold it: the process left the tables a grace period ago */
 	free(p->spec_json);
+	free(p->ckpt_image);
+	free(p->ckpt_parent);
 	free(p->id);
 	free(p->in);
 	free(p->out);

@@ -58,6 +58,9 @@ struct proc {
 	struct stdio io;
 	bool io_started;
 	char *spec_json; /* exec: the runtime-spec Process JSON */
+	/* init created from a checkpoint: restored by Start */
+	bool from_checkpoint;
+	char *ckpt_image, *ckpt_parent;
 	/* Guards snapshot transitions and waiters; held briefly, never across a child wait
 	 * (the reaper takes it to record exits). */
 	pthread_mutex_t st_mu;

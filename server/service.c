@@ -520,13 +520,53 @@ static void m_update(struct call *call)
 	containerd__runtime__linux__shim__v1__update_task_request__free_unpacked(req, NULL);
 }
 
-/* Checkpoint needs criu and the restore path of Create: not in this build yet. */
-static void m_not_yet(struct call *call)
+typedef Containerd__Runtime__Linux__Shim__V1__CheckpointTaskRequest CheckpointTaskRequest;
+typedef Containerd__Linux__Runc__CheckpointOptions CheckpointOptions;
+
+static void m_checkpoint(struct call *call)
 {
-	char msg[128];
-	snprintf(msg, sizeof(msg), "%s is not implemented by this cshim: not implemented",
-		 call->m->name);
-	call_reply(call, GRPC_UNIMPLEMENTED, msg, NULL, 0);
+	UNPACK(CheckpointTaskRequest,
+	       containerd__runtime__linux__shim__v1__checkpoint_task_request__unpack, req);
+	struct shim_error err = { 0 };
+	struct checkpoint_req cr = { .path = req->path, .work_path = "",
+				     .deadline_ns = deadline(call) };
+	CheckpointOptions *o = NULL;
+	int r;
+
+	if (req->options) {
+		if (!req->options->type_url ||
+		    strcmp(req->options->type_url, "containerd.linux.runc.CheckpointOptions") != 0) {
+			r = shim_error_set(&err, GRPC_INVALID_ARGUMENT,
+					   "options of type %s are not containerd.linux.runc."
+					   "CheckpointOptions: invalid argument",
+					   req->options->type_url ? req->options->type_url : "");
+			goto out;
+		}
+		o = containerd__linux__runc__checkpoint_options__unpack(
+			NULL, req->options->value.len, req->options->value.data);
+		if (!o) {
+			r = shim_error_set(&err, GRPC_INVALID_ARGUMENT,
+					   "cannot decode CheckpointOptions: invalid argument");
+			goto out;
+		}
+		cr.exit = o->exit;
+		cr.open_tcp = o->open_tcp;
+		cr.external_unix_sockets = o->external_unix_sockets;
+		cr.terminal = o->terminal;
+		cr.file_locks = o->file_locks;
+		cr.empty_namespaces = o->empty_namespaces;
+		cr.n_empty_namespaces = o->n_empty_namespaces;
+		cr.work_path = o->work_path;
+	}
+	r = container_checkpoint(&cr, &err);
+out:
+	if (r < 0)
+		reply_err(call, r, &err);
+	else
+		reply_msg(call, NULL);
+	if (o)
+		containerd__linux__runc__checkpoint_options__free_unpacked(o, NULL);
+	containerd__runtime__linux__shim__v1__checkpoint_task_request__free_unpacked(req, NULL);
 }
 
 static const struct method methods[] = {
@@ -538,7 +578,7 @@ static const struct method methods[] = {
 	{ "ListPids", m_list_pids, false },
 	{ "Pause", m_pause, false },
 	{ "Resume", m_resume, false },
-	{ "Checkpoint", m_not_yet, true },
+	{ "Checkpoint", m_checkpoint, false },
 	{ "Kill", m_kill, false },
 	{ "Exec", m_exec, false },
 	{ "ResizePty", m_resize_pty, false },
