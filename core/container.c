@@ -145,6 +145,27 @@ void container_claim_exit(struct proc *p, uint32_t pid, const struct timespec *t
 		proc_unref(p);
 }
 
+int container_io_prepare(const struct stdio_cfg *cfg, const char *id, struct stdio *io,
+			 struct logger *lg, char *msg, size_t msgsz)
+{
+	int fds[3], r;
+
+	if (!cfg->out || strncmp(cfg->out, "binary://", 9) != 0)
+		return stdio_prepare(cfg, io, msg, msgsz);
+	stdio_init(io);
+	if (cfg->terminal) {
+		snprintf(msg, msgsz, "binary:// logging of a terminal is not supported");
+		return -ENOTSUP;
+	}
+	r = logger_start(cfg->out, id, C.cfg.ns, lg, fds, msg, msgsz);
+	if (r < 0)
+		return r;
+	io->rt_fd[0] = fd_open_devnull(O_RDONLY);
+	io->rt_fd[1] = fds[1];
+	io->rt_fd[2] = fds[2];
+	return 0;
+}
+
 /* The container's settings, once its init is in the table (C.mu held). */
 static void create_commit(const struct create_req *req, const struct runtime *rt, bool mounted,
 			  struct proc *p)
@@ -176,6 +197,7 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 				  .uid = req->opts.io_uid, .gid = req->opts.io_gid,
 				  .terminal = req->terminal };
 	struct console_socket cs = { .fd = -1 };
+	struct logger lg = { .pidfd = -1 };
 	struct runtime_result res;
 	struct timespec t0;
 	struct proc *p = NULL;
@@ -209,7 +231,7 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 		}
 		mounted = true;
 	}
-	r = stdio_prepare(&scfg, &io, msg, sizeof(msg));
+	r = container_io_prepare(&scfg, req->id, &io, &lg, msg, sizeof(msg));
 	if (r < 0) {
 		shim_error_set(err, 2, "failed to create init process I/O: %s", msg);
 		goto out_unmount;
@@ -226,6 +248,9 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 		}
 		p->from_checkpoint = true;
 		stdio_move(&p->io, &io);
+		p->logger = lg;
+		lg.pid = 0;
+		lg.pidfd = -1;
 		r = proc_table_add(p);
 		if (r < 0) {
 			shim_error_set(err, 6, "id %s: already exists", req->id);
@@ -295,6 +320,9 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 		goto out_io;
 	}
 	stdio_move(&p->io, &io);
+	p->logger = lg;
+	lg.pid = 0;
+	lg.pidfd = -1;
 	pthread_mutex_lock(&p->st_mu);
 	{
 		struct proc_snap s = *p->snap;
@@ -333,6 +361,7 @@ out_io:
 	console_socket_close(&cs);
 	stdio_destroy(&io);
 out_unmount:
+	logger_stop(&lg);
 	if (mounted)
 		(void)mount_unmount_all(rootfs);
 out:
@@ -553,6 +582,7 @@ int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_er
 	}
 	runtime_result_free(&res);
 	stdio_destroy(&p->io);
+	logger_stop(&p->logger);
 	if (C.have_mounts) {
 		int u;
 		snprintf(rootfs, sizeof(rootfs), "%s/rootfs", container_bundle_path());
@@ -603,6 +633,7 @@ int container_delete_process(const char *id, struct exit_info *ret, struct shim_
 		char path[8192];
 		(void)stdio_wait(&p->io, IO_WAIT_MS);
 		stdio_destroy(&p->io);
+		logger_stop(&p->logger);
 		snprintf(path, sizeof(path), "%s/%s.pid", C.cfg.bundle, p->id);
 		(void)unlink(path);
 		(void)proc_transition(p, ~0u, PROC_DELETED);

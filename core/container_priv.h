@@ -45,3 +45,6 @@ int container_recv_console(struct console_socket *cs, int *ret_master, struct sh
 int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *err);
 /* The bundle of the container ("" before Create). Lock-free. */
 const char *container_bundle_path(void);
+/* Stdio for a process: FIFOs/files (io/stdio) or a binary:// logger. */
+int container_io_prepare(const struct stdio_cfg *cfg, const char *id, struct stdio *io,
+			 struct logger *lg, char *msg, size_t msgsz);

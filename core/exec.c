@@ -123,17 +123,21 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 
 	if (st != PROC_CREATED)
 		return shim_error_set(err, 2, "cannot start a %s process", container_status_word(st));
-	r = stdio_prepare(&scfg, &io, msg, sizeof(msg));
+	struct logger lg = { .pidfd = -1 };
+
+	r = container_io_prepare(&scfg, p->id, &io, &lg, msg, sizeof(msg));
 	if (r < 0)
 		return shim_error_set(err, 2, "failed to create exec process I/O: %s", msg);
 	r = write_spec(p->spec_json, specfile, sizeof(specfile));
 	if (r < 0) {
 		stdio_destroy(&io);
+		logger_stop(&lg);
 		return shim_error_set(err, 2, "failed to write exec spec: %s", strerror(-r));
 	}
 	if (p->terminal && (r = console_socket_new(&cs)) < 0) {
 		(void)unlink(specfile);
 		stdio_destroy(&io);
+		logger_stop(&lg);
 		return shim_error_set(err, 2, "failed to create OCI runtime console socket: %s",
 				      strerror(-r));
 	}
@@ -178,6 +182,7 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 	}
 	console_socket_close(&cs);
 	stdio_move(&p->io, &io);
+	p->logger = lg;
 	pthread_mutex_lock(&p->st_mu);
 	{
 		struct proc_snap s = *p->snap;
@@ -200,6 +205,7 @@ fail:
 	reaper_start_end();
 	console_socket_close(&cs);
 	stdio_destroy(&io);
+	logger_stop(&lg);
 	/* A failed start releases Wait at once with status 0 (Go's behaviour). */
 	proc_wait_release(p, 0, &zero);
 	return -EIO;

@@ -48,6 +48,7 @@ struct proc *proc_new(const char *id, bool is_init, const char *in, const char *
 	p->is_init = is_init;
 	p->terminal = terminal;
 	p->pidfd = -1;
+	p->logger.pidfd = -1;
 	s->status = PROC_CREATED;
 	p->snap = s;
 	atomic_init(&p->refs, 1);
@@ -81,6 +82,8 @@ void proc_unref(struct proc *p)
 		return;
 	stdio_destroy(&p->io);
 	safe_close(p->pidfd);
+	if (p->logger.pid > 0)
+		logger_stop(&p->logger);
 	free(p->snap); /* no reader can hold it: the process left the tables a grace period ago */
 	free(p->spec_json);
 	free(p->ckpt_image);

@@ -16,6 +16,7 @@
 #include <urcu/rculfhash.h>
 
 #include "../io/stdio.h"
+#include "logger.h"
 
 enum proc_status {
 	PROC_UNKNOWN = 0,
@@ -57,6 +58,7 @@ struct proc {
 	bool pid_mapped;
 	struct stdio io;
 	bool io_started;
+	struct logger logger; /* binary:// stdio */
 	char *spec_json; /* exec: the runtime-spec Process JSON */
 	/* init created from a checkpoint: restored by Start */
 	bool from_checkpoint;
