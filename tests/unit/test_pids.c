@@ -217,16 +217,31 @@ static void make_dir(const char *base, const char *rel)
 	assert_int_equal(mkdir(path, 0755), 0);
 }
 
+static char tmpdir[64];
+
+static int tmpdir_setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/cshim-test-pids-XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+/* Runs even when the test failed: no leftover files. */
+static int tmpdir_teardown(void **state)
+{
+	(void)state;
+	int r = nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return r == 0 && access(tmpdir, F_OK) == -1 ? 0 : -1;
+}
+
 static void test_from_cgroup_walk(void **state)
 {
 	(void)state;
-	char tmpl[] = "/tmp/cshim-test-pids-XXXXXX";
-	char *base = mkdtemp(tmpl);
+	const char *base = tmpdir;
 	char cg[4096], json[8192], rootns[4096];
 	uint32_t *v = NULL;
 	size_t n = 0;
 
-	assert_non_null(base);
 	snprintf(rootns, sizeof(rootns), "%s/root", base);
 	snprintf(cg, sizeof(cg), "%s/cg", base);
 	make_dir(base, "root");
@@ -264,9 +279,6 @@ static void test_from_cgroup_walk(void **state)
 	make_dir(base, "root/c2");
 	write_file(rootns, "c2/state.json", json);
 	assert_int_equal(pids_from_cgroup(rootns, "c2", &v, &n), -ENOENT);
-
-	assert_int_equal(nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
-	assert_int_equal(access(base, F_OK), -1);
 }
 
 int main(void)
@@ -282,7 +294,7 @@ int main(void)
 		cmocka_unit_test(test_state_hybrid_prefers_devices),
 		cmocka_unit_test(test_state_missing),
 		cmocka_unit_test(test_state_garbage),
-		cmocka_unit_test(test_from_cgroup_walk),
+		cmocka_unit_test_setup_teardown(test_from_cgroup_walk, tmpdir_setup, tmpdir_teardown),
 	};
 	return cmocka_run_group_tests_name("pids", tests, NULL, NULL);
 }

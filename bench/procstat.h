@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What /proc says about a process: CPU time, scheduler wait, memory, threads, fds. */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct proc_cpu {
+	double self_s;     /* utime + stime of the process (all its threads) */
+	double children_s; /* cutime + cstime: reaped children (runc, publishers) */
+	uint64_t run_delay_ns; /* sum over live threads of time spent runnable, not running */
+	int ok;
+};
+
+struct proc_mem {
+	long pss_kb, private_dirty_kb, rss_kb;
+	int threads, fds;
+	int ok;
+};
+
+/* /proc/PID/stat fields 14-17 and /proc/PID/task/ * /schedstat. */
+struct proc_cpu proc_cpu(pid_t pid);
+/* The caller itself: getrusage(RUSAGE_SELF). */
+double self_cpu_s(void);
+/* /proc/PID/smaps_rollup (Pss, Private_Dirty, Rss), /proc/PID/status Threads, /proc/PID/fd. */
+struct proc_mem proc_mem(pid_t pid);
