@@ -3,11 +3,13 @@
 
 CC      ?= gcc
 BUILD   ?= build
-PKGS    := libprotobuf-c liburcu-memb liburcu-cds jemalloc jansson
+# jemalloc is the allocator; sanitizer builds use glibc's (both want to own malloc).
+USE_JEMALLOC ?= 1
+PKGS    := libprotobuf-c liburcu-memb liburcu-cds jansson $(if $(filter 1,$(USE_JEMALLOC)),jemalloc)
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu17 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE -pthread \
+CFLAGS  += $(EXTRA_CFLAGS) -std=gnu17 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE -pthread \
            -I. -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
+LDLIBS  += $(EXTRA_CFLAGS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 
 PROTO_DIR := proto/protos
 PROTOS := google/protobuf/any.proto google/protobuf/empty.proto google/protobuf/timestamp.proto \
@@ -53,6 +55,24 @@ $(BIN): $(BUILD)/obj/server/main.o $(BUILD)/libcshim.a
 
 deps:
 	@sh tests/deps.sh
+
+# Sanitizer builds (own build dirs): unit and integration tiers under ASan+UBSan, UBSan, TSan.
+# A report from the shim (started by the tests) lands in $(BUILD)/<san>/reports/ and fails.
+SAN_asan  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_ubsan := -fsanitize=undefined -fno-sanitize-recover=all
+SAN_tsan  := -fsanitize=thread
+.PHONY: asan ubsan tsan
+asan ubsan tsan: deps
+	$(MAKE) BUILD=build/$@ USE_JEMALLOC=0 EXTRA_CFLAGS="$(SAN_$@)" all san-bins
+	rm -rf build/$@/reports && mkdir -p build/$@/reports
+	$(MAKE) BUILD=build/$@ USE_JEMALLOC=0 EXTRA_CFLAGS="$(SAN_$@)" \
+		SAN_ENV="ASAN_OPTIONS=log_path=$(abspath build/$@/reports/asan):detect_leaks=0 \
+		UBSAN_OPTIONS=log_path=$(abspath build/$@/reports/ubsan):print_stacktrace=1 \
+		TSAN_OPTIONS=log_path=$(abspath build/$@/reports/tsan):second_deadlock_stack=1" \
+		test-unit test-integration
+	@if ls build/$@/reports/* >/dev/null 2>&1; then \
+		echo "$@: sanitizer reports:"; cat build/$@/reports/*; exit 1; fi
+	@echo "$@: no sanitizer reports"
 
 clean:
 	rm -rf $(BUILD)

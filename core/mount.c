@@ -56,8 +56,8 @@ int mount_parse_options(char *const *options, size_t n, unsigned long *ret_flags
 		}
 		if (known)
 			continue;
-		size_t ol = strlen(o);
-		if (len + ol + 2 > datasz || len + ol + 1 > (size_t)page)
+		size_t ol = strlen(o), need = len + (len ? 1 : 0) + ol; /* without the NUL */
+		if (need + 1 > datasz || need > (size_t)page)
 			return -E2BIG;
 		if (len)
 			data[len++] = ',';

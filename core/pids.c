@@ -44,10 +44,10 @@ int pids_cgroup_from_state(const char *buf, size_t len, char *out, size_t outsz)
 		p = json_object_get(paths, "devices");
 		if (!json_is_string(p))
 			p = json_object_get(paths, "");
-		if (json_is_string(p) && json_string_value(p)[0] == '/') {
-			snprintf(out, outsz, "%s", json_string_value(p));
-			r = 0;
-		}
+		if (json_is_string(p) && json_string_value(p)[0] == '/')
+			r = (size_t)snprintf(out, outsz, "%s", json_string_value(p)) < outsz
+				    ? 0
+				    : -ENAMETOOLONG;
 	}
 	json_decref(root);
 	return r;

@@ -192,17 +192,13 @@ int runtime_run(const struct runtime *rt, const struct runtime_call *c,
 void runtime_exit_text(const struct runtime *rt, const struct runtime_result *res, char *buf,
 		       size_t bufsz)
 {
-	char how[64];
-	if (res->status > 128)
-		snprintf(how, sizeof(how), "signal: %s",
-			 res->status - 128 == 9 ? "killed" : strsignal(res->status - 128));
-	else
-		snprintf(how, sizeof(how), "exit status %d", res->status);
+	/* go-runc: the reaper's status (128+n for signal n) as ExitError "exit status N". */
 	if (res->output)
-		snprintf(buf, bufsz, "%s did not terminate successfully: %s: %s", rt->name, how,
-			 res->output);
+		snprintf(buf, bufsz, "%s did not terminate successfully: exit status %d: %s",
+			 rt->name, res->status, res->output);
 	else
-		snprintf(buf, bufsz, "%s did not terminate successfully: %s", rt->name, how);
+		snprintf(buf, bufsz, "%s did not terminate successfully: exit status %d", rt->name,
+			 res->status);
 }
 
 int runtime_log_last_error(const char *buf, size_t len, char *out, size_t outsz)
@@ -229,9 +225,9 @@ int runtime_log_last_error(const char *buf, size_t len, char *out, size_t outsz)
 		if (json_is_string(lvl) && strcmp(json_string_value(lvl), "error") == 0) {
 			const char *m = json_is_string(msg) ? json_string_value(msg) : "";
 			size_t a = 0, b = strlen(m);
-			while (a < b && strchr(" \t\r\n", m[a]))
+			while (a < b && strchr(" \t\r\n\v\f", m[a]))
 				a++;
-			while (b > a && strchr(" \t\r\n", m[b - 1]))
+			while (b > a && strchr(" \t\r\n\v\f", m[b - 1]))
 				b--;
 			snprintf(out, outsz, "%.*s", (int)(b - a), m + a);
 			found = 1;

@@ -87,7 +87,8 @@ int ttrpc_response_decode(const uint8_t *buf, size_t len, int *ret_code, char **
 		ttrpc__response__free_unpacked(r, NULL);
 		return -ENOMEM;
 	}
-	memcpy(pl, r->payload.data, r->payload.len);
+	if (r->payload.len)
+		memcpy(pl, r->payload.data, r->payload.len);
 	*ret_plen = r->payload.len;
 	*ret_msg = msg;
 	*ret_payload = pl;

@@ -65,8 +65,11 @@ int ttrpc_reader_feed(struct ttrpc_reader *r, const uint8_t *data, size_t n, ttr
 				r->discard_left = r->hdr.len;
 			} else if (r->hdr.len > 0) {
 				r->body = malloc(r->hdr.len);
-				if (!r->body)
+				if (!r->body) {
+					/* The stream cannot be resynchronized: the caller drops it. */
+					ttrpc_reader_reset(r);
 					return -ENOMEM;
+				}
 			}
 		}
 		if (r->discard_left > 0) {

@@ -24,11 +24,13 @@ test: deps
 	$(MAKE) all $(UNIT_BINS) $(IT_BIN)
 	$(MAKE) test-unit test-integration test-e2e
 
+san-bins: $(UNIT_BINS) $(IT_BIN)
+
 test-unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $(SAN_ENV) $$t; done
 
 test-integration: $(BIN) $(IT_BIN)
-	CSHIM=$(abspath $(BIN)) GOSHIM=$(GOSHIM) $(IT_BIN)
+	$(SAN_ENV) CSHIM=$(abspath $(BIN)) GOSHIM=$(GOSHIM) $(IT_BIN)
 
 test-e2e: $(BIN)
 	bash tests/e2e/run.sh $(abspath $(BIN))
