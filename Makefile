@@ -31,6 +31,7 @@ LIB_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(IO_SRC) $(CORE_SRC) $(PROTO_SRC) 
 
 BIN := $(BUILD)/bin/cshim
 
+.SECONDARY:
 .PHONY: all deps demo test test-unit test-integration test-e2e clean format-check deps-check
 all: $(BIN)
 
@@ -68,7 +69,7 @@ asan ubsan tsan: deps
 	$(MAKE) BUILD=build/$@ USE_JEMALLOC=0 EXTRA_CFLAGS="$(SAN_$@)" \
 		SAN_ENV="ASAN_OPTIONS=log_path=$(abspath build/$@/reports/asan):detect_leaks=0 \
 		UBSAN_OPTIONS=log_path=$(abspath build/$@/reports/ubsan):print_stacktrace=1 \
-		TSAN_OPTIONS=log_path=$(abspath build/$@/reports/tsan):second_deadlock_stack=1" \
+		TSAN_OPTIONS=log_path=$(abspath build/$@/reports/tsan):second_deadlock_stack=1:suppressions=$(abspath tests/tsan.supp)" \
 		test-unit test-integration
 	@if ls build/$@/reports/* >/dev/null 2>&1; then \
 		echo "$@: sanitizer reports:"; cat build/$@/reports/*; exit 1; fi

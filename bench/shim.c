@@ -397,6 +397,11 @@ int bshim_create_start(struct bshim *b, const char *runtime)
 	streq.id = b->si.id;
 	if (shimclient_call_ex(b->ctl, SHIM_SERVICE, "State", &streq.base, 10000, &rep) == 0) {
 		b->state_resp_frame_len = rep.frame_len;
+		if (rep.code == 0) {
+			b->state_payload = rep.payload;
+			b->state_plen = rep.plen;
+			rep.payload = NULL;
+		}
 		shimclient_reply_free(&rep);
 	}
 	{
@@ -448,6 +453,8 @@ void bshim_destroy(struct bshim *b)
 	/* SIGKILL shim (and its group), runc delete --force, remove the dirs. */
 	shim_cleanup(&b->si);
 	b->pid = 0;
+	free(b->state_payload);
+	b->state_payload = NULL;
 	drain_del(b);
 	if (b->registered)
 		reg_del(b);

@@ -25,6 +25,8 @@ struct bshim {
 	double first_answer_s;	/* exec of the shim -> first ShimInfo answer */
 	size_t state_resp_frame_len; /* data length of a State response frame (pingpong sizing) */
 	size_t state_req_frame_len;
+	uint8_t *state_payload; /* a real StateResponse of this container (pingpong uses it) */
+	size_t state_plen;
 	bool created, started, registered;
 	int drain_fd[2];
 };

@@ -38,13 +38,13 @@ int container_setup(const struct shim_config *cfg, struct loop *loop, container_
 
 const char *container_id(void)
 {
-	struct cinfo *i = rcu_dereference(C.info);
+	struct cinfo *i = rcu_deref(C.info);
 	return i ? i->id : "";
 }
 
 const char *container_bundle_path(void)
 {
-	struct cinfo *i = rcu_dereference(C.info);
+	struct cinfo *i = rcu_deref(C.info);
 	return i ? i->bundle : "";
 }
 
@@ -175,7 +175,7 @@ static void create_commit(const struct create_req *req, const struct runtime *rt
 		if (ci) {
 			snprintf(ci->id, sizeof(ci->id), "%s", req->id);
 			snprintf(ci->bundle, sizeof(ci->bundle), "%s", req->bundle);
-			rcu_assign_pointer(C.info, ci);
+			rcu_publish(C.info, ci);
 		}
 	}
 	C.rt = *rt;
@@ -428,7 +428,7 @@ int container_state(const char *id, struct proc_state *st, struct shim_error *er
 		urcu_memb_read_unlock();
 		return container_err_not_found(err, id);
 	}
-	s = rcu_dereference(p->snap);
+	s = proc_snap_deref(p);
 	snprintf(st->id, sizeof(st->id), "%s", p->id);
 	snprintf(st->bundle, sizeof(st->bundle), "%s", container_bundle_path());
 	st->pid = s->pid;
@@ -437,7 +437,7 @@ int container_state(const char *id, struct proc_state *st, struct shim_error *er
 		/* An exec reports its init's status while the init is paused. */
 		struct proc *init = proc_table_find_id(container_id());
 		if (init && init->is_init) {
-			enum proc_status is = rcu_dereference(init->snap)->status;
+			enum proc_status is = proc_snap_deref(init)->status;
 			if (is == PROC_PAUSED || is == PROC_PAUSING)
 				st->status = is;
 		}
@@ -661,7 +661,7 @@ int container_wait(const char *id, struct proc_waiter *w, struct exit_info *ret,
 	}
 	r = proc_wait_add(p, w, &ret->exit_status, &ret->exited_at);
 	if (r == 1)
-		ret->pid = rcu_dereference(p->snap)->pid;
+		ret->pid = proc_snap_deref(p)->pid;
 	urcu_memb_read_unlock();
 	return r;
 }

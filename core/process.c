@@ -101,7 +101,7 @@ void proc_snap_get(struct proc *p, struct proc_snap *out)
 {
 	struct proc_snap *s;
 	urcu_memb_read_lock();
-	s = rcu_dereference(p->snap);
+	s = proc_snap_deref(p);
 	*out = *s;
 	urcu_memb_read_unlock();
 }
@@ -117,7 +117,7 @@ int proc_snap_set(struct proc *p, const struct proc_snap *s)
 	if (!n)
 		return -ENOMEM;
 	*n = *s;
-	old = rcu_xchg_pointer(&p->snap, n);
+	old = __atomic_exchange_n(&p->snap, n, __ATOMIC_ACQ_REL);
 	urcu_memb_call_rcu(&old->rcu, snap_free_rcu);
 	return 0;
 }
@@ -203,7 +203,7 @@ static int match_id(struct cds_lfht_node *node, const void *key)
 static int match_pid(struct cds_lfht_node *node, const void *key)
 {
 	struct proc *p = caa_container_of(node, struct proc, pid_node);
-	return rcu_dereference(p->snap)->pid == *(const uint32_t *)key;
+	return proc_snap_deref(p)->pid == *(const uint32_t *)key;
 }
 
 int proc_table_add(struct proc *p)

@@ -72,6 +72,13 @@ struct proc {
 	struct proc_waiter *waiters;
 };
 
+/* RCU publication of a snapshot pointer, as rcu_xchg_pointer/rcu_dereference, but with C11
+ * atomics so that ThreadSanitizer sees the release/acquire pair (liburcu's inline asm it
+ * cannot see). Same code on x86: a locked xchg and a plain load. */
+#define proc_snap_deref(p) __atomic_load_n(&(p)->snap, __ATOMIC_ACQUIRE)
+#define rcu_publish(ptr, v) __atomic_store_n(&(ptr), (v), __ATOMIC_RELEASE)
+#define rcu_deref(ptr) __atomic_load_n(&(ptr), __ATOMIC_ACQUIRE)
+
 struct proc *proc_new(const char *id, bool is_init, const char *in, const char *out,
 		      const char *err, bool terminal);
 struct proc *proc_ref(struct proc *p);

@@ -23,6 +23,7 @@ $(IT_BIN): $(IT_SRC) $(wildcard tests/integration/*.h) $(BUILD)/libcshim.a
 test: deps
 	$(MAKE) all $(UNIT_BINS) $(IT_BIN)
 	$(MAKE) test-unit test-integration test-e2e
+	$(MAKE) asan
 
 san-bins: $(UNIT_BINS) $(IT_BIN)
 

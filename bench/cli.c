@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench/cli.h"
+#include "bench/util.h"
+
+void load_opts_defaults(struct load_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->weights[M_STATE] = 1;
+	o->conns = 1;
+	o->streams = 1;
+	o->threads = 1;
+	o->warmup_s = 0.5;
+	o->duration_s = 2;
+	o->drain_s = 10;
+}
+
+void parse_methods(const char *s, unsigned w[M_COUNT])
+{
+	char buf[256], *save = NULL, *tok;
+	memset(w, 0, sizeof(unsigned) * M_COUNT);
+	if (!strcasecmp(s, "mix")) {
+		w[M_STATE] = 8;
+		w[M_LISTPIDS] = 1;
+		w[M_SHIMINFO] = 1;
+		return;
+	}
+	xsnprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		int m;
+		if (eq)
+			*eq = '\0';
+		m = method_parse(tok);
+		if (m < 0)
+			die("unknown method %s (State, ListPids, ShimInfo, mix)", tok);
+		w[m] = eq ? (unsigned)parse_long("--method weight", eq + 1) : 1;
+	}
+}
+
+int load_opt(struct load_opts *o, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+	if (!strcmp(a, "--method") || !strcmp(a, "--mix")) {
+		if (!v)
+			die("%s needs a value", a);
+		parse_methods(v, o->weights);
+	} else if (!strcmp(a, "--conns")) {
+		o->conns = (int)parse_long(a, v);
+	} else if (!strcmp(a, "--streams")) {
+		o->streams = (int)parse_long(a, v);
+	} else if (!strcmp(a, "--threads")) {
+		o->threads = (int)parse_long(a, v);
+	} else if (!strcmp(a, "--duration")) {
+		o->duration_s = parse_double(a, v);
+	} else if (!strcmp(a, "--warmup")) {
+		o->warmup_s = parse_double(a, v);
+	} else if (!strcmp(a, "--rate")) {
+		o->rate = parse_double(a, v);
+	} else if (!strcmp(a, "--drain")) {
+		o->drain_s = parse_double(a, v);
+	} else {
+		return 0;
+	}
+	(*i)++;
+	return 1;
+}
+
+void load_opts_apply(const struct load_opts *o, struct load_spec *s)
+{
+	memcpy(s->weights, o->weights, sizeof(s->weights));
+	s->conns = o->conns;
+	s->streams = o->streams;
+	s->threads = o->threads;
+	s->warmup_s = o->warmup_s;
+	s->duration_s = o->duration_s;
+	s->rate = o->rate;
+	s->drain_s = o->drain_s;
+}
+
+const char *default_goshim(void)
+{
+	const char *e = getenv("GOSHIM");
+	return e && *e ? e : "/usr/bin/containerd-shim";
+}
+
+const char *default_cshim(void)
+{
+	const char *e = getenv("CSHIM");
+	return e && *e ? e : "build/bin/cshim";
+}

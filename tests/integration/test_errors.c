@@ -1,0 +1,1135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Differential error table for the whole v1 state machine (spec §3.0 tables, §3.8–3.10,
+ * §3.14, §6). Every case = (fixture state, optional per-case exec state, one operation) is
+ * run against the Go reference shim (GOSHIM, default /usr/bin/containerd-shim) and against
+ * cshim (CSHIM, default build/bin/cshim); the gRPC code, the normalized message and a short
+ * normalized response summary must be identical. Cases where the Go shim crashes (spec
+ * Appendix C.5) are only run on cshim, which must answer INVALID_ARGUMENT and stay alive.
+ * Cases marked KNOWN are reported but do not fail the run (documented differences).
+ *
+ * Fixtures are reused between cases: a case marked MUT (it changes the init's state) ends
+ * its fixture, the next case starts a fresh shim. Exec cases get their own exec id
+ * (x<case#>, n<case#> for a new id), identical for both shims.
+ *
+ * Environment: GOSHIM, CSHIM, CSHIM_IT_DEBUG, CSHIM_IT_KEEP, CSHIM_IT_VERBOSE (log every
+ * case as it runs), CSHIM_IT_TIMEOUT (watchdog seconds, default 100), CSHIM_ERR_FILTER (run
+ * only cases whose name contains this text), CSHIM_ERR_RUN_GOCRASH (also run the Go shim on
+ * the cases where it is known to crash, to re-verify that). */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "tests/integration/itutil.h"
+
+#define OP_TIMEOUT_MS 10000
+#define WAIT_PROBE_MS 400 /* a Wait not answered within this is recorded as "blocks" */
+
+enum fxkind {
+	FX_CREATED, /* Create(sleep 1000) */
+	FX_RUNNING, /* + Start */
+	FX_PAUSED,  /* + Exec px (sleep) + Start px + Pause */
+	FX_STOPPED, /* + Exec kx (sleep) + Start kx + Kill(init, 9) + Wait init + Wait kx */
+	FX_DELETED, /* FX_STOPPED + Delete */
+};
+static const char *const FX_NAMES[] = { "created", "running", "paused", "stopped", "deleted" };
+
+/* State of the case's own exec (id x<case#>), set up before the operation. */
+enum xstate {
+	XS_NONE,
+	XS_CREATED,      /* Exec(sleep 1000) */
+	XS_RUNNING,      /* + Start */
+	XS_STOPPED,      /* Exec(sh -c 'exit 7') + Start + Wait == 7 */
+	XS_DELETED,      /* XS_STOPPED + DeleteProcess */
+	XS_BADCMD,       /* Exec(/nonexistent) */
+	XS_STARTFAILED,  /* XS_BADCMD + Start (fails) */
+	XS_STARTFAILED_INFLIGHT, /* XS_BADCMD + Wait sent (in flight) + Start (fails) */
+};
+static const char *const XS_NAMES[] = { "",        "created", "running",    "stopped",
+					"deleted", "badcmd",  "startfailed",
+					"startfailed+wait" };
+
+enum op {
+	OP_START,
+	OP_DELETE,
+	OP_DELPROC,
+	OP_KILL,
+	OP_PAUSE,
+	OP_RESUME,
+	OP_UPDATE,
+	OP_EXEC,
+	OP_RESIZE,
+	OP_CLOSEIO,
+	OP_STATE,
+	OP_WAIT,
+	OP_LISTPIDS,
+	OP_CHECKPOINT,
+};
+static const char *const OP_NAMES[] = { "Start",  "Delete",    "DeleteProcess", "Kill",
+					"Pause",  "Resume",    "Update",        "Exec",
+					"ResizePty", "CloseIO", "State",        "Wait",
+					"ListPids", "Checkpoint" };
+
+/* OP_EXEC / OP_UPDATE payload variants */
+enum variant {
+	V_DEFAULT,   /* Exec: sleep 1000; Update: resources {} */
+	V_BADJSON,   /* "{" */
+	V_GARBAGE,   /* "xx" */
+	V_MISSING,   /* no spec / no resources (crashes the Go shim) */
+	V_EXIT7,     /* Exec: sh -c 'exit 7' */
+	V_ARRAY,     /* "[]" */
+	V_TRAILING,  /* "{}x" */
+	V_BADTYPE,   /* Exec: {"args":1}; Update: {"pids":"x"} */
+};
+
+#define F_MUT 1u      /* changes the init's state: the fixture ends after this case */
+#define F_GOCRASH 2u  /* the Go shim crashes here: cshim only, expect c_code and alive */
+#define F_KNOWN 4u    /* documented difference: reported, never fails */
+
+struct ecase {
+	const char *row; /* "init/created", "exec/running", ... (for the table) */
+	enum fxkind fx;
+	enum xstate xs;
+	enum op op;
+	const char *id; /* "@c" container id, "@x" the case's exec, "@n" a new exec id */
+	uint32_t sig;
+	bool all;
+	enum variant var;
+	unsigned flags;
+	int c_code;       /* F_GOCRASH: cshim's expected code */
+	const char *note; /* F_KNOWN / F_GOCRASH: why */
+};
+
+#define SIG(s) .sig = (s)
+#define E(row_, fx_, xs_, op_, id_, ...)                                                   \
+	{ .row = row_, .fx = fx_, .xs = xs_, .op = op_, .id = id_, __VA_ARGS__ }
+#define KNOWN_CKPT .flags = F_KNOWN, .note = "cshim has no Checkpoint (criu)"
+
+static const struct ecase CASES[] = {
+	/* ---------------- init: created ---------------- */
+	E("init/created", FX_CREATED, XS_NONE, OP_STATE, "@c"),
+	E("init/created", FX_CREATED, XS_NONE, OP_WAIT, "@c"),
+	E("init/created", FX_CREATED, XS_NONE, OP_LISTPIDS, "@c"),
+	E("init/created", FX_CREATED, XS_NONE, OP_DELPROC, "@c"),
+	E("init/created", FX_CREATED, XS_NONE, OP_PAUSE, ""),
+	E("init/created", FX_CREATED, XS_NONE, OP_RESUME, ""),
+	E("init/created", FX_CREATED, XS_NONE, OP_UPDATE, ""),
+	E("init/created", FX_CREATED, XS_NONE, OP_UPDATE, "", .var = V_BADJSON),
+	E("init/created", FX_CREATED, XS_NONE, OP_UPDATE, "", .var = V_MISSING, .flags = F_GOCRASH,
+	  .c_code = 3, .note = "Go: nil resources crash (App. C.5)"),
+	E("init/created", FX_CREATED, XS_NONE, OP_CHECKPOINT, "", KNOWN_CKPT),
+	E("init/created", FX_CREATED, XS_NONE, OP_RESIZE, "@c"),
+	E("init/created", FX_CREATED, XS_NONE, OP_CLOSEIO, "@c"),
+	E("init/created", FX_CREATED, XS_NONE, OP_KILL, "@c", SIG(0)),
+	E("init/created", FX_CREATED, XS_NONE, OP_KILL, "", SIG(0)),
+	E("init/created", FX_CREATED, XS_NONE, OP_EXEC, "@n"),
+	E("init/created", FX_CREATED, XS_NONE, OP_EXEC, "@c"),
+	E("init/created", FX_CREATED, XS_NONE, OP_EXEC, "@n", .var = V_BADJSON),
+	E("init/created", FX_CREATED, XS_NONE, OP_EXEC, "@n", .var = V_MISSING,
+	  .flags = F_GOCRASH, .c_code = 3, .note = "Go: nil spec crash (App. C.5)"),
+	/* exec into a created (not started) container */
+	E("init/created", FX_CREATED, XS_CREATED, OP_START, "@x", .flags = F_MUT),
+	E("init/created", FX_CREATED, XS_NONE, OP_START, "@c", .flags = F_MUT),
+	E("init/created", FX_CREATED, XS_NONE, OP_KILL, "@c", SIG(9), .flags = F_MUT),
+	E("init/created", FX_CREATED, XS_NONE, OP_DELETE, "", .flags = F_MUT),
+
+	/* ---------------- init: running ---------------- */
+	E("init/running", FX_RUNNING, XS_NONE, OP_STATE, "@c"),
+	E("init/running", FX_RUNNING, XS_NONE, OP_WAIT, "@c"),
+	E("init/running", FX_RUNNING, XS_NONE, OP_LISTPIDS, "@c"),
+	E("init/running", FX_RUNNING, XS_NONE, OP_START, "@c"),
+	E("init/running", FX_RUNNING, XS_NONE, OP_DELETE, ""),
+	E("init/running", FX_RUNNING, XS_NONE, OP_DELPROC, "@c"),
+	E("init/running", FX_RUNNING, XS_NONE, OP_RESUME, ""),
+	E("init/running", FX_RUNNING, XS_NONE, OP_UPDATE, ""),
+	E("init/running", FX_RUNNING, XS_NONE, OP_UPDATE, "", .var = V_GARBAGE),
+	E("init/running", FX_RUNNING, XS_NONE, OP_UPDATE, "", .var = V_ARRAY),
+	E("init/running", FX_RUNNING, XS_NONE, OP_UPDATE, "", .var = V_BADTYPE),
+	E("init/running", FX_RUNNING, XS_NONE, OP_UPDATE, "", .var = V_MISSING, .flags = F_GOCRASH,
+	  .c_code = 3, .note = "Go: nil resources crash (App. C.5)"),
+	E("init/running", FX_RUNNING, XS_NONE, OP_RESIZE, "@c"),
+	E("init/running", FX_RUNNING, XS_NONE, OP_CLOSEIO, "@c"),
+	E("init/running", FX_RUNNING, XS_NONE, OP_KILL, "@c", SIG(0)),
+	E("init/running", FX_RUNNING, XS_NONE, OP_KILL, "", SIG(0)),
+	E("init/running", FX_RUNNING, XS_NONE, OP_EXEC, "@n"),
+	E("init/running", FX_RUNNING, XS_NONE, OP_EXEC, "@c"),
+	E("init/running", FX_RUNNING, XS_NONE, OP_EXEC, "@n", .var = V_BADJSON),
+	E("init/running", FX_RUNNING, XS_NONE, OP_EXEC, "@n", .var = V_GARBAGE),
+	E("init/running", FX_RUNNING, XS_NONE, OP_EXEC, "@n", .var = V_ARRAY),
+	E("init/running", FX_RUNNING, XS_NONE, OP_EXEC, "@n", .var = V_TRAILING),
+	E("init/running", FX_RUNNING, XS_NONE, OP_EXEC, "@n", .var = V_BADTYPE),
+	E("init/running", FX_RUNNING, XS_NONE, OP_EXEC, "@n", .var = V_MISSING, .flags = F_GOCRASH,
+	  .c_code = 3, .note = "Go: nil spec crash (App. C.5)"),
+
+	/* ---------------- exec: created (sleep, not started) ---------------- */
+	E("exec/created", FX_RUNNING, XS_CREATED, OP_STATE, "@x"),
+	E("exec/created", FX_RUNNING, XS_CREATED, OP_WAIT, "@x"),
+	E("exec/created", FX_RUNNING, XS_CREATED, OP_LISTPIDS, "@x"),
+	E("exec/created", FX_RUNNING, XS_CREATED, OP_KILL, "@x", SIG(9)),
+	E("exec/created", FX_RUNNING, XS_CREATED, OP_KILL, "@x", SIG(0)),
+	E("exec/created", FX_RUNNING, XS_CREATED, OP_RESIZE, "@x"),
+	E("exec/created", FX_RUNNING, XS_CREATED, OP_CLOSEIO, "@x"),
+	E("exec/created", FX_RUNNING, XS_CREATED, OP_EXEC, "@x"),
+	E("exec/created", FX_RUNNING, XS_CREATED, OP_DELPROC, "@x"),
+	E("exec/created", FX_RUNNING, XS_CREATED, OP_START, "@x"),
+	/* ---------------- exec: running (sleep) ---------------- */
+	E("exec/running", FX_RUNNING, XS_RUNNING, OP_STATE, "@x"),
+	E("exec/running", FX_RUNNING, XS_RUNNING, OP_WAIT, "@x"),
+	E("exec/running", FX_RUNNING, XS_RUNNING, OP_LISTPIDS, "@x"),
+	E("exec/running", FX_RUNNING, XS_RUNNING, OP_START, "@x"),
+	E("exec/running", FX_RUNNING, XS_RUNNING, OP_DELPROC, "@x"),
+	E("exec/running", FX_RUNNING, XS_RUNNING, OP_RESIZE, "@x"),
+	E("exec/running", FX_RUNNING, XS_RUNNING, OP_CLOSEIO, "@x"),
+	E("exec/running", FX_RUNNING, XS_RUNNING, OP_EXEC, "@x"),
+	E("exec/running", FX_RUNNING, XS_RUNNING, OP_KILL, "@x", SIG(0)),
+	E("exec/running", FX_RUNNING, XS_RUNNING, OP_KILL, "@x", SIG(9), .all = true),
+	/* ---------------- exec: stopped (exit 7) ---------------- */
+	E("exec/stopped", FX_RUNNING, XS_STOPPED, OP_STATE, "@x"),
+	E("exec/stopped", FX_RUNNING, XS_STOPPED, OP_WAIT, "@x"),
+	E("exec/stopped", FX_RUNNING, XS_STOPPED, OP_LISTPIDS, "@x"),
+	E("exec/stopped", FX_RUNNING, XS_STOPPED, OP_START, "@x"),
+	E("exec/stopped", FX_RUNNING, XS_STOPPED, OP_KILL, "@x", SIG(9)),
+	E("exec/stopped", FX_RUNNING, XS_STOPPED, OP_RESIZE, "@x"),
+	E("exec/stopped", FX_RUNNING, XS_STOPPED, OP_CLOSEIO, "@x"),
+	E("exec/stopped", FX_RUNNING, XS_STOPPED, OP_EXEC, "@x"),
+	E("exec/stopped", FX_RUNNING, XS_STOPPED, OP_DELPROC, "@x"),
+	/* ---------------- exec: deleted (after DeleteProcess) ---------------- */
+	E("exec/deleted", FX_RUNNING, XS_DELETED, OP_STATE, "@x"),
+	E("exec/deleted", FX_RUNNING, XS_DELETED, OP_WAIT, "@x"),
+	E("exec/deleted", FX_RUNNING, XS_DELETED, OP_START, "@x"),
+	E("exec/deleted", FX_RUNNING, XS_DELETED, OP_KILL, "@x", SIG(9)),
+	E("exec/deleted", FX_RUNNING, XS_DELETED, OP_RESIZE, "@x"),
+	E("exec/deleted", FX_RUNNING, XS_DELETED, OP_CLOSEIO, "@x"),
+	E("exec/deleted", FX_RUNNING, XS_DELETED, OP_DELPROC, "@x"),
+	E("exec/deleted", FX_RUNNING, XS_DELETED, OP_EXEC, "@x"), /* the id is reusable */
+	/* ---------------- exec: start failure (/nonexistent) ---------------- */
+	E("exec/badcmd", FX_RUNNING, XS_BADCMD, OP_START, "@x"),
+	E("exec/startfailed", FX_RUNNING, XS_STARTFAILED_INFLIGHT, OP_WAIT, "@x"),
+	E("exec/startfailed", FX_RUNNING, XS_STARTFAILED, OP_WAIT, "@x"),
+	E("exec/startfailed", FX_RUNNING, XS_STARTFAILED, OP_STATE, "@x"),
+	E("exec/startfailed", FX_RUNNING, XS_STARTFAILED, OP_KILL, "@x", SIG(9)),
+	E("exec/startfailed", FX_RUNNING, XS_STARTFAILED, OP_RESIZE, "@x"),
+	E("exec/startfailed", FX_RUNNING, XS_STARTFAILED, OP_START, "@x", .flags = F_GOCRASH,
+	  .c_code = 2, .note = "Go panics: close of closed channel (exec.go:209; not in App. C)"),
+	E("exec/startfailed", FX_RUNNING, XS_STARTFAILED, OP_DELPROC, "@x"),
+	/* ---------------- unknown ids ---------------- */
+	E("unknown-id", FX_RUNNING, XS_NONE, OP_RESIZE, "nope"),
+	E("unknown-id", FX_RUNNING, XS_NONE, OP_RESIZE, ""),
+	E("unknown-id", FX_RUNNING, XS_NONE, OP_STATE, "nope"),
+	E("unknown-id", FX_RUNNING, XS_NONE, OP_STATE, ""),
+	E("unknown-id", FX_RUNNING, XS_NONE, OP_WAIT, "nope"),
+	E("unknown-id", FX_RUNNING, XS_NONE, OP_START, "nope"),
+	E("unknown-id", FX_RUNNING, XS_NONE, OP_KILL, "nope", SIG(9)),
+	E("unknown-id", FX_RUNNING, XS_NONE, OP_DELPROC, "nope"),
+	E("unknown-id", FX_RUNNING, XS_NONE, OP_DELPROC, ""),
+	E("unknown-id", FX_RUNNING, XS_NONE, OP_CLOSEIO, "nope"),
+	E("unknown-id", FX_RUNNING, XS_NONE, OP_LISTPIDS, "nope"),
+	/* mutating running cases last */
+	E("init/running", FX_RUNNING, XS_NONE, OP_PAUSE, "", .flags = F_MUT),
+	E("init/running", FX_RUNNING, XS_NONE, OP_KILL, "@c", SIG(9), .flags = F_MUT),
+
+	/* ---------------- init: paused (exec px running inside) ---------------- */
+	E("init/paused", FX_PAUSED, XS_NONE, OP_STATE, "@c"),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_STATE, "px"), /* exec reports PAUSED */
+	E("init/paused", FX_PAUSED, XS_NONE, OP_WAIT, "@c"),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_WAIT, "px"),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_LISTPIDS, "@c"),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_START, "@c"),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_START, "px"),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_DELETE, ""),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_DELPROC, "@c"),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_DELPROC, "px"),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_PAUSE, ""),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_UPDATE, ""),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_UPDATE, "", .var = V_MISSING, .flags = F_GOCRASH,
+	  .c_code = 3, .note = "Go: nil resources crash (App. C.5)"),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_RESIZE, "@c"),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_RESIZE, "px"),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_CLOSEIO, "@c"),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_KILL, "@c", SIG(0)),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_KILL, "px", SIG(0)),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_EXEC, "@n"),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_EXEC, "@c"),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_EXEC, "px"),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_EXEC, "@n", .var = V_MISSING), /* no Go crash */
+	E("init/paused", FX_PAUSED, XS_NONE, OP_RESUME, "", .flags = F_MUT),
+	E("init/paused", FX_PAUSED, XS_NONE, OP_KILL, "@c", SIG(9), .flags = F_MUT),
+
+	/* ---------------- init: stopped (killed; exec kx died with it) ---------------- */
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_STATE, "@c"),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_STATE, "kx"),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_WAIT, "@c"),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_LISTPIDS, "@c"),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_START, "@c"),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_DELPROC, "@c"),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_PAUSE, ""),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_RESUME, ""),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_UPDATE, ""),
+	/* Go checks the state first here (no crash), so cshim can and should answer the same */
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_UPDATE, "", .var = V_MISSING),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_CHECKPOINT, "", KNOWN_CKPT),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_RESIZE, "@c"),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_RESIZE, "kx"),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_CLOSEIO, "@c"),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_KILL, "@c", SIG(9)),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_KILL, "", SIG(9)),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_KILL, "@c", SIG(9), .all = true),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_KILL, "kx", SIG(9)),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_EXEC, "@n"),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_EXEC, "@c"),
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_EXEC, "@n", .var = V_MISSING), /* no Go crash */
+	E("init/stopped", FX_STOPPED, XS_NONE, OP_DELETE, "", .flags = F_MUT),
+
+	/* ---------------- init: deleted (after Delete; exec kx survives) ---------------- */
+	E("init/deleted", FX_DELETED, XS_NONE, OP_STATE, "@c"),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_STATE, "kx"),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_WAIT, "@c"),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_WAIT, "kx"),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_LISTPIDS, "@c"),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_START, "@c"),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_DELETE, ""),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_DELPROC, "@c"),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_PAUSE, ""),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_RESUME, ""),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_UPDATE, ""),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_UPDATE, "", .var = V_MISSING),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_CHECKPOINT, "", KNOWN_CKPT),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_RESIZE, "@c"),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_CLOSEIO, "@c"),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_KILL, "@c", SIG(9)),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_KILL, "", SIG(9)),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_KILL, "kx", SIG(9)),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_EXEC, "@n"),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_EXEC, "@c"),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_EXEC, "@n", .var = V_MISSING),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_EXEC, "kx"),
+	E("init/deleted", FX_DELETED, XS_NONE, OP_DELPROC, "kx", .flags = F_MUT),
+};
+#define NCASES (sizeof(CASES) / sizeof(CASES[0]))
+
+/* ------------------------------------------------------------------------------------------ */
+
+enum { R_BLOCKS = -1, R_TRANSPORT = -2, R_SETUP = -3, R_SKIPPED = -4, R_NOTRUN = -5 };
+
+struct res {
+	int code;
+	char *msg;   /* normalized */
+	char *resp;  /* normalized response summary ("" for Empty / errors) */
+	char *diag;  /* setup/transport diagnostics */
+	long ms;
+};
+
+static struct res g_go[NCASES], g_c[NCASES];
+static bool g_go_done, g_c_done, g_c_missing;
+
+/* Fixture tracking for the watchdog. */
+static struct it_fx *volatile g_cur_fx;
+
+struct fixture {
+	struct it_fx f;
+	bool live;
+	bool dirty;
+	enum fxkind kind;
+	uint32_t shim_pid;
+	uint32_t inflight; /* stream of a Wait sent by exec_setup (XS_STARTFAILED_INFLIGHT) */
+};
+
+/* --- string helpers --- */
+
+__attribute__((format(printf, 1, 2))) static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	return s;
+}
+
+/* Replaces the launch dir, the container id, runc's temp process file and \n. */
+static char *norm(const struct it_fx *f, const char *s)
+{
+	size_t cap = strlen(s ? s : "") * 2 + 64, n = 0;
+	char *o = malloc(cap);
+	const char *dir = f->si.dir, *id = f->si.id;
+	size_t dl = strlen(dir), il = strlen(id);
+
+	if (!o)
+		abort();
+	if (!s)
+		s = "(null)";
+	while (*s) {
+		const char *rep = NULL;
+		size_t skip = 0;
+		if (dl && strncmp(s, dir, dl) == 0) {
+			rep = "$DIR";
+			skip = dl;
+		} else if (il && strncmp(s, id, il) == 0) {
+			rep = "$ID";
+			skip = il;
+		} else if (strncmp(s, "runc-process", 12) == 0) {
+			rep = "runc-process*";
+			skip = 12;
+			while (isdigit((unsigned char)s[skip]))
+				skip++;
+		} else if (*s == '\n') {
+			rep = "\\n";
+			skip = 1;
+		}
+		if (n + 32 >= cap) {
+			cap *= 2;
+			o = realloc(o, cap);
+			if (!o)
+				abort();
+		}
+		if (rep) {
+			n += (size_t)snprintf(o + n, cap - n, "%s", rep);
+			s += skip;
+		} else {
+			o[n++] = *s++;
+		}
+	}
+	o[n] = '\0';
+	return o;
+}
+
+static const char *ts_class(const Google__Protobuf__Timestamp *ts)
+{
+	if (!ts)
+		return "absent";
+	if (ts->seconds == IT_GO_ZERO_SECONDS && ts->nanos == 0)
+		return "zero";
+	if (ts->seconds == 0 && ts->nanos == 0)
+		return "EPOCH";
+	time_t now = time(NULL);
+	if (ts->seconds > now - 3600 && ts->seconds < now + 60 && ts->nanos >= 0 &&
+	    ts->nanos < 1000000000)
+		return "set";
+	return "BOGUS";
+}
+
+static const char *status_name(int s)
+{
+	static const char *const n[] = { "UNKNOWN", "CREATED", "RUNNING",
+					  "STOPPED", "PAUSED",  "PAUSING" };
+	return s >= 0 && s <= 5 ? n[s] : "?";
+}
+
+static void res_clear(struct res *r)
+{
+	free(r->msg);
+	free(r->resp);
+	free(r->diag);
+	memset(r, 0, sizeof(*r));
+}
+
+static void res_set_diag(struct res *r, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void res_set_diag(struct res *r, int code, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	r->code = code;
+	free(r->diag);
+	r->diag = s;
+	if (!r->msg)
+		r->msg = strdup("");
+	if (!r->resp)
+		r->resp = strdup("");
+}
+
+/* --- fixtures --- */
+
+static const char *const ARGV_SLEEP[] = { "/bin/sleep", "1000", NULL };
+static const char *const ARGV_EXIT7[] = { "/bin/sh", "-c", "exit 7", NULL };
+static const char *const ARGV_BAD[] = { "/nonexistent", NULL };
+
+static char *g_json_sleep, *g_json_exit7, *g_json_bad;
+
+/* A step of a setup sequence that must succeed: returns false and fills *why otherwise. */
+static bool step(struct fixture *fx, int code, char *msg, int want, const char *what,
+		 char **why)
+{
+	bool ok = code == want;
+	if (!ok)
+		*why = xasprintf("%s: expected %d, got %d \"%s\"%s%s", what, want, code,
+				 msg ? msg : (code < 0 ? strerror(-code) : ""),
+				 code < 0 ? " " : "", code < 0 ? it_death(&fx->f.si) : "");
+	free(msg);
+	return ok;
+}
+
+static void fixture_free(struct fixture *fx)
+{
+	if (!fx->live)
+		return;
+	g_cur_fx = NULL;
+	it_fx_free(&fx->f);
+	fx->live = false;
+}
+
+/* Builds a fixture of the given kind; NULL or a heap error text. */
+static char *fixture_build(struct fixture *fx, bool is_c, enum fxkind kind)
+{
+	const char *e;
+	char *msg = NULL, *why = NULL;
+	struct shimclient *c;
+	uint32_t st = 0;
+	int code;
+	char tag[64];
+
+	memset(fx, 0, sizeof(*fx));
+	snprintf(tag, sizeof(tag), "%s-err-%s", is_c ? "c" : "go", FX_NAMES[kind]);
+	fx->live = true;
+	fx->kind = kind;
+	g_cur_fx = &fx->f;
+	e = it_fx_launch(&fx->f, is_c, tag, ARGV_SLEEP);
+	if (e)
+		return xasprintf("launch: %s", e);
+	c = fx->f.c;
+	{
+		ShimInfoResp *si = NULL;
+		Google__Protobuf__Empty em = GOOGLE__PROTOBUF__EMPTY__INIT;
+		code = it_call(c, "ShimInfo", &em, D_SHIMINFO_RESP, &si, &msg, OP_TIMEOUT_MS);
+		if (code == 0 && si)
+			fx->shim_pid = si->shim_pid;
+		IT_FREE(si);
+		if (!step(fx, code, msg, 0, "ShimInfo", &why))
+			return why;
+	}
+	code = it_create(&fx->f, &msg);
+	if (!step(fx, code, msg, 0, "Create", &why))
+		return why;
+	if (kind == FX_CREATED)
+		return NULL;
+	code = it_start(c, fx->f.si.id, NULL, &msg, OP_TIMEOUT_MS);
+	if (!step(fx, code, msg, 0, "Start", &why))
+		return why;
+	if (kind == FX_RUNNING)
+		return NULL;
+	{
+		const char *xid = kind == FX_PAUSED ? "px" : "kx";
+		code = it_exec(c, xid, g_json_sleep, NULL, NULL, NULL, &msg, OP_TIMEOUT_MS);
+		if (!step(fx, code, msg, 0, "Exec(sleep)", &why))
+			return why;
+		code = it_start(c, xid, NULL, &msg, OP_TIMEOUT_MS);
+		if (!step(fx, code, msg, 0, "Start(exec)", &why))
+			return why;
+	}
+	if (kind == FX_PAUSED) {
+		code = it_empty_call(c, "Pause", D_EMPTY, &msg, OP_TIMEOUT_MS);
+		if (!step(fx, code, msg, 0, "Pause", &why))
+			return why;
+		return NULL;
+	}
+	code = it_kill(c, fx->f.si.id, 9, false, &msg, OP_TIMEOUT_MS);
+	if (!step(fx, code, msg, 0, "Kill(init, 9)", &why))
+		return why;
+	code = it_wait(c, fx->f.si.id, &st, &msg, OP_TIMEOUT_MS);
+	if (!step(fx, code, msg, 0, "Wait(init)", &why))
+		return why;
+	if (st != 137)
+		return xasprintf("Wait(init) status %u, want 137", st);
+	code = it_wait(c, "kx", &st, &msg, OP_TIMEOUT_MS);
+	if (!step(fx, code, msg, 0, "Wait(kx)", &why))
+		return why;
+	if (st != 137)
+		return xasprintf("Wait(kx) status %u, want 137", st);
+	if (kind == FX_STOPPED)
+		return NULL;
+	{
+		DeleteResp *d = NULL;
+		Google__Protobuf__Empty em = GOOGLE__PROTOBUF__EMPTY__INIT;
+		code = it_call(c, "Delete", &em, D_DELETE_RESP, &d, &msg, OP_TIMEOUT_MS);
+		IT_FREE(d);
+		if (!step(fx, code, msg, 0, "Delete", &why))
+			return why;
+	}
+	return NULL;
+}
+
+/* Brings the case's exec (id xid) into state xs. NULL or heap error text. */
+static char *exec_setup(struct fixture *fx, enum xstate xs, const char *xid)
+{
+	struct shimclient *c = fx->f.c;
+	char *msg = NULL, *why = NULL;
+	uint32_t st = 0;
+	int code;
+	const char *json = xs == XS_STOPPED || xs == XS_DELETED ? g_json_exit7
+			   : (xs == XS_BADCMD || xs == XS_STARTFAILED ||
+			      xs == XS_STARTFAILED_INFLIGHT)
+				   ? g_json_bad
+				   : g_json_sleep;
+
+	code = it_exec(c, xid, json, NULL, NULL, NULL, &msg, OP_TIMEOUT_MS);
+	if (!step(fx, code, msg, 0, "Exec", &why))
+		return why;
+	if (xs == XS_CREATED || xs == XS_BADCMD)
+		return NULL;
+	if (xs == XS_STARTFAILED_INFLIGHT) {
+		/* a Wait in flight across the failing Start */
+		WaitReq w = CONTAINERD__RUNTIME__LINUX__SHIM__V1__WAIT_REQUEST__INIT;
+		uint8_t pl[64], *frame = NULL;
+		size_t flen = 0, pn;
+		w.id = (char *)xid;
+		pn = protobuf_c_message_pack(&w.base, pl);
+		fx->inflight = shimclient_next_stream(c);
+		if (ttrpc_request_frame(fx->inflight, SHIM_SERVICE, "Wait", pl, pn, 0, &frame,
+					&flen) < 0 ||
+		    shimclient_send_raw(c, frame, flen) < 0) {
+			free(frame);
+			return xasprintf("sending Wait failed");
+		}
+		free(frame);
+		usleep(100000);
+		if (shimclient_pending_frames(c) != 0)
+			return xasprintf("Wait on a created exec returned before Start");
+	}
+	code = it_start(c, xid, NULL, &msg, OP_TIMEOUT_MS);
+	if (xs == XS_STARTFAILED || xs == XS_STARTFAILED_INFLIGHT) {
+		free(msg);
+		if (code != 2)
+			return xasprintf("Start(/nonexistent): expected code 2, got %d", code);
+		return NULL;
+	}
+	if (!step(fx, code, msg, 0, "Start(exec)", &why))
+		return why;
+	if (xs == XS_RUNNING)
+		return NULL;
+	code = it_wait(c, xid, &st, &msg, OP_TIMEOUT_MS);
+	if (!step(fx, code, msg, 0, "Wait(exec)", &why))
+		return why;
+	if (st != 7)
+		return xasprintf("Wait(exec) status %u, want 7", st);
+	if (xs == XS_STOPPED)
+		return NULL;
+	code = it_delete_process(c, xid, &msg, OP_TIMEOUT_MS);
+	if (!step(fx, code, msg, 0, "DeleteProcess(exec)", &why))
+		return why;
+	return NULL;
+}
+
+/* --- operations --- */
+
+static void set_result(struct res *r, const struct it_fx *f, int code, const char *msg,
+		       char *resp)
+{
+	r->code = code;
+	r->msg = norm(f, msg ? msg : "");
+	r->resp = resp ? resp : strdup("");
+}
+
+static void do_op(struct fixture *fx, const struct ecase *k, const char *id, struct res *r)
+{
+	struct shimclient *c = fx->f.c;
+	struct it_fx *f = &fx->f;
+	char *msg = NULL, *resp = NULL;
+	int code = -1;
+	int tmo = k->op == OP_WAIT ? WAIT_PROBE_MS : OP_TIMEOUT_MS;
+
+	switch (k->op) {
+	case OP_START: {
+		StartReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__START_REQUEST__INIT;
+		StartResp *s = NULL;
+		req.id = (char *)id;
+		code = it_call(c, "Start", &req, D_START_RESP, &s, &msg, tmo);
+		if (code == 0 && s) {
+			char *nid = norm(f, s->id);
+			resp = xasprintf("id=%s pid=%s", nid, s->pid ? "+" : "0");
+			free(nid);
+		}
+		IT_FREE(s);
+		break;
+	}
+	case OP_DELETE:
+	case OP_DELPROC: {
+		DeleteProcReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__DELETE_PROCESS_REQUEST__INIT;
+		Google__Protobuf__Empty em = GOOGLE__PROTOBUF__EMPTY__INIT;
+		DeleteResp *d = NULL;
+		req.id = (char *)id;
+		if (k->op == OP_DELETE)
+			code = it_call(c, "Delete", &em, D_DELETE_RESP, &d, &msg, tmo);
+		else
+			code = it_call(c, "DeleteProcess", &req, D_DELETE_RESP, &d, &msg, tmo);
+		if (code == 0 && d)
+			resp = xasprintf("pid=%s exit=%u at=%s", d->pid ? "+" : "0", d->exit_status,
+					 ts_class(d->exited_at));
+		IT_FREE(d);
+		break;
+	}
+	case OP_KILL:
+		code = it_kill(c, id, k->sig, k->all, &msg, tmo);
+		break;
+	case OP_PAUSE:
+		code = it_empty_call(c, "Pause", D_EMPTY, &msg, tmo);
+		break;
+	case OP_RESUME:
+		code = it_empty_call(c, "Resume", D_EMPTY, &msg, tmo);
+		break;
+	case OP_UPDATE: {
+		UpdateReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__UPDATE_TASK_REQUEST__INIT;
+		Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+		const char *v = k->var == V_BADJSON	? "{"
+				: k->var == V_GARBAGE	? "xx"
+				: k->var == V_ARRAY	? "[]"
+				: k->var == V_TRAILING	? "{}x"
+				: k->var == V_BADTYPE	? "{\"pids\":\"x\"}"
+							: "{}";
+		any.type_url = IT_RESOURCES_TYPE_URL;
+		any.value.data = (uint8_t *)v;
+		any.value.len = strlen(v);
+		if (k->var != V_MISSING)
+			req.resources = &any;
+		code = it_call(c, "Update", &req, D_EMPTY, NULL, &msg, tmo);
+		break;
+	}
+	case OP_EXEC: {
+		const char *json = k->var == V_BADJSON	 ? "{"
+				   : k->var == V_GARBAGE ? "xx"
+				   : k->var == V_ARRAY	 ? "[]"
+				   : k->var == V_TRAILING ? "{}x"
+				   : k->var == V_BADTYPE ? "{\"args\":1}"
+				   : k->var == V_MISSING ? NULL
+				   : k->var == V_EXIT7	 ? g_json_exit7
+							 : g_json_sleep;
+		code = it_exec(c, id, json, NULL, NULL, NULL, &msg, tmo);
+		break;
+	}
+	case OP_RESIZE: {
+		ResizeReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__RESIZE_PTY_REQUEST__INIT;
+		req.id = (char *)id;
+		req.width = 80;
+		req.height = 24;
+		code = it_call(c, "ResizePty", &req, D_EMPTY, NULL, &msg, tmo);
+		break;
+	}
+	case OP_CLOSEIO: {
+		CloseIOReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__CLOSE_IOREQUEST__INIT;
+		req.id = (char *)id;
+		req.stdin = 1;
+		code = it_call(c, "CloseIO", &req, D_EMPTY, NULL, &msg, tmo);
+		break;
+	}
+	case OP_STATE: {
+		StateReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__STATE_REQUEST__INIT;
+		StateResp *s = NULL;
+		req.id = (char *)id;
+		code = it_call(c, "State", &req, D_STATE_RESP, &s, &msg, tmo);
+		if (code == 0 && s) {
+			char *nid = norm(f, s->id), *nb = norm(f, s->bundle);
+			resp = xasprintf("id=%s bundle=%s st=%s pid=%s exit=%u at=%s", nid, nb,
+					 status_name(s->status), s->pid ? "+" : "0", s->exit_status,
+					 ts_class(s->exited_at));
+			free(nid);
+			free(nb);
+		}
+		IT_FREE(s);
+		break;
+	}
+	case OP_WAIT: {
+		WaitReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__WAIT_REQUEST__INIT;
+		WaitResp *w = NULL;
+		req.id = (char *)id;
+		if (k->xs == XS_STARTFAILED_INFLIGHT) {
+			/* collect the Wait sent before the failed Start */
+			struct ttrpc_hdr h;
+			uint8_t *body = NULL;
+			struct shimclient_reply rep;
+			code = shimclient_recv_frame(c, fx->inflight, 2000, &h, &body);
+			if (code == 0) {
+				code = shimclient_decode_reply(&h, body, &rep);
+				free(body);
+				if (code == 0) {
+					code = rep.code;
+					msg = rep.msg;
+					rep.msg = NULL;
+					if (code == 0)
+						w = containerd__runtime__linux__shim__v1__wait_response__unpack(
+							NULL, rep.plen, rep.payload);
+					shimclient_reply_free(&rep);
+				}
+			}
+		} else {
+			code = it_call(c, "Wait", &req, D_WAIT_RESP, &w, &msg, tmo);
+		}
+		if (code == 0 && w)
+			resp = xasprintf("exit=%u at=%s", w->exit_status, ts_class(w->exited_at));
+		IT_FREE(w);
+		if (code == -ETIMEDOUT) {
+			set_result(r, f, R_BLOCKS, "", strdup("(no reply within 400 ms)"));
+			return;
+		}
+		break;
+	}
+	case OP_LISTPIDS: {
+		ListPidsReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__LIST_PIDS_REQUEST__INIT;
+		ListPidsResp *l = NULL;
+		req.id = (char *)id;
+		code = it_call(c, "ListPids", &req, D_LISTPIDS_RESP, &l, &msg, tmo);
+		if (code == 0 && l) {
+			size_t det = 0;
+			for (size_t i = 0; i < l->n_processes; i++)
+				if (l->processes[i]->info)
+					det++;
+			resp = xasprintf("n=%zu with-details=%zu", l->n_processes, det);
+		}
+		IT_FREE(l);
+		break;
+	}
+	case OP_CHECKPOINT: {
+		CheckpointReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__CHECKPOINT_TASK_REQUEST__INIT;
+		char path[PATH_MAX + 16];
+		snprintf(path, sizeof(path), "%s/ckpt", f->si.dir);
+		req.path = path;
+		code = it_call(c, "Checkpoint", &req, D_EMPTY, NULL, &msg, tmo);
+		break;
+	}
+	}
+	if (code < 0) {
+		free(resp);
+		res_set_diag(r, R_TRANSPORT, "transport error %d (%s) %s", code, strerror(-code),
+			     it_death(&f->si));
+		free(msg);
+		return;
+	}
+	set_result(r, f, code, msg, resp);
+	free(msg);
+}
+
+static void case_name(const struct ecase *k, char *out, size_t n)
+{
+	char extra[64] = "";
+	const char *id = k->id;
+	if ((k->op == OP_KILL))
+		snprintf(extra, sizeof(extra), ", %u%s", k->sig, k->all ? ", all" : "");
+	if (k->op == OP_EXEC || k->op == OP_UPDATE) {
+		const char *v = k->var == V_BADJSON ? "json \"{\""
+				: k->var == V_GARBAGE ? "json \"xx\""
+				: k->var == V_ARRAY ? "json \"[]\""
+				: k->var == V_TRAILING ? "json \"{}x\""
+				: k->var == V_BADTYPE ? (k->op == OP_EXEC ? "{\"args\":1}" : "{\"pids\":\"x\"}")
+				: k->var == V_MISSING ? (k->op == OP_EXEC ? "no spec" : "no resources")
+				: k->op == OP_UPDATE ? "{}"
+						     : "";
+		if (*v)
+			snprintf(extra, sizeof(extra), ", %s", v);
+	}
+	if (strcmp(id, "@c") == 0)
+		id = "cid";
+	else if (strcmp(id, "@x") == 0)
+		id = "x";
+	else if (strcmp(id, "@n") == 0)
+		id = "new";
+	else if (!*id && (k->op == OP_PAUSE || k->op == OP_RESUME || k->op == OP_UPDATE ||
+			   k->op == OP_DELETE || k->op == OP_CHECKPOINT))
+		id = NULL;
+	else if (!*id)
+		id = "\"\"";
+	snprintf(out, n, "%s %s(%s%s)", k->row, OP_NAMES[k->op], id ? id : "", extra);
+}
+
+/* Runs the whole table against one shim. */
+static void run_table(bool is_c, struct res *out)
+{
+	struct fixture fx = { 0 };
+	bool verbose = getenv("CSHIM_IT_VERBOSE") != NULL;
+	bool run_gocrash = getenv("CSHIM_ERR_RUN_GOCRASH") != NULL;
+	const char *filter = getenv("CSHIM_ERR_FILTER");
+
+	for (size_t i = 0; i < NCASES; i++) {
+		const struct ecase *k = &CASES[i];
+		struct res *r = &out[i];
+		char xid[16], nid[16], name[128];
+		const char *id;
+		long t0 = it_now_ms();
+
+		res_clear(r);
+		case_name(k, name, sizeof(name));
+		if (filter && !strstr(name, filter)) {
+			res_set_diag(r, R_NOTRUN, "filtered out");
+			continue;
+		}
+		if ((k->flags & F_GOCRASH) && !is_c && !run_gocrash) {
+			res_set_diag(r, R_SKIPPED, "not run: %s", k->note);
+			continue;
+		}
+		if (fx.live && (fx.dirty || fx.kind != k->fx || !shim_alive(&fx.f.si) ||
+				shimclient_closed(fx.f.c)))
+			fixture_free(&fx);
+		if (!fx.live) {
+			char *e = fixture_build(&fx, is_c, k->fx);
+			if (e) {
+				res_set_diag(r, R_SETUP, "fixture %s: %s", FX_NAMES[k->fx], e);
+				free(e);
+				fixture_free(&fx);
+				continue;
+			}
+		}
+		snprintf(xid, sizeof(xid), "x%03zu", i);
+		snprintf(nid, sizeof(nid), "n%03zu", i);
+		if (k->xs != XS_NONE) {
+			char *e = exec_setup(&fx, k->xs, xid);
+			if (e) {
+				res_set_diag(r, R_SETUP, "exec %s: %s", XS_NAMES[k->xs], e);
+				free(e);
+				fx.dirty = true;
+				continue;
+			}
+		}
+		id = strcmp(k->id, "@c") == 0	? fx.f.si.id
+		     : strcmp(k->id, "@x") == 0 ? xid
+		     : strcmp(k->id, "@n") == 0 ? nid
+						: k->id;
+		do_op(&fx, k, id, r);
+		if (r->code == R_TRANSPORT)
+			fx.dirty = true;
+		if (k->flags & F_GOCRASH) {
+			/* cshim must stay alive and keep serving this connection */
+			char *m = NULL;
+			int code = it_empty_call(fx.f.c, "ShimInfo", D_SHIMINFO_RESP, &m,
+						 OP_TIMEOUT_MS);
+			free(m);
+			if (code != 0) {
+				free(r->diag);
+				r->diag = xasprintf("ShimInfo after the call failed (%d) %s", code,
+						    it_death(&fx.f.si));
+				fx.dirty = true;
+			}
+		}
+		if (k->flags & F_MUT)
+			fx.dirty = true;
+		r->ms = it_now_ms() - t0;
+		if (verbose)
+			fprintf(stderr, "[%s] %-52s -> %d \"%s\" %s %s (%ld ms)\n", is_c ? "c" : "go",
+				name, r->code, r->msg ? r->msg : "", r->resp ? r->resp : "",
+				r->diag ? r->diag : "", r->ms);
+	}
+	fixture_free(&fx);
+}
+
+/* --- table output and verdicts --- */
+
+static void fmt_res(const struct res *r, char *out, size_t n)
+{
+	switch (r->code) {
+	case R_BLOCKS:
+		snprintf(out, n, "blocks");
+		break;
+	case R_TRANSPORT:
+		snprintf(out, n, "TRANSPORT: %s", r->diag ? r->diag : "");
+		break;
+	case R_SETUP:
+		snprintf(out, n, "SETUP FAILED: %s", r->diag ? r->diag : "");
+		break;
+	case R_SKIPPED:
+		snprintf(out, n, "(%s)", r->diag ? r->diag : "skipped");
+		break;
+	case R_NOTRUN:
+		snprintf(out, n, "(not run)");
+		break;
+	default:
+		if (r->code == 0)
+			snprintf(out, n, "0 %s", r->resp && *r->resp ? r->resp : "ok");
+		else
+			snprintf(out, n, "%d \"%s\"", r->code, r->msg ? r->msg : "");
+	}
+}
+
+static bool same(const struct res *a, const struct res *b)
+{
+	return a->code == b->code && a->code != R_TRANSPORT && a->code != R_SETUP &&
+	       strcmp(a->msg ? a->msg : "", b->msg ? b->msg : "") == 0 &&
+	       strcmp(a->resp ? a->resp : "", b->resp ? b->resp : "") == 0;
+}
+
+/* Verdict of case i: "same", "KNOWN", "ok(c-only)" or "MISMATCH"/"FAIL". */
+static const char *verdict(size_t i)
+{
+	const struct ecase *k = &CASES[i];
+	const struct res *g = &g_go[i], *c = &g_c[i];
+
+	if (g_c_missing || c->code == R_NOTRUN)
+		return "-";
+	if (k->flags & F_GOCRASH) {
+		if (c->code == k->c_code && !c->diag)
+			return "ok(c-only)";
+		return "FAIL";
+	}
+	if (same(g, c))
+		return "same";
+	if (k->flags & F_KNOWN)
+		return "KNOWN";
+	return "MISMATCH";
+}
+
+static void test_go(void **state)
+{
+	(void)state;
+	long t0 = it_now_ms();
+	run_table(false, g_go);
+	g_go_done = true;
+	print_message("Go shim: %zu cases in %ld ms\n", NCASES, it_now_ms() - t0);
+	for (size_t i = 0; i < NCASES; i++)
+		if (g_go[i].code == R_SETUP || g_go[i].code == R_TRANSPORT) {
+			char name[128];
+			case_name(&CASES[i], name, sizeof(name));
+			print_error("Go shim: %s: %s\n", name, g_go[i].diag ? g_go[i].diag : "");
+		}
+}
+
+static void test_c(void **state)
+{
+	(void)state;
+	if (access(it_c_shim(), X_OK) != 0) {
+		g_c_missing = true;
+		print_message("cshim binary %s not found: skipped\n", it_c_shim());
+		skip();
+	}
+	long t0 = it_now_ms();
+	run_table(true, g_c);
+	g_c_done = true;
+	print_message("cshim: %zu cases in %ld ms\n", NCASES, it_now_ms() - t0);
+}
+
+static void test_compare(void **state)
+{
+	(void)state;
+	int bad = 0, known = 0, same_n = 0, conly = 0;
+	char a[512], b[512], name[128];
+
+	if (!g_go_done)
+		fail_msg("the Go run did not complete");
+	if (g_c_missing)
+		skip();
+	if (!g_c_done)
+		fail_msg("the cshim run did not complete");
+
+	printf("\n%-3s %-50s | %-60s | %-60s | %s\n", "#", "case", "go", "cshim", "verdict");
+	for (size_t i = 0; i < NCASES; i++) {
+		const char *v = verdict(i);
+		case_name(&CASES[i], name, sizeof(name));
+		fmt_res(&g_go[i], a, sizeof(a));
+		fmt_res(&g_c[i], b, sizeof(b));
+		printf("%-3zu %-50s | %-60.60s | %-60.60s | %s\n", i, name, a, b, v);
+		if (strcmp(v, "same") == 0)
+			same_n++;
+		else if (strcmp(v, "KNOWN") == 0)
+			known++;
+		else if (strcmp(v, "ok(c-only)") == 0)
+			conly++;
+		else if (strcmp(v, "-") != 0)
+			bad++;
+	}
+	printf("\n%zu cases: %d identical, %d cshim-only ok, %d known differences, %d failures\n",
+	       NCASES, same_n, conly, known, bad);
+	for (size_t i = 0; i < NCASES; i++) {
+		const char *v = verdict(i);
+		if (strcmp(v, "same") == 0 || strcmp(v, "ok(c-only)") == 0 || strcmp(v, "-") == 0)
+			continue;
+		case_name(&CASES[i], name, sizeof(name));
+		fmt_res(&g_go[i], a, sizeof(a));
+		fmt_res(&g_c[i], b, sizeof(b));
+		printf("%s #%zu %s%s%s\n    go:    %s\n    cshim: %s%s%s\n", v, i, name,
+		       CASES[i].note ? " -- " : "", CASES[i].note ? CASES[i].note : "", a, b,
+		       g_c[i].diag && g_c[i].code >= 0 ? "\n    diag:  " : "",
+		       g_c[i].diag && g_c[i].code >= 0 ? g_c[i].diag : "");
+	}
+	fflush(stdout);
+	if (bad)
+		fail_msg("%d of %zu cases differ from the Go shim (or failed on cshim)", bad,
+			 NCASES);
+}
+
+/* --- watchdog / cleanup --- */
+
+static sigset_t g_stop_sigs;
+
+static void *watchdog_main(void *arg)
+{
+	long secs = (long)(intptr_t)arg;
+	struct timespec left = { .tv_sec = secs };
+	siginfo_t si;
+	int sig = sigtimedwait(&g_stop_sigs, &si, &left);
+	struct it_fx *f = g_cur_fx;
+
+	if (sig > 0)
+		fprintf(stderr, "[ ERROR ] interrupted by signal %d: cleaning up\n", sig);
+	else
+		fprintf(stderr, "[ ERROR ] test_errors exceeded %ld s: cleaning up\n", secs);
+	if (f && f->prepared) {
+		if (f->si.pid > 0) {
+			kill(-f->si.pid, SIGKILL);
+			kill(f->si.pid, SIGKILL);
+		}
+		shim_cleanup(&f->si);
+	}
+	it_root_remove();
+	_exit(sig > 0 ? 128 + sig : 2);
+	return NULL;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		print_error("integration tests need root (runc, cgroups)\n");
+		return -1;
+	}
+	if (access(it_go_shim(), X_OK) != 0) {
+		print_error("Go shim %s not found (set GOSHIM)\n", it_go_shim());
+		return -1;
+	}
+	if (!it_root())
+		return -1;
+	g_json_sleep = it_process_json(ARGV_SLEEP);
+	g_json_exit7 = it_process_json(ARGV_EXIT7);
+	g_json_bad = it_process_json(ARGV_BAD);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	it_root_remove();
+	for (size_t i = 0; i < NCASES; i++) {
+		res_clear(&g_go[i]);
+		res_clear(&g_c[i]);
+	}
+	free(g_json_sleep);
+	free(g_json_exit7);
+	free(g_json_bad);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_go),
+		cmocka_unit_test(test_c),
+		cmocka_unit_test(test_compare),
+	};
+	const char *ts = getenv("CSHIM_IT_TIMEOUT");
+	long secs = ts ? atol(ts) : 100;
+	pthread_t wd;
+
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	sigemptyset(&g_stop_sigs);
+	sigaddset(&g_stop_sigs, SIGINT);
+	sigaddset(&g_stop_sigs, SIGTERM);
+	sigaddset(&g_stop_sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &g_stop_sigs, NULL);
+	if (secs <= 0)
+		secs = 100;
+	if (pthread_create(&wd, NULL, watchdog_main, (void *)(intptr_t)secs) == 0)
+		pthread_detach(wd);
+	return cmocka_run_group_tests_name("cshim_errors", tests, group_setup, group_teardown);
+}
