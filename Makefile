@@ -79,3 +79,4 @@ clean:
 	rm -rf $(BUILD)
 
 include tests/tests.mk
+include tests/fuzz/fuzz.mk

@@ -24,6 +24,7 @@ test: deps
 	$(MAKE) all $(UNIT_BINS) $(IT_BIN)
 	$(MAKE) test-unit test-integration test-e2e
 	$(MAKE) asan
+	$(MAKE) test-fuzz
 
 san-bins: $(UNIT_BINS) $(IT_BIN)
 
