@@ -52,7 +52,7 @@ static struct {
 	struct reaper_watch *watches[BUCKETS];
 	struct claim *claims[BUCKETS];
 	struct unclaimed *unclaimed;
-	size_t n_unclaimed;
+	size_t n_unclaimed, cap_unclaimed;
 	int starts_in_flight;
 	struct timer *timers;
 	reaper_proc_sink sink;
@@ -253,18 +253,24 @@ static void unclaimed_add_locked(pid_t pid, int status)
 				i++;
 		}
 	}
-	if (!R.unclaimed) {
-		R.unclaimed = calloc(UNCLAIMED_MAX, sizeof(*R.unclaimed));
-		if (!R.unclaimed)
-			return;
+	/* Grown on demand: an idle shim keeps a few entries, a fork storm up to the bound. */
+	if (R.n_unclaimed == R.cap_unclaimed && R.cap_unclaimed < UNCLAIMED_MAX) {
+		size_t ncap = R.cap_unclaimed ? R.cap_unclaimed * 2 : 16;
+		struct unclaimed *nu = realloc(R.unclaimed, ncap * sizeof(*nu));
+		if (nu) {
+			R.unclaimed = nu;
+			R.cap_unclaimed = ncap;
+		}
 	}
+	if (!R.unclaimed)
+		return;
 	for (size_t i = 0; i < R.n_unclaimed; i++) {
 		if (R.unclaimed[i].pid == pid) {
 			u = &R.unclaimed[i];
 			goto fill;
 		}
 	}
-	if (R.n_unclaimed == UNCLAIMED_MAX) {
+	if (R.n_unclaimed == R.cap_unclaimed) {
 		/* Full (a fork storm of orphans): drop the oldest. */
 		size_t oldest = 0;
 		for (size_t i = 1; i < R.n_unclaimed; i++)

@@ -14,7 +14,10 @@
 #include "loop.h"
 #include "pump.h"
 
-#define PUMP_BUF 32768
+/* Pumps run on the loop thread only, so they share one read buffer; a pump keeps a heap
+ * copy only of what its destination could not take yet (then it stops reading). */
+#define PUMP_BUF 16384
+static uint8_t pump_shared_buf[PUMP_BUF];
 
 struct pump {
 	struct loop *loop;
@@ -22,7 +25,7 @@ struct pump {
 	int keep;
 	unsigned flags;
 	char name[32];
-	char *buf;
+	uint8_t *pending; /* unwritten bytes (heap), NULL when none */
 	size_t off, len;
 	bool src_armed, dst_armed;
 	bool src_eof;	 /* no more input */
@@ -45,7 +48,7 @@ void pump_unref(struct pump *p)
 {
 	if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
 		return;
-	free(p->buf);
+	free(p->pending);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
@@ -76,8 +79,9 @@ static void pump_finish(struct pump *p)
 	p->keep = safe_close(p->keep);
 	p->src_w.fd = p->dst_w.fd = -1;
 	p->src_armed = p->dst_armed = false;
-	free(p->buf);
-	p->buf = NULL;
+	free(p->pending);
+	p->pending = NULL;
+	p->off = p->len = 0;
 	pthread_mutex_lock(&p->mu);
 	p->done = true;
 	pthread_cond_broadcast(&p->cv);
@@ -108,30 +112,52 @@ static void pump_arm(struct pump *p, bool want_src, bool want_dst)
 	}
 }
 
-/* Writes buffered bytes. Returns true when the buffer is empty. */
-static bool pump_flush(struct pump *p)
+/* Writes buf[0..len); returns how much was written (stops at EAGAIN). Marks the pump broken
+ * on a hard error (EPIPE...): from then on its input is read and dropped. */
+static size_t pump_write(struct pump *p, const uint8_t *buf, size_t len)
 {
-	while (p->off < p->len) {
-		ssize_t n;
-		if (p->dst_broken) {
-			p->off = p->len;
-			break;
-		}
-		n = write(p->dst_w.fd, p->buf + p->off, p->len - p->off);
+	size_t done = 0;
+	while (done < len && !p->dst_broken) {
+		ssize_t n = write(p->dst_w.fd, buf + done, len - done);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || (errno == EIO && (p->flags & PUMP_DST_PTY)))
-				return false;
-			/* The reader is gone for good (EPIPE) or the fd failed: keep draining the
-			 * source so the writer never stalls, and drop what cannot be delivered. */
+				return done;
 			log_debug("%s: write failed: %s, discarding", p->name, strerror(errno));
 			p->dst_broken = true;
-			continue;
+			break;
 		}
-		p->off += (size_t)n;
+		done += (size_t)n;
 	}
+	return p->dst_broken ? len : done;
+}
+
+/* Writes the pending bytes. Returns true when none are left. */
+static bool pump_flush(struct pump *p)
+{
+	if (!p->pending)
+		return true;
+	p->off += pump_write(p, p->pending + p->off, p->len - p->off);
+	if (p->off < p->len)
+		return false;
+	free(p->pending);
+	p->pending = NULL;
 	p->off = p->len = 0;
+	return true;
+}
+
+/* Keeps the unwritten tail of a read; false on out of memory (the bytes are dropped). */
+static bool pump_keep(struct pump *p, const uint8_t *buf, size_t len)
+{
+	p->pending = malloc(len);
+	if (!p->pending) {
+		log_error("%s: out of memory: %zu bytes of output dropped", p->name, len);
+		return false;
+	}
+	memcpy(p->pending, buf, len);
+	p->off = 0;
+	p->len = len;
 	return true;
 }
 
@@ -142,16 +168,20 @@ static void pump_run(struct pump *p)
 		return;
 	for (;;) {
 		ssize_t n;
+		size_t w;
 		if (!pump_flush(p)) {
 			pump_arm(p, false, true);
 			return;
 		}
 		if (p->src_eof)
 			break;
-		n = read(p->src_w.fd, p->buf, PUMP_BUF);
+		n = read(p->src_w.fd, pump_shared_buf, PUMP_BUF);
 		if (n > 0) {
-			p->len = (size_t)n;
-			p->off = 0;
+			w = pump_write(p, pump_shared_buf, (size_t)n);
+			if (w < (size_t)n && pump_keep(p, pump_shared_buf + w, (size_t)n - w)) {
+				pump_arm(p, false, true);
+				return;
+			}
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -204,8 +234,7 @@ int pump_start(struct loop *l, int src, int dst, int keep, unsigned flags, const
 	struct pump *p = calloc(1, sizeof(*p));
 	int r;
 
-	if (!p || !(p->buf = malloc(PUMP_BUF))) {
-		free(p);
+	if (!p) {
 		close(src);
 		close(dst);
 		safe_close(keep);
@@ -286,7 +315,7 @@ static void pump_drain_cb(void *arg)
 		p->src_quiet = false;
 		pump_run(p);
 	}
-	c->quiet = p->done || (p->src_quiet && p->off >= p->len);
+	c->quiet = p->done || (p->src_quiet && !p->pending);
 }
 
 bool pump_drain(struct pump *p, int timeout_ms)

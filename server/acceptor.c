@@ -12,7 +12,10 @@
 #include "io/log.h"
 #include "proto/ttrpc_codec.h"
 
-#define READ_CHUNK 65536
+/* Connections are read on the loop thread only: one shared buffer (a 64 KiB stack buffer
+ * would stay dirty in every shim for ever). */
+#define READ_CHUNK 16384
+static uint8_t read_buf[READ_CHUNK];
 /* A client that never reads its responses: past this, its connection is dropped. */
 #define OUTBOX_MAX (64u << 20)
 #define MAX_CONNS 4096
@@ -208,7 +211,7 @@ static int on_frame(void *ctx, const struct ttrpc_hdr *h, uint8_t *body, bool ov
 static void conn_cb(struct loop_watch *w, uint32_t revents)
 {
 	struct conn *c = (struct conn *)w;
-	uint8_t buf[READ_CHUNK];
+	uint8_t *buf = read_buf;
 
 	if (revents & EPOLLOUT) {
 		bool ok;
@@ -225,7 +228,7 @@ static void conn_cb(struct loop_watch *w, uint32_t revents)
 	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
 		/* Bounded work per wakeup so one client cannot starve the others. */
 		for (int i = 0; i < 16; i++) {
-			ssize_t n = recv(c->w.fd, buf, sizeof(buf), MSG_DONTWAIT);
+			ssize_t n = recv(c->w.fd, buf, READ_CHUNK, MSG_DONTWAIT);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0 && errno == EAGAIN)
@@ -239,7 +242,7 @@ static void conn_cb(struct loop_watch *w, uint32_t revents)
 				conn_close(c);
 				return;
 			}
-			if ((size_t)n < sizeof(buf))
+			if ((size_t)n < READ_CHUNK)
 				return;
 		}
 	}
