@@ -271,6 +271,10 @@ case_detached() {
 	check_eq "task exec -d sleep: exit status" 0 "$?"
 	check_eq "task ps lists init and exec" 2 "$(nprocs "$DET")"
 	check_contains "task ps: exec's ProcessDetails exec id" "$(ctr_ task ps "$DET" 2>&1)" "ExecID:ex3,"
+	# ListPids reads the cgroup instead of running `runc ps`: same answer, same order.
+	runcps=$(runc --root "$CTD_RUNC_ROOT/$NS" ps --format json "$DET" 2>&1 | tr -d '[]' | tr ',' ' ')
+	ctrps=$(ctr_ task ps "$DET" 2>&1 | awk 'NR>1 {printf "%s ", $1}' | sed 's/ $//')
+	check_eq "task ps pids == runc ps pids (in order)" "$runcps" "$ctrps"
 	ctr_ task kill -s SIGKILL --exec-id ex3 "$DET" >/dev/null 2>&1
 	check_eq "task kill --exec-id: exit status" 0 "$?"
 	wait_until 5 nprocs_is "$DET" 1
