@@ -18,6 +18,7 @@
 #include "exec.h"
 #include "pids.h"
 #include "reaper.h"
+#include "specjson.h"
 
 #define IO_WAIT_MS 2000
 #define EXIT_DRAIN_MS 1000
@@ -539,6 +540,23 @@ static void exit_info_of(struct proc *p, struct exit_info *ret)
 	ret->exited_at = s.exited_at;
 }
 
+/* A failed Delete: apply an exit that arrived meanwhile. */
+static void undelete(struct proc *p)
+{
+	struct proc_snap s;
+	pthread_mutex_lock(&p->st_mu);
+	p->deleting = false;
+	s = *p->snap;
+	if (p->exit_pending && s.status != PROC_STOPPED && s.status != PROC_DELETED) {
+		s.status = PROC_STOPPED;
+		s.exit_status = (uint32_t)p->pending_status;
+		clock_gettime(CLOCK_REALTIME, &s.exited_at);
+		(void)proc_snap_set(p, &s);
+	}
+	p->exit_pending = false;
+	pthread_mutex_unlock(&p->st_mu);
+}
+
 int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_error *err)
 {
 	const char *args[3];
@@ -566,6 +584,9 @@ int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_er
 		goto out;
 	}
 	(void)stdio_wait(&p->io, IO_WAIT_MS);
+	pthread_mutex_lock(&p->st_mu);
+	p->deleting = true;
+	pthread_mutex_unlock(&p->st_mu);
 	args[0] = "delete";
 	args[1] = p->id;
 	args[2] = NULL;
@@ -592,8 +613,10 @@ int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_er
 		else if (u == 0)
 			C.have_mounts = false;
 	}
-	if (r < 0)
+	if (r < 0) {
+		undelete(p);
 		goto out;
+	}
 	(void)proc_transition(p, ~0u, PROC_DELETED);
 	exit_info_of(p, ret);
 	proc_table_remove(p);
@@ -753,7 +776,11 @@ static void finish_exit(struct proc *p, int status)
 	clock_gettime(CLOCK_REALTIME, &now);
 	pthread_mutex_lock(&p->st_mu);
 	s = *p->snap;
-	if (s.status != PROC_STOPPED && s.status != PROC_DELETED) {
+	if (p->deleting) {
+		/* Being deleted: the deleted state will ignore it (as in the Go shim). */
+		p->exit_pending = true;
+		p->pending_status = status;
+	} else if (s.status != PROC_STOPPED && s.status != PROC_DELETED) {
 		s.status = PROC_STOPPED;
 		s.exit_status = (uint32_t)status;
 		s.exited_at = now;
@@ -942,13 +969,11 @@ int container_update(const char *resources, size_t len, uint64_t deadline_ns,
 {
 	struct proc *p;
 	enum proc_status st;
-	json_error_t jerr;
+	char text[SHIM_ERR_MAX];
 	json_t *res;
 	char *json;
 	int r;
 
-	if (!resources)
-		return shim_error_set(err, 3, "resources are missing: invalid argument");
 	p = init_get();
 	if (!p)
 		return container_err_no_init(err);
@@ -962,12 +987,15 @@ int container_update(const char *resources, size_t len, uint64_t deadline_ns,
 		r = shim_error_set(err, 2, "cannot update a deleted process");
 		goto out;
 	}
+	/* Go's order: init, state, then the resources (whose absence crashes the Go shim). */
+	if (!resources) {
+		r = shim_error_set(err, 3, "resources are missing: invalid argument");
+		goto out;
+	}
 	/* Decoded and encoded again, as the Go shim does: garbage never reaches runc. */
-	res = json_loadb(resources, len, 0, &jerr);
+	res = specjson_decode(resources, len, SPECJSON_RESOURCES, text, sizeof(text));
 	if (!res) {
-		r = shim_error_set(err, 2, "%s",
-				   (size_t)jerr.position >= len ? "unexpected end of JSON input"
-								: jerr.text);
+		r = shim_error_set(err, 2, "%s", text);
 		goto out;
 	}
 	json = json_dumps(res, JSON_COMPACT);

@@ -16,23 +16,11 @@
 #include "container_priv.h"
 #include "exec.h"
 #include "reaper.h"
-
-/* Go's encoding/json texts for the usual failures. */
-static void json_error_text(const char *buf, size_t len, const json_error_t *e, char *out,
-			    size_t outsz)
-{
-	size_t pos = (size_t)e->position;
-	if (pos >= len || strstr(e->text, "premature end") || strstr(e->text, "end of file"))
-		snprintf(out, outsz, "unexpected end of JSON input");
-	else
-		snprintf(out, outsz, "invalid character '%c' looking for beginning of value",
-			 buf[pos]);
-}
+#include "specjson.h"
 
 int container_exec(const struct exec_req *req, struct shim_error *err)
 {
 	struct proc *p, *init;
-	json_error_t jerr;
 	json_t *spec;
 	enum proc_status ist;
 	char text[256];
@@ -58,17 +46,9 @@ int container_exec(const struct exec_req *req, struct shim_error *err)
 				      container_status_word(ist));
 	if (!req->spec)
 		return shim_error_set(err, 3, "exec spec is missing: invalid argument");
-	spec = json_loadb(req->spec, req->spec_len, JSON_DECODE_ANY, &jerr);
-	if (!spec) {
-		json_error_text(req->spec, req->spec_len, &jerr, text, sizeof(text));
+	spec = specjson_decode(req->spec, req->spec_len, SPECJSON_PROCESS, text, sizeof(text));
+	if (!spec)
 		return shim_error_set(err, 2, "%s", text);
-	}
-	if (!json_is_object(spec)) {
-		json_decref(spec);
-		return shim_error_set(err, 2,
-				      "json: cannot unmarshal value into Go value of type "
-				      "specs.Process");
-	}
 	json_object_set_new(spec, "terminal", json_boolean(req->terminal));
 	p = proc_new(req->id, false, req->in, req->out, req->err, req->terminal);
 	if (!p) {

@@ -60,6 +60,10 @@ struct proc {
 	bool io_started;
 	struct logger logger; /* binary:// stdio */
 	char *spec_json; /* exec: the runtime-spec Process JSON */
+	/* Delete is running the runtime: an exit now is kept aside (Go's service lock makes the
+	 * deleted state ignore it), and applied only if the delete fails. Under st_mu. */
+	bool deleting, exit_pending;
+	int pending_status;
 	/* init created from a checkpoint: restored by Start */
 	bool from_checkpoint;
 	char *ckpt_image, *ckpt_parent;

@@ -9,8 +9,12 @@ GOSHIM      ?= /usr/bin/containerd-shim
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-IT_SRC    := tests/integration/test_shim.c tests/integration/shimclient.c tests/integration/launch.c
+IT_LIB    := tests/integration/shimclient.c tests/integration/launch.c
+IT_SRC    := tests/integration/test_shim.c $(IT_LIB)
 IT_BIN    := $(BUILD)/tests/test_integration
+# More integration programs: the differential error table, the exec/Wait storms.
+IT_MORE   := errors stress
+IT_MORE_BINS := $(patsubst %,$(BUILD)/tests/test_%,$(IT_MORE))
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libcshim.a
 	@mkdir -p $(dir $@)
@@ -20,19 +24,26 @@ $(IT_BIN): $(IT_SRC) $(wildcard tests/integration/*.h) $(BUILD)/libcshim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $(IT_SRC) $(BUILD)/libcshim.a $(TEST_LIBS)
 
+$(IT_MORE_BINS): $(BUILD)/tests/test_%: tests/integration/test_%.c $(IT_LIB) \
+		$(wildcard tests/integration/*.h) $(BUILD)/libcshim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(IT_LIB) $(BUILD)/libcshim.a $(TEST_LIBS)
+
 test: deps
-	$(MAKE) all $(UNIT_BINS) $(IT_BIN)
+	$(MAKE) all $(UNIT_BINS) $(IT_BIN) $(IT_MORE_BINS)
 	$(MAKE) test-unit test-integration test-e2e
 	$(MAKE) asan
 	$(MAKE) test-fuzz
 
-san-bins: $(UNIT_BINS) $(IT_BIN)
+san-bins: $(UNIT_BINS) $(IT_BIN) $(IT_MORE_BINS)
 
 test-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $(SAN_ENV) $$t; done
 
-test-integration: $(BIN) $(IT_BIN)
+test-integration: $(BIN) $(IT_BIN) $(IT_MORE_BINS)
 	$(SAN_ENV) CSHIM=$(abspath $(BIN)) GOSHIM=$(GOSHIM) $(IT_BIN)
+	@set -e; for t in $(IT_MORE_BINS); do echo "== $$t"; \
+		$(SAN_ENV) CSHIM=$(abspath $(BIN)) GOSHIM=$(GOSHIM) $$t; done
 
 test-e2e: $(BIN)
 	bash tests/e2e/run.sh $(abspath $(BIN))
