@@ -621,6 +621,7 @@ int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_er
 	exit_info_of(p, ret);
 	proc_table_remove(p);
 	C.init = NULL;
+	pids_forget();
 	pthread_mutex_unlock(&p->mu);
 	/* A Wait on a process deleted before it ran must not hang. */
 	proc_wait_release(p, ret->exit_status, &ret->exited_at);

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,26 +107,66 @@ static int walk(const char *dir, struct pidvec *pv, int depth)
 	return r;
 }
 
-int pids_from_cgroup(const char *runtime_root_ns, const char *id, uint32_t **ret, size_t *ret_n)
+/* The cgroup of the last container asked for: a container's cgroup does not move, so
+ * state.json (several KiB of JSON) is parsed once, not per request. */
+static struct {
+	pthread_mutex_t mu;
+	char id[256];
+	char cg[4096];
+} cache = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+void pids_forget(void)
 {
-	char path[4096], cg[4096];
-	struct pidvec pv = { 0 };
+	pthread_mutex_lock(&cache.mu);
+	cache.id[0] = '\0';
+	pthread_mutex_unlock(&cache.mu);
+}
+
+static int cgroup_of(const char *runtime_root_ns, const char *id, char *cg, size_t cgsz)
+{
+	char path[4096];
 	char *buf = NULL;
 	size_t len;
 	int r;
 
-	if (!*id || strchr(id, '/') || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-		return -ENOENT;
+	pthread_mutex_lock(&cache.mu);
+	if (strcmp(cache.id, id) == 0) {
+		snprintf(cg, cgsz, "%s", cache.cg);
+		pthread_mutex_unlock(&cache.mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&cache.mu);
 	snprintf(path, sizeof(path), "%s/%s/state.json", runtime_root_ns, id);
 	r = fd_read_file(path, 4u << 20, &buf, &len);
 	if (r < 0)
 		return -ENOENT;
-	r = pids_cgroup_from_state(buf, len, cg, sizeof(cg));
+	r = pids_cgroup_from_state(buf, len, cg, cgsz);
 	free(buf);
 	if (r < 0)
 		return -ENOENT;
+	pthread_mutex_lock(&cache.mu);
+	if (strlen(id) < sizeof(cache.id)) {
+		snprintf(cache.id, sizeof(cache.id), "%s", id);
+		snprintf(cache.cg, sizeof(cache.cg), "%s", cg);
+	}
+	pthread_mutex_unlock(&cache.mu);
+	return 0;
+}
+
+int pids_from_cgroup(const char *runtime_root_ns, const char *id, uint32_t **ret, size_t *ret_n)
+{
+	char cg[4096];
+	struct pidvec pv = { 0 };
+	int r;
+
+	if (!*id || strchr(id, '/') || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return -ENOENT;
+	if (cgroup_of(runtime_root_ns, id, cg, sizeof(cg)) < 0)
+		return -ENOENT;
 	r = walk(cg, &pv, 0);
 	if (r < 0) {
+		/* gone (container deleted and recreated elsewhere?): ask again next time */
+		pids_forget();
 		free(pv.v);
 		return -ENOENT;
 	}

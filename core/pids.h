@@ -12,6 +12,8 @@
 
 /* Returns 0, -ENOENT when the cgroup cannot be found (fall back to `runc ps`), or -errno. */
 int pids_from_cgroup(const char *runtime_root_ns, const char *id, uint32_t **ret, size_t *ret_n);
+/* Forgets the cached cgroup (the container was deleted). */
+void pids_forget(void);
 /* Parses `runc ps --format json` output (a JSON array of pids). Pure, for tests. */
 int pids_parse_ps_json(const char *buf, size_t len, uint32_t **ret, size_t *ret_n);
 /* The cgroup directory from a state.json text. Pure, for tests. */

@@ -9,6 +9,9 @@
 #include "../io/base.h"
 #include "process.h"
 
+/* Fixed size, no auto-resize: a v1 shim holds one container and its execs (an exec storm of
+ * 500 still means chains of ~8), and auto-resize costs a resize worker thread in every shim. */
+#define LFHT_BUCKETS 64
 static struct cds_lfht *by_id, *by_pid;
 
 static unsigned long hash_str(const char *s)
@@ -187,9 +190,9 @@ bool proc_wait_released(struct proc *p)
 
 int proc_table_init(void)
 {
-	by_id = cds_lfht_new_flavor(16, 16, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
+	by_id = cds_lfht_new_flavor(LFHT_BUCKETS, LFHT_BUCKETS, LFHT_BUCKETS, 0,
 				    &urcu_memb_flavor, NULL);
-	by_pid = cds_lfht_new_flavor(16, 16, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
+	by_pid = cds_lfht_new_flavor(LFHT_BUCKETS, LFHT_BUCKETS, LFHT_BUCKETS, 0,
 				     &urcu_memb_flavor, NULL);
 	return by_id && by_pid ? 0 : -ENOMEM;
 }

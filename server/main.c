@@ -37,17 +37,22 @@
 #endif
 
 /*
- * jemalloc, configured for one shim per container (read by jemalloc at its first allocation).
- * Measured with a busybox `sleep` container through containerd, Private_Dirty of the shim
- * 12 s after start (/proc/PID/smaps_rollup), twice each: jemalloc 5.3's defaults (narenas:8,
- * tcache, dirty_decay_ms:10000) 764 kB; this setting 564-568 kB (the Go shim: ~1290 kB; the
- * same cshim on glibc malloc: ~285 kB, most of the difference being jemalloc's per-size-class
- * slabs and libstdc++'s relocations, which Debian's libjemalloc pulls in). One arena (the
- * shim is not allocation-bound: one loop thread and a few workers), no thread caches (each
- * pins pages per thread), freed pages returned at once (an idle shim must not keep a burst's
- * memory). Override at run time with MALLOC_CONF.
+ * jemalloc, configured for one shim per container (read by jemalloc at its first allocation;
+ * MALLOC_CONF overrides it). Measured here, Private_Dirty of a shim running a busybox `sleep`
+ * container 12 s after start (/proc/PID/smaps_rollup), and shim CPU per State request at 64
+ * connections (cshim-bench):
+ *   jemalloc 5.3 defaults (narenas:8, tcache, dirty_decay_ms:10000)  764 kB
+ *   narenas:1,tcache:false,dirty_decay_ms:0,muzzy_decay_ms:0          566 kB, but 3 madvise()
+ *     per request: 23 us CPU/request against 4.3 us with tcache and decay (5x)
+ *   narenas:1,dirty_decay_ms:1000,muzzy_decay_ms:0 (this)            592-772 kB
+ * One arena (one loop thread and a few short-lived workers need no more); thread caches kept
+ * (they are what makes a request cheap; a worker's cache leaves with the worker); freed pages
+ * go back after 1 s instead of 10 s, so an idle shim does not keep a burst's memory but a busy
+ * one does not purge on every request. (glibc malloc: ~285 kB; most of the difference is
+ * jemalloc's per-size-class slabs and libstdc++'s relocations, which Debian's libjemalloc
+ * pulls in.)
  */
-const char *malloc_conf = "narenas:1,tcache:false,dirty_decay_ms:0,muzzy_decay_ms:0";
+const char *malloc_conf = "narenas:1,dirty_decay_ms:1000,muzzy_decay_ms:0";
 
 #define WORKERS_MAX 16
 #define WORKER_IDLE_MS 10000

@@ -31,9 +31,10 @@ $(IT_MORE_BINS): $(BUILD)/tests/test_%: tests/integration/test_%.c $(IT_LIB) \
 
 test: deps
 	$(MAKE) all $(UNIT_BINS) $(IT_BIN) $(IT_MORE_BINS)
-	$(MAKE) test-unit test-integration test-e2e
+	$(MAKE) test-unit test-integration
 	$(MAKE) asan
 	$(MAKE) test-fuzz
+	$(MAKE) test-e2e
 
 san-bins: $(UNIT_BINS) $(IT_BIN) $(IT_MORE_BINS)
 
