@@ -42,7 +42,7 @@ $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: $(PROTO_DIR)/%.proto
 $(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c $(GEN_H)
 	$(CC) $(filter-out -Wshadow,$(CFLAGS)) -c -o $@ $<
 
-$(BUILD)/obj/%.o: %.c $(GEN_H) $(wildcard */*.h)
+$(BUILD)/obj/%.o: %.c $(GEN_H) $(wildcard io/*.h core/*.h proto/*.h server/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -80,3 +80,4 @@ clean:
 
 include tests/tests.mk
 include tests/fuzz/fuzz.mk
+include bench/bench.mk

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,10 +88,15 @@ void load_spec_defaults(struct load_spec *s)
 	s->weights[M_STATE] = 1;
 }
 
-static void set_error(struct lthread *t, const char *fmt, const char *arg)
+__attribute__((format(printf, 2, 3))) static void set_error(struct lthread *t,
+							     const char *fmt, ...)
 {
-	if (!t->first_error[0])
-		xsnprintf(t->first_error, sizeof(t->first_error), fmt, arg);
+	va_list ap;
+	if (t->first_error[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(t->first_error, sizeof(t->first_error), fmt, ap);
+	va_end(ap);
 }
 
 static int build_frames(const struct load_spec *s, struct frames *fr)
@@ -558,6 +564,7 @@ int load_run(const struct load_spec *s, struct load_result *r)
 	unsigned wsum = 0;
 	struct proc_cpu c0 = { 0 }, c1 = { 0 };
 	double u0 = 0, u1 = 0;
+	struct sys_cpu y0, y1;
 	uint64_t t_start, t_warm, t_end, t_drain;
 	int rc = 0;
 
@@ -659,6 +666,7 @@ int load_run(const struct load_spec *s, struct load_result *r)
 	if (s->server_pid > 0)
 		c0 = proc_cpu(s->server_pid);
 	u0 = self_cpu_s();
+	y0 = sys_cpu();
 	if (s->on_window_start)
 		s->on_window_start(s->hook_arg);
 	for (;;) {
@@ -676,10 +684,13 @@ int load_run(const struct load_spec *s, struct load_result *r)
 	if (s->server_pid > 0)
 		c1 = proc_cpu(s->server_pid);
 	u1 = self_cpu_s();
+	y1 = sys_cpu();
 	for (int i = 0; i < nthr; i++)
 		pthread_join(th[i].thr, NULL);
 
 	r->window_s = (double)(t_end - t_warm) / 1e9;
+	r->t_window_start_ns = t_warm;
+	r->t_window_end_ns = t_end;
 	for (int i = 0; i < nthr; i++) {
 		struct lthread *t = &th[i];
 		hist_merge(&r->all, &t->all);
@@ -704,6 +715,7 @@ int load_run(const struct load_spec *s, struct load_result *r)
 		r->shim_cpu_s = -1;
 	}
 	r->client_cpu_s = u1 - u0;
+	r->sys_busy = sys_cpu_busy(&y0, &y1);
 out:
 	for (int i = 0; i < nthr; i++) {
 		for (int j = 0; j < th[i].nc; j++) {

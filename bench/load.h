@@ -54,11 +54,13 @@ struct load_result {
 	uint64_t err_by_code[17];
 	char first_error[160];
 	double window_s;
+	uint64_t t_window_start_ns, t_window_end_ns; /* CLOCK_MONOTONIC */
 	double rps;		   /* answered requests (ok + error responses) per second */
 	double shim_cpu_s;	   /* server utime+stime over the window */
 	double shim_child_cpu_s;   /* server's reaped children (runc) over the window */
 	double shim_run_delay_s;   /* server threads' runqueue wait over the window */
 	double client_cpu_s;	   /* this process over the window */
+	double sys_busy;	   /* whole machine: busy fraction of all CPUs in the window */
 	bool open_loop;
 	double rate;
 	int conns, streams;

@@ -113,3 +113,26 @@ struct proc_mem proc_mem(pid_t pid)
 	m.ok = m.pss_kb >= 0 && m.threads >= 0 && m.fds >= 0;
 	return m;
 }
+
+struct sys_cpu sys_cpu(void)
+{
+	struct sys_cpu s = { 0 };
+	char buf[512];
+	unsigned long long v[10] = { 0 };
+	if (read_small("/proc/stat", buf, sizeof(buf)) <= 0)
+		return s;
+	if (sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+		   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) < 8)
+		return s;
+	/* user nice system idle iowait irq softirq steal (guest counted in user) */
+	for (int i = 0; i < 8; i++)
+		s.total += v[i];
+	s.busy = s.total - v[3] - v[4];
+	return s;
+}
+
+double sys_cpu_busy(const struct sys_cpu *a, const struct sys_cpu *b)
+{
+	unsigned long long t = b->total - a->total;
+	return t ? (double)(b->busy - a->busy) / (double)t : 0;
+}

@@ -24,3 +24,11 @@ struct proc_cpu proc_cpu(pid_t pid);
 double self_cpu_s(void);
 /* /proc/PID/smaps_rollup (Pss, Private_Dirty, Rss), /proc/PID/status Threads, /proc/PID/fd. */
 struct proc_mem proc_mem(pid_t pid);
+
+/* System-wide CPU from /proc/stat: busy and total jiffies (all CPUs). */
+struct sys_cpu {
+	unsigned long long busy, total;
+};
+struct sys_cpu sys_cpu(void);
+/* Busy fraction (0..1) between two snapshots. */
+double sys_cpu_busy(const struct sys_cpu *a, const struct sys_cpu *b);

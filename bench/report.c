@@ -117,6 +117,7 @@ json_t *lr_json(const char *label, const struct load_result *r)
 	json_object_set_new(j, "shim_children_cpu_s", json_real(r->shim_child_cpu_s));
 	json_object_set_new(j, "shim_run_delay_s", json_real(r->shim_run_delay_s));
 	json_object_set_new(j, "client_cpu_s", json_real(r->client_cpu_s));
+	json_object_set_new(j, "machine_cpu_busy", json_real(r->sys_busy));
 	json_object_set_new(j, "client_cpu_per_req_us", json_real(lr_client_cpu_per_req_us(r)));
 	for (int m = 0; m < M_COUNT; m++)
 		if (r->weights[m])

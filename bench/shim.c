@@ -18,6 +18,7 @@
 #include "bench/util.h"
 #include "github.com/containerd/containerd/runtime/v1/shim/v1/shim.pb-c.h"
 #include "google/protobuf/empty.pb-c.h"
+#include "proto/ttrpc_codec.h"
 
 extern char **environ;
 

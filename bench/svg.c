@@ -11,7 +11,6 @@ static const char *const COLORS[] = { "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e"
 				      "#9467bd", "#8c564b", "#e377c2", "#17becf" };
 
 #define W 1000
-#define H 460
 #define PW 400 /* panel plot width */
 #define PH 330 /* panel plot height */
 #define TOP 60
@@ -77,8 +76,10 @@ int svg_cdf(const char *path, const char *title, const struct svg_series *s, int
 	while (maxcount > 0 && tail_decades < 7 && pow(10, tail_decades) < (double)maxcount)
 		tail_decades++;
 
+	/* legend: two columns below the panels */
+	int height = TOP + PH + 56 + ((n + 1) / 2) * 18 + 8;
 	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-		   "font-family=\"sans-serif\" font-size=\"12\">\n", W, H);
+		   "font-family=\"sans-serif\" font-size=\"12\">\n", W, height);
 	fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
 	fprintf(f, "<text x=\"%d\" y=\"22\" font-size=\"15\" font-weight=\"bold\">", LEFT1);
 	xml_text(f, title);
@@ -167,8 +168,8 @@ int svg_cdf(const char *path, const char *title, const struct svg_series *s, int
 	/* legend */
 	for (int i = 0; i < n; i++) {
 		char p50[24], p99[24];
-		int y = H - 30 + (i / 4) * 16 - (n > 4 ? 16 : 0);
-		int x = LEFT1 + (i % 4) * 230;
+		int y = TOP + PH + 62 + (i / 2) * 18;
+		int x = LEFT1 + (i % 2) * 470;
 		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"4\" fill=\"%s\"/>\n", x,
 			y - 4, COLORS[i % 8]);
 		fprintf(f, "<text x=\"%d\" y=\"%d\">", x + 20, y);

@@ -30,7 +30,7 @@ $(IT_MORE_BINS): $(BUILD)/tests/test_%: tests/integration/test_%.c $(IT_LIB) \
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(IT_LIB) $(BUILD)/libcshim.a $(TEST_LIBS)
 
 test: deps
-	$(MAKE) all $(UNIT_BINS) $(IT_BIN) $(IT_MORE_BINS)
+	$(MAKE) all $(UNIT_BINS) $(IT_BIN) $(IT_MORE_BINS) bench-build
 	$(MAKE) test-unit test-integration
 	$(MAKE) asan
 	$(MAKE) test-fuzz

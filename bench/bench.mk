@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: Apache-2.0
+# cshim-bench and `make bench` (included by the top Makefile: `include bench/bench.mk`).
+# Uses CC, BUILD, CFLAGS, LDLIBS and BIN from the top Makefile.
+
+BENCH_BIN   := $(BUILD)/bin/cshim-bench
+BENCH_SRC   := $(wildcard bench/*.c)
+BENCH_REUSE := tests/integration/launch.c tests/integration/shimclient.c
+BENCH_OUT   ?= bench/results
+BENCH_ARGS  ?=
+GOSHIM      ?= /usr/bin/containerd-shim
+
+.PHONY: bench bench-build
+
+bench-build: $(BENCH_BIN)
+
+$(BENCH_BIN): $(BENCH_SRC) $(wildcard bench/*.h) $(BENCH_REUSE) $(wildcard tests/integration/*.h) \
+              $(BUILD)/libcshim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(BENCH_SRC) $(BENCH_REUSE) $(BUILD)/libcshim.a $(LDLIBS) -lm
+
+# Builds, then: compare (Go shim vs cshim) for State/ListPids/ShimInfo at 1, 8 and 64
+# connections, pingpong, churn and density 50; JSON + SVG under $(BENCH_OUT); one table.
+bench: $(BIN) $(BENCH_BIN)
+	CSHIM_BENCH_DIR=$(abspath bench) $(BENCH_BIN) suite --go $(GOSHIM) --cshim $(abspath $(BIN)) \
+		--out $(BENCH_OUT) $(BENCH_ARGS)

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cshim-bench: benchmarks for v1 shims (cshim and containerd's Go containerd-shim) without
+ * containerd. See `cshim-bench help`. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench/cli.h"
+#include "bench/pingpong.h"
+#include "bench/shim.h"
+#include "bench/util.h"
+
+static const char USAGE[] =
+	"usage: cshim-bench COMMAND [options]\n"
+	"\n"
+	"  launch SHIM [--runtime PATH] [--hold SECONDS]\n"
+	"      start SHIM like containerd 1.6 (fd 3 listener, its flags, cwd = bundle) with a\n"
+	"      busybox bundle and a running `sleep` container; print socket and pids; wait for\n"
+	"      EOF on stdin, SIGINT or --hold; then kill, Delete, SIGKILL, runc delete, rm.\n"
+	"  rpc [SHIM | --shim SHIM | --socket PATH --pid PID --id CONTAINER]\n"
+	"      [--method State|ListPids|ShimInfo|mix|State=8,ShimInfo=1] [--conns N]\n"
+	"      [--streams N] [--threads N] [--duration S] [--warmup S] [--rate R] [--drain S]\n"
+	"      [--plot FILE.svg] [--json FILE]\n"
+	"      closed-loop load (N connections, or N streams on each connection); with --rate\n"
+	"      open loop at R requests/s, latency from the intended send time.\n"
+	"  pingpong [--duration S] [--warmup S] [--plot FILE.svg] [--json FILE]\n"
+	"      the floor: a bare AF_UNIX exchange of State-sized frames between two processes.\n"
+	"  compare [SHIM_A [SHIM_B]] [--methods State,ListPids,ShimInfo] [--conns 1,8,64]\n"
+	"      [--streams N] [--rounds R] [--duration S] [--warmup S] [--rate R]\n"
+	"      [--plot PREFIX.svg] [--json FILE]\n"
+	"      same load on both, interleaved A B A B per round; ratios B/A (min/median/max).\n"
+	"  density N [SHIM ...] [--settle S] [--json FILE]\n"
+	"      N shims per binary, each with an idle container: Pss, Private_Dirty, threads, fds,\n"
+	"      start-to-first-answer; totals.\n"
+	"  churn [SHIM ...] [--duration S] [--rate R] [--exec-clients N] [--kill-clients N]\n"
+	"      [--hang-on update|exec] [--plot FILE.svg] [--json FILE]\n"
+	"      State p99 (open loop) idle, during exec churn, and while the runtime hangs in\n"
+	"      `update` (bench/runtime-hang.sh as the Create runtime).\n"
+	"  suite [--go SHIM] [--cshim SHIM] [--out DIR] [--quick]\n"
+	"      everything `make bench` runs, one side-by-side table with PASS/MISS per target.\n"
+	"\n"
+	"Defaults: SHIM_A = $GOSHIM or /usr/bin/containerd-shim, SHIM_B = $CSHIM or\n"
+	"build/bin/cshim. A one-line progress display is shown when stdout is a terminal.\n";
+
+static int wait_stdin_or_hold(double hold)
+{
+	if (hold > 0) {
+		sleep_s(hold);
+		return 0;
+	}
+	char buf[256];
+	while (fgets(buf, sizeof(buf), stdin))
+		;
+	return 0;
+}
+
+int cmd_launch(int argc, char **argv)
+{
+	struct bshim b;
+	const char *shim = NULL, *runtime = NULL;
+	double hold = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--runtime"))
+			runtime = v, i++;
+		else if (!strcmp(a, "--hold"))
+			hold = parse_double(a, v), i++;
+		else if (a[0] != '-' && !shim)
+			shim = a;
+		else
+			die("launch: unknown option %s", a);
+	}
+	if (!shim)
+		shim = default_cshim();
+	bshim_install_signal_cleanup();
+	if (bshim_launch(&b, shim, "launch", runtime, NULL) < 0) {
+		bshim_destroy(&b);
+		it_root_remove();
+		die("launch of %s failed", shim);
+	}
+	printf("shim=%s\nsocket=%s\nshim_pid=%d\ncontainer=%s\ninit_pid=%u\nnamespace=%s\n"
+	       "bundle=%s\nruntime_root=%s/%s\nfirst_answer_ms=%.3f\n",
+	       b.si.shim, b.si.sock, (int)b.pid, b.si.id, b.init_pid, b.si.ns, b.si.bundle,
+	       b.si.runtime_root, b.si.ns, b.first_answer_s * 1e3);
+	printf("# e.g.: cshim-bench rpc --socket %s --pid %d --id %s\n", b.si.sock, (int)b.pid,
+	       b.si.id);
+	printf("# %s\n", hold > 0 ? "holding; cleaning up afterwards"
+				  : "EOF on stdin (or Ctrl-C) cleans up");
+	fflush(stdout);
+	wait_stdin_or_hold(hold);
+	bshim_destroy(&b);
+	it_root_remove();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "help";
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	if (!strcmp(cmd, "launch"))
+		return cmd_launch(argc - 1, argv + 1);
+	if (!strcmp(cmd, "rpc"))
+		return cmd_rpc(argc - 1, argv + 1);
+	if (!strcmp(cmd, "pingpong"))
+		return cmd_pingpong(argc - 1, argv + 1);
+	if (!strcmp(cmd, "compare"))
+		return cmd_compare(argc - 1, argv + 1);
+	if (!strcmp(cmd, "density"))
+		return cmd_density(argc - 1, argv + 1);
+	if (!strcmp(cmd, "churn"))
+		return cmd_churn(argc - 1, argv + 1);
+	if (!strcmp(cmd, "suite"))
+		return cmd_suite(argc - 1, argv + 1);
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		fputs(USAGE, stdout);
+		return 0;
+	}
+	fputs(USAGE, stderr);
+	return 2;
+}
