@@ -13,6 +13,7 @@
 #include "../io/base.h"
 #include "../io/fd_util.h"
 #include "../io/log.h"
+#include "../io/loop.h"
 #include "../io/pty.h"
 #include "container_priv.h"
 #include "exec.h"
@@ -761,6 +762,7 @@ struct killall_ctx {
 };
 
 static void finish_exit_init(struct proc *p, int status);
+static void exit_enqueue(struct proc *p, int status);
 
 static void finish_exit(struct proc *p, int status)
 {
@@ -768,12 +770,6 @@ static void finish_exit(struct proc *p, int status)
 	struct proc_snap s;
 	bool applied = false;
 
-	/* Forward what the process wrote before reporting its exit (bounded: a background
-	 * child may hold the pipe open, a client may not read). */
-	if (p->io_started) {
-		stdio_process_exited(&p->io);
-		(void)stdio_drain(&p->io, EXIT_DRAIN_MS);
-	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	pthread_mutex_lock(&p->st_mu);
 	s = *p->snap;
@@ -806,7 +802,7 @@ static void killall_done(void *data, int rstatus)
 	struct killall_ctx *k = data;
 	if (rstatus != 0)
 		log_warn("%s: OCI runtime killall failed: status %d", k->p->id, rstatus);
-	finish_exit(k->p, k->status);
+	exit_enqueue(k->p, k->status);
 	free(k);
 }
 
@@ -855,7 +851,78 @@ static void finish_exit_init(struct proc *p, int status)
 			return;
 		}
 	}
-	finish_exit(p, status);
+	exit_enqueue(p, status);
+}
+
+/*
+ * Exits are finished on the loop thread, in the order they were reaped (an exec's exit is
+ * reported before the init's that came after it), each once its output was forwarded: the
+ * pipes are drained until they are empty, or until EXIT_DRAIN_MS after the exit when a reader
+ * is slow or a background child keeps a pipe busy. The waits run side by side, never one
+ * exit after another, and never on the reaper thread.
+ */
+struct pending_exit {
+	struct pending_exit *next;
+	struct proc *p;
+	int status;
+	uint64_t deadline;
+};
+
+static struct pending_exit *pe_head, **pe_tail = &pe_head; /* loop thread only */
+static bool pe_recheck;					   /* loop thread only */
+
+static void exits_step(void *unused);
+
+static void exits_recheck(void *unused)
+{
+	(void)unused;
+	if (loop_post(C.loop, exits_step, NULL) < 0)
+		(void)reaper_schedule(20, exits_recheck, NULL);
+}
+
+static void exits_step(void *unused)
+{
+	(void)unused;
+	pe_recheck = false;
+	while (pe_head) {
+		struct pending_exit *e = pe_head;
+		bool drained = !e->p->io_started || stdio_drain_now(&e->p->io);
+		if (!drained && reaper_now_ns() < e->deadline) {
+			if (!pe_recheck && reaper_schedule(20, exits_recheck, NULL) == 0)
+				pe_recheck = true;
+			return;
+		}
+		pe_head = e->next;
+		if (!pe_head)
+			pe_tail = &pe_head;
+		finish_exit(e->p, e->status);
+		free(e);
+	}
+}
+
+static void exit_enqueue_cb(void *arg)
+{
+	struct pending_exit *e = arg;
+	if (e->p->io_started)
+		stdio_process_exited(&e->p->io);
+	*pe_tail = e;
+	pe_tail = &e->next;
+	exits_step(NULL);
+}
+
+static void exit_enqueue(struct proc *p, int status)
+{
+	struct pending_exit *e = calloc(1, sizeof(*e));
+
+	if (e) {
+		e->p = p;
+		e->status = status;
+		e->deadline = reaper_now_ns() + (uint64_t)EXIT_DRAIN_MS * 1000000ULL;
+	}
+	if (!e || loop_post(C.loop, exit_enqueue_cb, e) < 0) {
+		free(e);
+		finish_exit(p, status); /* out of memory: report it without draining */
+	}
 }
 
 int container_recv_console(struct console_socket *cs, int *ret_master, struct shim_error *err)

@@ -143,6 +143,36 @@ int reaper_wait(struct reaper_watch *w, int pidfd, uint64_t deadline_ns)
 	return killed ? -ETIMEDOUT : w->status;
 }
 
+int reaper_wait_until(struct reaper_watch *w, uint64_t until_ns)
+{
+	int r = 0;
+	pthread_mutex_lock(&R.mu);
+	while (!w->exited) {
+		struct timespec ts;
+		uint64_t now, left;
+		if (!until_ns) {
+			pthread_cond_wait(&R.cv, &R.mu);
+			continue;
+		}
+		now = reaper_now_ns();
+		if (now >= until_ns) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		left = until_ns - now;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += (time_t)(left / 1000000000ULL);
+		ts.tv_nsec += (long)(left % 1000000000ULL);
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&R.cv, &R.mu, &ts);
+	}
+	pthread_mutex_unlock(&R.mu);
+	return r < 0 ? r : w->status;
+}
+
 void reaper_start_begin(void)
 {
 	pthread_mutex_lock(&R.mu);

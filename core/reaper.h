@@ -44,6 +44,10 @@ void reaper_watch(struct reaper_watch *w);
  * after the kill (status in w->status). */
 int reaper_wait(struct reaper_watch *w, int pidfd, uint64_t deadline_ns);
 
+/* Waits for a watch until until_ns (CLOCK_MONOTONIC; 0 = for ever). Returns the status, or
+ * -ETIMEDOUT (the watch stays registered). */
+int reaper_wait_until(struct reaper_watch *w, uint64_t until_ns);
+
 /* A container process's pid became known (read from a pid file). Claims an exit that may
  * already have happened (reaped at or after not_before), else routes the future exit to the
  * sink with cookie. Returns 1 if the process already exited (*ret_status set, no future

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../io/base.h"
@@ -16,6 +19,18 @@
 #include "spawn.h"
 
 #define OUTPUT_MAX (1u << 20)
+
+static _Thread_local const _Atomic bool *cancel_flag;
+
+void runtime_set_cancel(const _Atomic bool *flag)
+{
+	cancel_flag = flag;
+}
+
+static bool cancelled(void)
+{
+	return cancel_flag && atomic_load(cancel_flag);
+}
 
 int shim_error_set(struct shim_error *e, int code, const char *fmt, ...)
 {
@@ -53,9 +68,21 @@ void runtime_result_free(struct runtime_result *res)
 	res->output = NULL;
 }
 
+/* Past the request's deadline, or its client gone: SIGKILL the runtime (once). */
+static void check_deadline(struct reaper_watch *w, int pidfd, uint64_t deadline_ns, bool *killed)
+{
+	if (*killed || __atomic_load_n(&w->exited, __ATOMIC_ACQUIRE))
+		return;
+	if ((deadline_ns && reaper_now_ns() >= deadline_ns) || cancelled()) {
+		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		*killed = true;
+	}
+}
+
 /* Reads the capture pipe until EOF, or until the runtime exited and the pipe is quiet (a
  * child of the runtime may hold the write end for ever). */
-static void read_output(int fd, struct reaper_watch *w, struct runtime_result *res)
+static void read_output(int fd, struct reaper_watch *w, int pidfd, uint64_t deadline_ns,
+			bool *killed, struct runtime_result *res)
 {
 	size_t cap = 0;
 	char *buf = NULL;
@@ -66,6 +93,7 @@ static void read_output(int fd, struct reaper_watch *w, struct runtime_result *r
 		int n = poll(&pfd, 1, 100);
 		if (n < 0 && errno == EINTR)
 			continue;
+		check_deadline(w, pidfd, deadline_ns, killed);
 		if (n == 0) {
 			if (__atomic_load_n(&w->exited, __ATOMIC_ACQUIRE))
 				break;
@@ -138,6 +166,7 @@ int runtime_run(const struct runtime *rt, const struct runtime_call *c,
 	struct reaper_watch w = { 0 };
 	struct spawn_opts o = { 0 };
 	int n = 0, r, pidfd = -1;
+	bool killed = false;
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
@@ -181,12 +210,30 @@ int runtime_run(const struct runtime *rt, const struct runtime_call *c,
 	out_w = safe_close(out_w);
 	in_r = safe_close(in_r);
 	if (out_r >= 0)
-		read_output(out_r, &w, res);
-	r = reaper_wait(&w, pidfd, c->deadline_ns);
+		read_output(out_r, &w, pidfd, c->deadline_ns, &killed, res);
+	/* Waits in slices so that a client going away is noticed too. */
+	for (;;) {
+		uint64_t until;
+		if (killed) {
+			until = 0; /* killed: its exit comes */
+		} else if (cancel_flag) {
+			until = reaper_now_ns() + 100000000ULL;
+			if (c->deadline_ns && c->deadline_ns < until)
+				until = c->deadline_ns;
+		} else {
+			until = c->deadline_ns; /* 0: no deadline */
+		}
+		r = reaper_wait_until(&w, until);
+		if (r >= 0)
+			break;
+		check_deadline(&w, pidfd, c->deadline_ns, &killed);
+	}
 	close(pidfd);
 	res->pid = pid;
 	res->status = w.status;
-	return r == -ETIMEDOUT ? -ETIMEDOUT : 0;
+	if (killed)
+		return cancelled() ? -ECANCELED : -ETIMEDOUT;
+	return 0;
 }
 
 void runtime_exit_text(const struct runtime *rt, const struct runtime_result *res, char *buf,

@@ -46,6 +46,10 @@ struct runtime_call {
 	uint64_t deadline_ns;	 /* CLOCK_MONOTONIC; 0 = none. Past it the runtime is SIGKILLed */
 };
 
+/* The calling thread's cancellation flag (set by the server per request: the client went
+ * away): a runtime started by this thread is SIGKILLed once it is set. NULL: none. */
+void runtime_set_cancel(const _Atomic bool *flag);
+
 int runtime_init(struct runtime *rt, const char *name, const char *runtime_root,
 		 const char *ns, const char *bundle, const char *criu, bool systemd_cgroup);
 /* Runs the runtime; returns 0 when it ran (see res->status) or -errno when it could not. */

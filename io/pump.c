@@ -301,40 +301,13 @@ bool pump_is_done(struct pump *p)
 	return done;
 }
 
-struct drain_ctx {
-	struct pump *p;
-	bool quiet;
-};
-
-static void pump_drain_cb(void *arg)
+bool pump_drain_now(struct pump *p)
 {
-	struct drain_ctx *c = arg;
-	struct pump *p = c->p;
-
 	if (!p->done) {
 		p->src_quiet = false;
 		pump_run(p);
 	}
-	c->quiet = p->done || (p->src_quiet && !p->pending);
-}
-
-bool pump_drain(struct pump *p, int timeout_ms)
-{
-	struct timespec now, dl;
-
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += timeout_ms / 1000;
-	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	for (;;) {
-		struct drain_ctx c = { .p = p };
-		if (loop_call(p->loop, pump_drain_cb, &c) < 0 || c.quiet)
-			return c.quiet;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > dl.tv_sec || (now.tv_sec == dl.tv_sec && now.tv_nsec >= dl.tv_nsec))
-			return false;
-		/* dst is full: the reader is slow. Look again shortly. */
-		nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
-	}
+	return p->done || (p->src_quiet && !p->pending);
 }
 
 static void pump_closing_cb(void *arg)
@@ -348,6 +321,10 @@ static void pump_closing_cb(void *arg)
 
 void pump_src_closing(struct pump *p)
 {
+	if (loop_is_loop_thread(p->loop)) {
+		atomic_store(&p->closing, true);
+		return; /* the caller drains next */
+	}
 	pump_ref(p);
 	if (loop_post(p->loop, pump_closing_cb, p) < 0) {
 		atomic_store(&p->closing, true);

@@ -29,9 +29,9 @@ int pump_start(struct loop *l, int src, int dst, int keep, unsigned flags, const
 /* Waits until the pump reached src EOF and closed its fds, or timeout_ms passed.
  * Returns true when done. */
 bool pump_wait_done(struct pump *p, int timeout_ms);
-/* Copies what src holds right now (until it would block) and waits until it was written out or
- * dst blocks, bounded by timeout_ms. Returns true when everything read was written. */
-bool pump_drain(struct pump *p, int timeout_ms);
+/* Loop thread: copies what src holds right now, until something would block. Returns true when
+ * src has nothing more for now (or ended) and everything read was written. */
+bool pump_drain_now(struct pump *p);
 /* The process behind a pty exited: from now on EIO/EAGAIN with nothing read is EOF. */
 void pump_src_closing(struct pump *p);
 /* Stops the pump now, closing its fds (any thread), and drops the caller's reference. */

@@ -394,13 +394,13 @@ bool stdio_wait(struct stdio *io, int timeout_ms)
 	return ok;
 }
 
-bool stdio_drain(struct stdio *io, int timeout_ms)
+bool stdio_drain_now(struct stdio *io)
 {
 	struct pump *ps[2];
 	int n = output_pumps(io, ps);
 	bool ok = true;
 	for (int i = 0; i < n; i++) {
-		if (!pump_drain(ps[i], timeout_ms))
+		if (!pump_drain_now(ps[i]))
 			ok = false;
 		pump_unref(ps[i]);
 	}

@@ -52,8 +52,9 @@ int stdio_resize(struct stdio *io, unsigned width, unsigned height);
 int stdio_close_stdin(struct stdio *io);
 /* Waits for the output copies to reach EOF, at most timeout_ms. */
 bool stdio_wait(struct stdio *io, int timeout_ms);
-/* Forwards what the output pipes hold now, at most timeout_ms. */
-bool stdio_drain(struct stdio *io, int timeout_ms);
+/* Loop thread: forwards what the output pipes hold now; true when nothing is left to forward
+ * (false: a reader is slow, try again later). */
+bool stdio_drain_now(struct stdio *io);
 void stdio_destroy(struct stdio *io);
 /* Initializes io (once); stdio_prepare does it for a fresh one. */
 void stdio_init(struct stdio *io);

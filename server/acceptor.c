@@ -175,6 +175,7 @@ static void conn_close(struct conn *c)
 		return;
 	}
 	c->closed = true;
+	atomic_store(&c->gone, true);
 	(void)loop_del(c->loop, &c->w);
 	close(c->w.fd);
 	outbox_free_locked(c);

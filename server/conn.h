@@ -33,6 +33,7 @@ struct conn {
 	size_t out_bytes;
 	struct ttrpc_reader rd;
 	atomic_int inflight;
+	_Atomic bool gone; /* the client went away: its in-flight runtime calls are killed */
 };
 
 struct conn *conn_ref(struct conn *c);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "conn.h"
+#include "core/runtime.h"
 #include "dispatch.h"
 #include "io/log.h"
 #include "proto/ttrpc_codec.h"
@@ -31,7 +32,60 @@ void call_reply(struct call *call, int code, const char *msg, const uint8_t *pay
 static void run_call(void *arg)
 {
 	struct call *call = arg;
+	/* Like the Go shim's request context: the runtime started for a request is killed when
+	 * its client goes away. */
+	runtime_set_cancel(&call->c->gone);
 	call->m->fn(call);
+	runtime_set_cancel(NULL);
+}
+
+/* Go's utf8.Valid: the Go decoder rejects proto3 strings that are not UTF-8. */
+static bool utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	while (*p) {
+		unsigned c = *p, n, min;
+		uint32_t cp;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0)
+			n = 1, cp = c & 0x1f, min = 0x80;
+		else if ((c & 0xf0) == 0xe0)
+			n = 2, cp = c & 0x0f, min = 0x800;
+		else if ((c & 0xf8) == 0xf0)
+			n = 3, cp = c & 0x07, min = 0x10000;
+		else
+			return false;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
+static bool request_utf8_ok(const Ttrpc__Request *req, char *msg, size_t msgsz)
+{
+	const char *field = NULL;
+	if (!utf8_valid(req->service))
+		field = "service";
+	else if (!utf8_valid(req->method))
+		field = "method";
+	for (size_t i = 0; !field && i < req->n_metadata; i++)
+		if (!utf8_valid(req->metadata[i]->key) || !utf8_valid(req->metadata[i]->value))
+			field = "metadata";
+	if (!field)
+		return true;
+	snprintf(msg, msgsz,
+		 "unmarshal request error: proto: field ttrpc.Request.%s contains invalid UTF-8",
+		 field);
+	return false;
 }
 
 void dispatch_frame(struct conn *c, const struct ttrpc_hdr *h, uint8_t *body)
@@ -43,6 +97,10 @@ void dispatch_frame(struct conn *c, const struct ttrpc_hdr *h, uint8_t *body)
 
 	if (!req) {
 		conn_respond(c, h->stream, GRPC_INVALID_ARGUMENT, TTRPC_DECODE_REQUEST_ERR, NULL, 0);
+		goto out;
+	}
+	if (!request_utf8_ok(req, msg, sizeof(msg))) {
+		conn_respond(c, h->stream, GRPC_INVALID_ARGUMENT, msg, NULL, 0);
 		goto out;
 	}
 	if (h->stream % 2 == 0) {
