@@ -67,7 +67,7 @@ asan ubsan tsan: deps
 	$(MAKE) BUILD=build/$@ USE_JEMALLOC=0 EXTRA_CFLAGS="$(SAN_$@)" all san-bins
 	rm -rf build/$@/reports && mkdir -p build/$@/reports
 	$(MAKE) BUILD=build/$@ USE_JEMALLOC=0 EXTRA_CFLAGS="$(SAN_$@)" \
-		SAN_ENV="ASAN_OPTIONS=log_path=$(abspath build/$@/reports/asan):detect_leaks=0 \
+		SAN_ENV="CSHIM_ABUSE_GO=0 ASAN_OPTIONS=log_path=$(abspath build/$@/reports/asan):detect_leaks=0 \
 		UBSAN_OPTIONS=log_path=$(abspath build/$@/reports/ubsan):print_stacktrace=1 \
 		TSAN_OPTIONS=log_path=$(abspath build/$@/reports/tsan):second_deadlock_stack=1:suppressions=$(abspath tests/tsan.supp)" \
 		test-unit test-integration
