@@ -2094,7 +2094,7 @@ static int peer_try(const char *sock, uid_t uid, gid_t gid, const uint8_t *fr, s
 			_exit(31);
 		if (syscall(SYS_setresuid, uid, uid, uid) < 0)
 			_exit(32);
-		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			_exit(20);
 		size_t l = strlen(sock);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for server/flags.h: Go flag syntax and containerd 1.6's shim argv (spec §1.3). */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -411,7 +412,7 @@ static void test_usage_lists_flags(void **state)
 	char buf[8192];
 	ssize_t n, tot = 0;
 
-	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	flags_usage("containerd-shim", p[1]);
 	close(p[1]);
 	while ((n = read(p[0], buf + tot, sizeof(buf) - 1 - tot)) > 0)

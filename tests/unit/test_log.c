@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for io/log.h: log_format_line, logrus text style with Go %q quoting. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -253,7 +254,7 @@ static void test_log_msg_writes_one_line(void **state)
 	char buf[512];
 	ssize_t n;
 
-	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	log_set_fd(p[1]);
 	log_set_debug(false);
 	assert_false(log_debug_enabled());
