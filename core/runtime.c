@@ -230,9 +230,10 @@ int runtime_run(const struct runtime *rt, const struct runtime_call *c,
 	}
 	close(pidfd);
 	res->pid = pid;
-	res->status = w.status;
-	if (killed)
-		return cancelled() ? -ECANCELED : -ETIMEDOUT;
+	res->status = w.status; /* 137 when killed: reported as the Go shim does */
+	res->killed = killed;
+	if (killed && cancelled())
+		return -ECANCELED;
 	return 0;
 }
 

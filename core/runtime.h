@@ -36,6 +36,7 @@ struct runtime_result {
 	char *output;	/* captured stdout+stderr (NULL when the caller gave stdio) */
 	size_t output_len;
 	pid_t pid;
+	bool killed; /* past the request's deadline: SIGKILLed */
 };
 
 struct runtime_call {

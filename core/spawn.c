@@ -90,11 +90,19 @@ static __attribute__((noreturn)) void child_exec(const struct spawn_opts *o, int
 	/* Everything else goes at exec (the error pipe too, which must live until then). */
 	if (syscall(SYS_close_range, o->nfds, ~0U, CLOSE_RANGE_CLOEXEC) < 0 && errno != ENOSYS)
 		goto fail;
-	for (int sig = 1; sig < NSIG; sig++) {
-		struct sigaction sa = { .sa_handler = SIG_DFL };
+	/* Default dispositions for every signal, through the raw system call: glibc's
+	 * sigaction() refuses its reserved real-time signals (32, 33), which an ignoring parent
+	 * would otherwise pass on to the runtime and the container. */
+	for (int sig = 1; sig <= 64; sig++) {
+		struct {
+			void *handler;
+			unsigned long flags;
+			void *restorer;
+			uint64_t mask;
+		} ksa = { .handler = SIG_DFL };
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
-		(void)sigaction(sig, &sa, NULL);
+		(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
 	}
 	sigemptyset(&empty);
 	if (sigprocmask(SIG_SETMASK, &empty, NULL) < 0)

@@ -430,6 +430,16 @@ case_tty() {
 	out=$(cat "$TMP/tty.out")
 	check_match "exec -t: process has a pty" "$out" '/dev/pts/[0-9]+'
 	check_contains "exec -t: window size set by ResizePty" "$out" "31 101"
+	# Output through a terminal is complete, run after run: the pty is drained after the
+	# process exits (EIO is not EOF before that).
+	local i bad=0 last
+	for i in $(seq 1 "${E2E_TTY_RUNS:-100}"); do
+		ctr_tty task exec --fifo-dir "$CTD_DIR/fifo" -t --exec-id "sq$i" "$ID" \
+			/bin/seq -s ' ' 1000000 >/dev/null 2>&1
+		last=$(tail -c 16 "$TMP/tty.out" | tr -d '\n')
+		case "$last" in *"999999 1000000") ;; *) bad=$((bad + 1)); echo "# run $i ended with: $last" ;; esac
+	done
+	check_eq "exec -t seq -s ' ' 1000000: every run ends with 999999 1000000" 0 "$bad"
 	ctr_ task kill -s SIGKILL "$ID" >/dev/null 2>&1
 	wait_until 10 task_status_is "$ID" STOPPED
 	ctr_ task delete "$ID" >/dev/null 2>&1
@@ -500,6 +510,21 @@ case_restart() {
 	check_contains "delete after restart: exit code 137" "$out" "exit code 137"
 	ctr_ container delete "$ID" >/dev/null 2>&1
 	check_gone "restart case: nothing left behind" "$ID"
+
+	# An exit while containerd is down is kept by the shim until Delete.
+	newid downexit
+	run_d "run -d (exits while containerd is down)" "$ID" /bin/sleep 100 || return
+	pid0=$(task_field "$ID" 2)
+	_ctd_kill_daemon
+	kill -9 "$pid0" 2>/dev/null
+	sleep 0.5
+	_ctd_launch
+	check_eq "exit while containerd was down: STOPPED after restart" STOPPED \
+		"$(task_field "$ID" 3)"
+	out=$(ctr_ task delete "$ID" 2>&1)
+	check_contains "exit while containerd was down: delete reports 137" "$out" "exit code 137"
+	ctr_ container delete "$ID" >/dev/null 2>&1
+	check_gone "down-exit case: nothing left behind" "$ID"
 }
 
 # concurrency
