@@ -16,8 +16,9 @@
  * would stay dirty in every shim for ever). */
 #define READ_CHUNK 16384
 static uint8_t read_buf[READ_CHUNK];
-/* A client that never reads its responses: past this, its connection is dropped. */
-#define OUTBOX_MAX (64u << 20)
+/* A client that never reads its responses: past this many queued bytes, its connection is
+ * dropped (a response is at most 4 MiB). */
+#define OUTBOX_MAX (16u << 20)
 #define MAX_CONNS 4096
 
 static struct loop_watch listen_w;
@@ -67,11 +68,11 @@ static bool flush_locked(struct conn *c)
 			return false;
 		}
 		f->off += (size_t)n;
-		c->out_bytes -= (size_t)n;
 		if (f->off == f->len) {
 			c->out_head = f->next;
 			if (!c->out_head)
 				c->out_tail = NULL;
+			c->out_bytes -= sizeof(*f) + f->cap;
 			free(f);
 		}
 	}
@@ -89,9 +90,40 @@ static void arm_locked(struct conn *c)
 
 static void conn_close_cb(void *arg);
 
+#define OUTCHUNK 65536
+
+/* Appends bytes to the outbox (c->mu held). out_bytes counts what is allocated. On out of
+ * memory the bytes are dropped and the outbox marked over its bound, which drops the
+ * connection (a stream with a hole cannot be resynchronized). */
+static void queue_locked(struct conn *c, const uint8_t *data, size_t len)
+{
+	struct outframe *t = c->out_tail;
+
+	if (t && t->cap - t->len >= len) {
+		memcpy(t->data + t->len, data, len);
+		t->len += len;
+		return;
+	}
+	t = malloc(sizeof(*t) + (len > OUTCHUNK ? len : OUTCHUNK));
+	if (!t) {
+		c->out_bytes = OUTBOX_MAX + 1;
+		return;
+	}
+	t->cap = len > OUTCHUNK ? len : OUTCHUNK;
+	memcpy(t->data, data, len);
+	t->len = len;
+	t->off = 0;
+	t->next = NULL;
+	if (c->out_tail)
+		c->out_tail->next = t;
+	else
+		c->out_head = t;
+	c->out_tail = t;
+	c->out_bytes += sizeof(*t) + t->cap;
+}
+
 void conn_send(struct conn *c, uint8_t *frame, size_t len)
 {
-	struct outframe *f;
 	bool broken = false;
 
 	pthread_mutex_lock(&c->mu);
@@ -119,37 +151,19 @@ void conn_send(struct conn *c, uint8_t *frame, size_t len)
 			free(frame);
 			return; /* a broken connection is closed by the loop on its EPOLLHUP */
 		}
-		f = malloc(sizeof(*f) + len - off);
-		if (f) {
-			memcpy(f->data, frame + off, len - off);
-			f->len = len - off;
-		}
+		queue_locked(c, frame + off, len - off);
 	} else {
-		f = malloc(sizeof(*f) + len);
-		if (f) {
-			memcpy(f->data, frame, len);
-			f->len = len;
-		}
+		queue_locked(c, frame, len);
 	}
 	free(frame);
-	if (!f || c->out_bytes + f->len > OUTBOX_MAX) {
-		/* Out of memory, or a client that does not read: drop it rather than grow. */
-		free(f);
+	if (c->out_bytes > OUTBOX_MAX) {
+		/* A client that does not read: drop it rather than grow. */
 		log_warn("dropping a connection whose client does not read its responses");
-		if (!c->closed) {
-			(void)shutdown(c->w.fd, SHUT_RDWR);
-		}
+		outbox_free_locked(c);
+		(void)shutdown(c->w.fd, SHUT_RDWR);
 		pthread_mutex_unlock(&c->mu);
 		return;
 	}
-	f->off = 0;
-	f->next = NULL;
-	if (c->out_tail)
-		c->out_tail->next = f;
-	else
-		c->out_head = f;
-	c->out_tail = f;
-	c->out_bytes += f->len;
 	arm_locked(c);
 	pthread_mutex_unlock(&c->mu);
 }

@@ -16,9 +16,11 @@
 #include "io/loop.h"
 #include "proto/ttrpc_frame.h"
 
+/* Queued response bytes: small frames are packed into shared chunks, so memory follows
+ * the bytes queued, not the number of frames. */
 struct outframe {
 	struct outframe *next;
-	size_t len, off;
+	size_t len, off, cap;
 	uint8_t data[];
 };
 

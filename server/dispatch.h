@@ -35,6 +35,9 @@ struct method {
 	bool inline_ok; /* never blocks: run on the loop thread */
 };
 
+/* The shim's bundle (its working directory), which Create must name. */
+void service_setup(const char *bundle);
+
 /* The Shim service's method table (service.c). */
 const struct method *service_find_method(const char *name);
 

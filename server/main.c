@@ -22,6 +22,7 @@
 #include <urcu/urcu-memb.h>
 
 #include "conn.h"
+#include "dispatch.h"
 #include "core/container.h"
 #include "core/spawn.h"
 #include "events.h"
@@ -241,6 +242,7 @@ int main(int argc, char **argv)
 	cfg.criu = f.criu;
 	cfg.systemd_cgroup = f.systemd_cgroup;
 	events_setup(f.containerd_binary, f.address, f.ns);
+	service_setup(cfg.bundle);
 	if ((r = loop_new(&main_loop)) < 0)
 		die("event loop: %s", strerror(-r));
 	if ((r = container_setup(&cfg, main_loop, on_exit_event)) < 0)

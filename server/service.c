@@ -13,6 +13,7 @@
 #include "core/container.h"
 #include "dispatch.h"
 #include "errmap.h"
+#include "validate.h"
 #include "github.com/containerd/containerd/runtime/linux/runctypes/runc.pb-c.h"
 #include "github.com/containerd/containerd/runtime/v1/shim/v1/shim.pb-c.h"
 #include "google/protobuf/any.pb-c.h"
@@ -40,6 +41,13 @@ typedef Containerd__V1__Types__ProcessInfo ProcessInfo;
 typedef Containerd__Linux__Runc__CreateOptions CreateOptions;
 typedef Containerd__Linux__Runc__ProcessDetails ProcessDetails;
 typedef Google__Protobuf__Timestamp Timestamp;
+
+static char service_cwd[4096];
+
+void service_setup(const char *bundle)
+{
+	snprintf(service_cwd, sizeof(service_cwd), "%s", bundle);
+}
 
 /* Go's zero time.Time, which "not exited" must be (never 1970). */
 #define GO_ZERO_TIME_SECONDS (-62135596800LL)
@@ -169,14 +177,10 @@ static void m_create(struct call *call)
 	cr.checkpoint = req->checkpoint;
 	cr.parent_checkpoint = req->parent_checkpoint;
 	cr.deadline_ns = deadline(call);
-	if (!cr.id || !*cr.id) {
-		r = shim_error_set(&err, GRPC_INVALID_ARGUMENT, "id not provided: invalid argument");
-		goto out;
-	}
-	if (!cr.bundle || cr.bundle[0] != '/') {
-		r = shim_error_set(&err, GRPC_INVALID_ARGUMENT,
-				   "bundle path %s is not absolute: invalid argument",
-				   cr.bundle ? cr.bundle : "");
+	if (!validate_identifier(cr.id, err.msg, sizeof(err.msg)) ||
+	    !validate_bundle(cr.bundle, service_cwd, err.msg, sizeof(err.msg))) {
+		err.code = GRPC_INVALID_ARGUMENT;
+		r = -EINVAL;
 		goto out;
 	}
 	r = container_create(&cr, &pid, &err);
@@ -451,10 +455,12 @@ static void m_exec(struct call *call)
 		if (!er.spec)
 			er.spec = "";
 	}
-	if (!req->id || !*req->id)
-		r = shim_error_set(&err, GRPC_INVALID_ARGUMENT, "id not provided: invalid argument");
-	else
+	if (!validate_identifier(req->id, err.msg, sizeof(err.msg))) {
+		err.code = GRPC_INVALID_ARGUMENT;
+		r = -EINVAL;
+	} else {
 		r = container_exec(&er, &err);
+	}
 	if (r < 0)
 		reply_err(call, r, &err);
 	else
