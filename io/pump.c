@@ -22,7 +22,8 @@ static uint8_t pump_shared_buf[PUMP_BUF];
 struct pump {
 	struct loop *loop;
 	struct loop_watch src_w, dst_w;
-	int keep;
+	pump_end_fn on_end;
+	void *end_arg;
 	unsigned flags;
 	char name[32];
 	uint8_t *pending; /* unwritten bytes (heap), NULL when none */
@@ -76,7 +77,6 @@ static void pump_finish(struct pump *p)
 		if (!(p->flags & PUMP_KEEP_DST))
 			close(p->dst_w.fd);
 	}
-	p->keep = safe_close(p->keep);
 	p->src_w.fd = p->dst_w.fd = -1;
 	p->src_armed = p->dst_armed = false;
 	free(p->pending);
@@ -86,6 +86,11 @@ static void pump_finish(struct pump *p)
 	p->done = true;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
+	if (p->on_end) {
+		pump_end_fn fn = p->on_end;
+		p->on_end = NULL;
+		fn(p->end_arg, p->src_eof);
+	}
 	(void)loop_defer(p->loop, pump_unref_cb, p);
 }
 
@@ -228,8 +233,8 @@ static void pump_start_cb(void *arg)
 	pump_run(p);
 }
 
-int pump_start(struct loop *l, int src, int dst, int keep, unsigned flags, const char *name,
-	       struct pump **ret)
+int pump_start(struct loop *l, int src, int dst, unsigned flags, const char *name,
+	       pump_end_fn on_end, void *end_arg, struct pump **ret)
 {
 	struct pump *p = calloc(1, sizeof(*p));
 	int r;
@@ -237,7 +242,8 @@ int pump_start(struct loop *l, int src, int dst, int keep, unsigned flags, const
 	if (!p) {
 		close(src);
 		close(dst);
-		safe_close(keep);
+		if (on_end)
+			on_end(end_arg, false);
 		return -ENOMEM;
 	}
 	p->loop = l;
@@ -245,7 +251,8 @@ int pump_start(struct loop *l, int src, int dst, int keep, unsigned flags, const
 	p->src_w.cb = pump_src_cb;
 	p->dst_w.fd = dst;
 	p->dst_w.cb = pump_dst_cb;
-	p->keep = keep;
+	p->on_end = on_end;
+	p->end_arg = end_arg;
 	p->flags = flags;
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	pthread_mutex_init(&p->mu, NULL);
@@ -257,7 +264,8 @@ int pump_start(struct loop *l, int src, int dst, int keep, unsigned flags, const
 		p->done = true;
 		close(src);
 		close(dst);
-		safe_close(keep);
+		if (on_end)
+			on_end(end_arg, false);
 		pump_unref(p);
 		return r;
 	}

@@ -23,9 +23,13 @@ enum pump_flags {
 	PUMP_KEEP_SRC = 1 << 3,
 };
 
-/* Takes ownership of src, dst and keep (keep may be -1: an fd closed with dst at the end). */
-int pump_start(struct loop *l, int src, int dst, int keep, unsigned flags, const char *name,
-	       struct pump **ret);
+/* Called once when the pump ends, on the loop thread: eof is true when src reached its end
+ * (false: closed by its owner). It owns a reference to arg, if any. */
+typedef void (*pump_end_fn)(void *arg, bool eof);
+
+/* Takes ownership of src and dst. on_end may be NULL. */
+int pump_start(struct loop *l, int src, int dst, unsigned flags, const char *name,
+	       pump_end_fn on_end, void *end_arg, struct pump **ret);
 /* Waits until the pump reached src EOF and closed its fds, or timeout_ms passed.
  * Returns true when done. */
 bool pump_wait_done(struct pump *p, int timeout_ms);

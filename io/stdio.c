@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,8 +24,54 @@ static void stdio_reset(struct stdio *io)
 	io->in_src = io->in_keep = io->in_pipe_w = -1;
 	io->out_pipe_r[0] = io->out_pipe_r[1] = -1;
 	io->out_dst[0] = io->out_dst[1] = -1;
-	io->console = -1;
+	io->console = NULL;
 	io->terminal = false;
+}
+
+/*
+ * The pty master of a terminal process, shared by the stdio and the stdin pump: when stdin
+ * reaches its end (the client closed it and CloseIO dropped the keep-alive), the console is
+ * shut down, as in the Go shim: every master fd is closed and the container gets a hangup.
+ */
+struct console {
+	atomic_int refs;
+	pthread_mutex_t mu;
+	int fd;		  /* the master, for resize */
+	struct pump *out; /* the copy that reads a dup of the master */
+};
+
+static struct console *console_ref(struct console *c)
+{
+	atomic_fetch_add(&c->refs, 1);
+	return c;
+}
+
+static void console_unref(struct console *c)
+{
+	if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+static void console_shutdown(struct console *c)
+{
+	pthread_mutex_lock(&c->mu);
+	c->fd = safe_close(c->fd);
+	if (c->out) {
+		pump_close(c->out); /* drops the console's reference to it */
+		c->out = NULL;
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* End of the stdin copy of a terminal process. */
+static void console_stdin_end(void *arg, bool eof)
+{
+	struct console *c = arg;
+	if (eof)
+		console_shutdown(c);
+	console_unref(c);
 }
 
 void stdio_init(struct stdio *io)
@@ -45,6 +93,7 @@ void stdio_move(struct stdio *to, struct stdio *from)
 	memcpy(to->pump, from->pump, sizeof(to->pump));
 	to->terminal = from->terminal;
 	to->console = from->console;
+	from->console = NULL;
 	pthread_mutex_unlock(&to->mu);
 	stdio_reset(from);
 }
@@ -283,7 +332,7 @@ int stdio_start(struct stdio *io, struct loop *l, const char *name)
 	pthread_mutex_lock(&io->mu);
 	if (io->in_src >= 0) {
 		snprintf(pname, sizeof(pname), "%s-stdin", name);
-		r = pump_start(l, TAKE_FD(io->in_src), TAKE_FD(io->in_pipe_w), -1, 0, pname,
+		r = pump_start(l, TAKE_FD(io->in_src), TAKE_FD(io->in_pipe_w), 0, pname, NULL, NULL,
 			       &io->pump[0]);
 		if (r < 0)
 			goto out;
@@ -292,8 +341,8 @@ int stdio_start(struct stdio *io, struct loop *l, const char *name)
 		if (io->out_pipe_r[i] < 0)
 			continue;
 		snprintf(pname, sizeof(pname), "%s-%s", name, i ? "stderr" : "stdout");
-		r = pump_start(l, TAKE_FD(io->out_pipe_r[i]), TAKE_FD(io->out_dst[i]), -1, 0,
-			       pname, &io->pump[1 + i]);
+		r = pump_start(l, TAKE_FD(io->out_pipe_r[i]), TAKE_FD(io->out_dst[i]), 0, pname,
+			       NULL, NULL, &io->pump[1 + i]);
 		if (r < 0)
 			goto out;
 	}
@@ -304,11 +353,19 @@ out:
 
 int stdio_start_console(struct stdio *io, struct loop *l, int master, const char *name)
 {
+	struct console *cons = calloc(1, sizeof(*cons));
 	char pname[32];
 	int r = 0, m2;
 
+	if (!cons) {
+		close(master);
+		return -ENOMEM;
+	}
+	atomic_init(&cons->refs, 1);
+	pthread_mutex_init(&cons->mu, NULL);
+	cons->fd = master;
 	pthread_mutex_lock(&io->mu);
-	io->console = master;
+	io->console = cons;
 	(void)fd_set_nonblock(master, true);
 	if (io->out_dst[0] >= 0) {
 		/* Each pump gets its own fd for the master: one epoll cannot hold one fd twice. */
@@ -318,10 +375,13 @@ int stdio_start_console(struct stdio *io, struct loop *l, int master, const char
 			goto out;
 		}
 		snprintf(pname, sizeof(pname), "%s-console", name);
-		r = pump_start(l, m2, TAKE_FD(io->out_dst[0]), -1, PUMP_SRC_PTY, pname,
+		r = pump_start(l, m2, TAKE_FD(io->out_dst[0]), PUMP_SRC_PTY, pname, NULL, NULL,
 			       &io->pump[1]);
 		if (r < 0)
 			goto out;
+		pthread_mutex_lock(&cons->mu);
+		cons->out = pump_ref(io->pump[1]);
+		pthread_mutex_unlock(&cons->mu);
 	}
 	if (io->in_src >= 0) {
 		m2 = fcntl(master, F_DUPFD_CLOEXEC, 3);
@@ -330,7 +390,8 @@ int stdio_start_console(struct stdio *io, struct loop *l, int master, const char
 			goto out;
 		}
 		snprintf(pname, sizeof(pname), "%s-stdin", name);
-		r = pump_start(l, TAKE_FD(io->in_src), m2, -1, PUMP_DST_PTY, pname, &io->pump[0]);
+		r = pump_start(l, TAKE_FD(io->in_src), m2, PUMP_DST_PTY, pname, console_stdin_end,
+			       console_ref(cons), &io->pump[0]);
 	}
 out:
 	pthread_mutex_unlock(&io->mu);
@@ -349,8 +410,12 @@ int stdio_resize(struct stdio *io, unsigned width, unsigned height)
 {
 	int r = 0;
 	pthread_mutex_lock(&io->mu);
-	if (io->console >= 0)
-		r = pty_resize(io->console, width, height);
+	if (io->console) {
+		pthread_mutex_lock(&io->console->mu);
+		if (io->console->fd >= 0)
+			r = pty_resize(io->console->fd, width, height);
+		pthread_mutex_unlock(&io->console->mu);
+	}
 	pthread_mutex_unlock(&io->mu);
 	return r;
 }
@@ -419,7 +484,11 @@ void stdio_destroy(struct stdio *io)
 	}
 	io->in_src = safe_close(io->in_src);
 	io->in_keep = safe_close(io->in_keep);
-	io->console = safe_close(io->console);
+	if (io->console) {
+		console_shutdown(io->console);
+		console_unref(io->console);
+		io->console = NULL;
+	}
 	io->in_pipe_w = safe_close(io->in_pipe_w);
 	for (int i = 0; i < 2; i++) {
 		io->out_pipe_r[i] = safe_close(io->out_pipe_r[i]);

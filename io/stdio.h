@@ -17,6 +17,7 @@
 
 struct loop;
 struct pump;
+struct console;
 
 struct stdio_cfg {
 	const char *in, *out, *err; /* as given by the client: FIFO path or URI, "" = none */
@@ -34,7 +35,7 @@ struct stdio {
 	int out_dst[2];	     /* FIFO (O_RDWR: never EPIPE) or file write fds */
 	struct pump *pump[3]; /* stdin, stdout, stderr */
 	bool terminal;
-	int console;	     /* the pty master (terminal mode), kept for resize */
+	struct console *console; /* the pty master (terminal mode) */
 	/* Guards pump[] and in_keep: the reaper drains while a worker may destroy. */
 	pthread_mutex_t mu;
 };

@@ -13,7 +13,7 @@ IT_LIB    := tests/integration/shimclient.c tests/integration/launch.c
 IT_SRC    := tests/integration/test_shim.c $(IT_LIB)
 IT_BIN    := $(BUILD)/tests/test_integration
 # More integration programs: the differential error table, the exec/Wait storms.
-IT_MORE   ?= errors stress abuse
+IT_MORE   ?= errors stress abuse tty
 IT_MORE_BINS := $(patsubst %,$(BUILD)/tests/test_%,$(IT_MORE))
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libcshim.a
