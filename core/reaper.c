@@ -36,11 +36,11 @@ struct unclaimed {
 	uint64_t mono;
 };
 
-struct timer {
+struct reaper_timer {
 	uint64_t when;
 	void (*fn)(void *);
 	void *arg;
-	struct timer *next;
+	struct reaper_timer *next;
 };
 
 static struct {
@@ -54,7 +54,7 @@ static struct {
 	struct unclaimed *unclaimed;
 	size_t n_unclaimed, cap_unclaimed;
 	int starts_in_flight;
-	struct timer *timers;
+	struct reaper_timer *timers;
 	reaper_proc_sink sink;
 	volatile bool stop;
 } R = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
@@ -386,7 +386,30 @@ static void arm_timer_locked(void)
 
 int reaper_schedule(int delay_ms, void (*fn)(void *), void *arg)
 {
-	struct timer *t = calloc(1, sizeof(*t)), **pp;
+	return reaper_schedule_timer(delay_ms, fn, arg, NULL);
+}
+
+bool reaper_cancel(struct reaper_timer *t)
+{
+	bool found = false;
+	pthread_mutex_lock(&R.mu);
+	for (struct reaper_timer **pp = &R.timers; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&R.mu);
+	if (found)
+		free(t);
+	return found;
+}
+
+int reaper_schedule_timer(int delay_ms, void (*fn)(void *), void *arg,
+			  struct reaper_timer **ret)
+{
+	struct reaper_timer *t = calloc(1, sizeof(*t)), **pp;
 	if (!t)
 		return -ENOMEM;
 	t->when = reaper_now_ns() + (uint64_t)delay_ms * 1000000ULL;
@@ -397,6 +420,8 @@ int reaper_schedule(int delay_ms, void (*fn)(void *), void *arg)
 		;
 	t->next = *pp;
 	*pp = t;
+	if (ret)
+		*ret = t;
 	arm_timer_locked();
 	pthread_mutex_unlock(&R.mu);
 	return 0;
@@ -407,7 +432,7 @@ static void run_timers(void)
 	uint64_t v;
 	(void)!read(R.timerfd, &v, sizeof(v));
 	for (;;) {
-		struct timer *t;
+		struct reaper_timer *t;
 		pthread_mutex_lock(&R.mu);
 		t = R.timers;
 		if (!t || t->when > reaper_now_ns()) {

@@ -62,5 +62,11 @@ void reaper_start_end(void);
 
 /* Runs fn(arg) on the reaper thread after delay_ms (timers for publish retries). */
 int reaper_schedule(int delay_ms, void (*fn)(void *), void *arg);
+struct reaper_timer;
+/* The same, returning a handle for reaper_cancel(). */
+int reaper_schedule_timer(int delay_ms, void (*fn)(void *), void *arg,
+			  struct reaper_timer **ret);
+/* Removes a timer that has not fired (true), or does nothing (false: it ran or is running). */
+bool reaper_cancel(struct reaper_timer *t);
 bool reaper_is_reaper_thread(void);
 uint64_t reaper_now_ns(void);

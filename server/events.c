@@ -36,6 +36,8 @@ struct pub {
 	int pidfd;
 	atomic_int refs; /* the exit callback's and the timeout timer's */
 	atomic_bool exited;
+	struct reaper_timer *timer; /* this attempt's timeout, cancelled at the exit */
+	void *timer_arg;
 	char what[128];
 };
 
@@ -103,6 +105,14 @@ static void pub_exited(struct reaper_watch *w, int status)
 	ssize_t n;
 
 	atomic_store(&p->exited, true);
+	/* The timeout of this attempt is moot: drop it and its reference now rather than keep
+	 * every publisher of the last 30 s alive. */
+	if (p->timer && reaper_cancel(p->timer)) {
+		free(p->timer_arg);
+		p->timer = NULL;
+		atomic_fetch_sub(&p->refs, 1); /* the chain's reference remains */
+	}
+	p->timer = NULL;
 	n = read(p->out_r, out, sizeof(out) - 1);
 	if (n > 0) {
 		out[n] = '\0';
@@ -196,8 +206,10 @@ static void pub_spawn(struct pub *p)
 			t->p = p;
 			t->attempt = p->attempt;
 			atomic_fetch_add(&p->refs, 1);
-			if (reaper_schedule(PUBLISH_TIMEOUT_MS, pub_timeout, t) < 0) {
+			p->timer_arg = t;
+			if (reaper_schedule_timer(PUBLISH_TIMEOUT_MS, pub_timeout, t, &p->timer) < 0) {
 				free(t);
+				p->timer = NULL;
 				atomic_fetch_sub(&p->refs, 1);
 			}
 		}
