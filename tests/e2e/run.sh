@@ -424,7 +424,7 @@ case_tty() {
 	check_gone "run -t: nothing left behind" "$ID"
 
 	newid ttyexec
-	run_d "run -d for exec -t" "$ID" /bin/sleep 100 || return
+	run_d "run -d for exec -t" "$ID" /bin/sleep 100000 || return
 	ctr_tty task exec --fifo-dir "$CTD_DIR/fifo" -t --exec-id tx1 "$ID" /bin/sh -c 'tty; sleep 0.5; stty size; exit 6'
 	check_eq "exec -t: exit status" 6 "$?"
 	out=$(cat "$TMP/tty.out")
