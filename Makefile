@@ -8,7 +8,8 @@ USE_JEMALLOC ?= 1
 PKGS    := libprotobuf-c liburcu-memb liburcu-cds jansson $(if $(filter 1,$(USE_JEMALLOC)),jemalloc)
 CFLAGS  ?= -O2 -g
 CFLAGS  += $(EXTRA_CFLAGS) -std=gnu17 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE -pthread \
-           -I. -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+           -I. -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+           $(if $(filter 1,$(USE_JEMALLOC)),-DCSHIM_JEMALLOC)
 LDLIBS  += $(EXTRA_CFLAGS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 
 PROTO_DIR := proto/protos

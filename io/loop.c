@@ -25,6 +25,10 @@ struct loop {
 	pthread_t thread;
 	atomic_bool running;
 	atomic_bool have_thread;
+	int idle_ms;
+	bool busy; /* something ran since the idle callback last did */
+	void (*idle_fn)(void *);
+	void *idle_arg;
 };
 
 static void loop_wake_cb(struct loop_watch *w, uint32_t revents)
@@ -190,6 +194,14 @@ static void run_list(struct loop_task *t)
 	}
 }
 
+void loop_set_idle(struct loop *l, int ms, void (*fn)(void *), void *arg)
+{
+	l->idle_ms = ms;
+	l->idle_fn = fn;
+	l->idle_arg = arg;
+	l->busy = true;
+}
+
 int loop_run(struct loop *l)
 {
 	struct epoll_event evs[64];
@@ -199,10 +211,17 @@ int loop_run(struct loop *l)
 	atomic_store(&l->running, true);
 	while (atomic_load(&l->running)) {
 		struct loop_task *posted, *deferred;
-		int n = epoll_wait(l->epfd, evs, ARRAY_SIZE(evs), -1);
+		int n = epoll_wait(l->epfd, evs, ARRAY_SIZE(evs),
+				   l->idle_fn && l->busy ? l->idle_ms : -1);
 
 		if (n < 0 && errno != EINTR)
 			return -errno;
+		if (n == 0 && l->idle_fn && l->busy) {
+			l->busy = false;
+			l->idle_fn(l->idle_arg);
+			continue;
+		}
+		l->busy = true;
 		for (int i = 0; i < n; i++) {
 			struct loop_watch *w = evs[i].data.ptr;
 			if (!w->dead)

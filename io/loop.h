@@ -36,6 +36,10 @@ int loop_post(struct loop *l, void (*fn)(void *), void *arg);
 /* Any thread: runs fn(arg) on the loop thread and waits until it has returned. */
 int loop_call(struct loop *l, void (*fn)(void *), void *arg);
 bool loop_is_loop_thread(struct loop *l);
+/* Loop thread only: fn(arg) runs once when the loop has had nothing to do for ms milliseconds
+ * after having done something (for giving memory back when a burst is over). Costs nothing
+ * on the busy path: it is only epoll_wait's timeout. */
+void loop_set_idle(struct loop *l, int ms, void (*fn)(void *), void *arg);
 /* Runs until loop_stop(). */
 int loop_run(struct loop *l);
 void loop_stop(struct loop *l);

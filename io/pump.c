@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "base.h"
@@ -17,7 +18,7 @@
 /* Pumps run on the loop thread only, so they share one read buffer; a pump keeps a heap
  * copy only of what its destination could not take yet (then it stops reading). */
 #define PUMP_BUF 16384
-static uint8_t pump_shared_buf[PUMP_BUF];
+static uint8_t pump_shared_buf[PUMP_BUF] __attribute__((aligned(4096)));
 
 struct pump {
 	struct loop *loop;
@@ -307,6 +308,11 @@ bool pump_is_done(struct pump *p)
 	done = p->done;
 	pthread_mutex_unlock(&p->mu);
 	return done;
+}
+
+void pump_release_buffer(void)
+{
+	(void)madvise(pump_shared_buf, sizeof(pump_shared_buf), MADV_DONTNEED);
 }
 
 bool pump_drain_now(struct pump *p)

@@ -36,6 +36,9 @@ bool pump_wait_done(struct pump *p, int timeout_ms);
 /* Loop thread: copies what src holds right now, until something would block. Returns true when
  * src has nothing more for now (or ended) and everything read was written. */
 bool pump_drain_now(struct pump *p);
+/* Loop thread, between events: the pages of the loop's shared read buffer go back to the
+ * kernel (it holds nothing between callbacks). */
+void pump_release_buffer(void);
 /* The process behind a pty exited: from now on EIO/EAGAIN with nothing read is EOF. */
 void pump_src_closing(struct pump *p);
 /* Stops the pump now, closing its fds (any thread), and drops the caller's reference. */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,7 +16,7 @@
 /* Connections are read on the loop thread only: one shared buffer (a 64 KiB stack buffer
  * would stay dirty in every shim for ever). */
 #define READ_CHUNK 16384
-static uint8_t read_buf[READ_CHUNK];
+static uint8_t read_buf[READ_CHUNK] __attribute__((aligned(4096)));
 /* A client that never reads its responses: past this many queued bytes, its connection is
  * dropped (a response is at most 4 MiB). */
 #define OUTBOX_MAX (16u << 20)
@@ -319,6 +320,11 @@ static void listen_cb(struct loop_watch *w, uint32_t revents)
 		}
 		atomic_fetch_add(&n_conns, 1);
 	}
+}
+
+void acceptor_release_buffer(void)
+{
+	(void)madvise(read_buf, sizeof(read_buf), MADV_DONTNEED);
 }
 
 int acceptor_start(struct loop *l, int listen_fd)

@@ -48,5 +48,7 @@ void conn_respond(struct conn *c, uint32_t stream, int code, const char *msg,
 
 /* The acceptor: owns the listener and the connections on the loop. */
 int acceptor_start(struct loop *l, int listen_fd);
+/* Loop thread, between events: the read buffer's pages go back to the kernel. */
+void acceptor_release_buffer(void);
 /* Number of open connections (for tests and the bench). */
 int acceptor_conn_count(void);

@@ -31,6 +31,8 @@
 #include "io/fd_util.h"
 #include "io/log.h"
 #include "io/loop.h"
+#include "io/memtrim.h"
+#include "io/pump.h"
 #include "worker_pool.h"
 
 #ifndef CSHIM_VERSION
@@ -57,6 +59,7 @@ const char *malloc_conf = "narenas:1,dirty_decay_ms:1000,muzzy_decay_ms:0";
 
 #define WORKERS_MAX 16
 #define WORKER_IDLE_MS 10000
+#define IDLE_TRIM_MS 1000
 
 static struct loop *main_loop;
 
@@ -152,6 +155,16 @@ static void *shutdown_thread(void *arg)
 		(void)container_delete(0, &x, &err);
 	}
 	_exit(0);
+}
+
+/* The loop has been idle for IDLE_TRIM_MS: what a burst used goes back to the kernel. */
+static void idle_trim(void *arg)
+{
+	(void)arg;
+	acceptor_release_buffer();
+	pump_release_buffer();
+	memtrim();
+	memtrim_stack();
 }
 
 static void term_cb(struct loop_watch *w, uint32_t revents)
@@ -259,6 +272,9 @@ int main(int argc, char **argv)
 		die("signalfd: %s", strerror(errno));
 	if ((r = acceptor_start(main_loop, listen_fd)) < 0)
 		die("serve: %s", strerror(-r));
+	/* A second without events: the burst is over, give its memory back. */
+	memtrim_stack_init();
+	loop_set_idle(main_loop, IDLE_TRIM_MS, idle_trim, NULL);
 	log_debug("cshim %s serving namespace %s in %s", CSHIM_VERSION, f.ns, cfg.bundle);
 	r = loop_run(main_loop);
 	log_error("containerd-shim: ttrpc server failure: %s", strerror(-r));

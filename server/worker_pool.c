@@ -8,6 +8,7 @@
 #include <urcu/urcu-memb.h>
 
 #include "io/base.h"
+#include "io/memtrim.h"
 #include "worker_pool.h"
 
 #define QUEUE_MAX 4096
@@ -52,6 +53,7 @@ static void *worker_main(void *arg)
 {
 	(void)arg;
 	urcu_memb_register_thread();
+	memtrim_stack_init();
 	pthread_mutex_lock(&P.mu);
 	for (;;) {
 		struct job *j;
@@ -85,6 +87,8 @@ out:
 	P.threads--;
 	pthread_mutex_unlock(&P.mu);
 	urcu_memb_unregister_thread();
+	memtrim(); /* the pages this worker's requests freed go back */
+	memtrim_stack(); /* glibc keeps this stack for the next thread: keep it clean */
 	return NULL;
 }
 

@@ -5,6 +5,10 @@
 TEST_PKGS   := libprotobuf-c liburcu-memb liburcu-cds jansson cmocka
 TEST_CFLAGS := $(CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null) -pthread
+# the same allocator as the shim (io/memtrim.c talks to jemalloc when it is the allocator)
+ifeq ($(USE_JEMALLOC),1)
+TEST_LIBS   += $(shell pkg-config --variable=libdir jemalloc 2>/dev/null)/libjemalloc_pic.a -lm
+endif
 GOSHIM      ?= /usr/bin/containerd-shim
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
@@ -12,8 +16,9 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 IT_LIB    := tests/integration/shimclient.c tests/integration/launch.c
 IT_SRC    := tests/integration/test_shim.c $(IT_LIB)
 IT_BIN    := $(BUILD)/tests/test_integration
-# More integration programs: the differential error table, the exec/Wait storms.
-IT_MORE   ?= errors stress abuse tty soak
+# More integration programs: the differential error table, the exec/Wait storms, the fork
+# storm in the host pid namespace.
+IT_MORE   ?= errors stress abuse tty soak storm
 IT_MORE_BINS := $(patsubst %,$(BUILD)/tests/test_%,$(IT_MORE))
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libcshim.a
