@@ -3,51 +3,95 @@
  * checkpoint (spec §3.2, §3.12). */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../io/base.h"
 #include "../io/fd_util.h"
 #include "../io/log.h"
 #include "container_priv.h"
+#include "pathcheck.h"
 #include "reaper.h"
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* WORK/dump.log for reading, never through a symlink: the default work dir is opened
+ * O_NOFOLLOW beneath our own (trusted) work dir, a requested one was validated symlink-free
+ * (server/validate.c) and is resolved the same way again; dump.log itself must be a regular
+ * file (O_NONBLOCK: a FIFO planted there cannot block the open). fd or -errno. */
+static int open_dump_log(const char *work, bool own_work)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	(void)remove(path);
-	return 0;
-}
+	struct stat st;
+	int dfd, fd;
 
-static void rm_rf(const char *dir)
-{
-	(void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void copy_file(const char *to, const char *from)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	int fd;
-
-	if (fd_read_file(from, 64u << 20, &buf, &len) < 0)
-		return;
-	fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd >= 0) {
-		(void)fd_write_all(fd, buf, len);
+	if (own_work) {
+		int wfd = open(C.cfg.workdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (wfd < 0)
+			return -errno;
+		dfd = openat(wfd, "criu-work", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0)
+			dfd = -errno;
+		close(wfd);
+	} else {
+		dfd = path_open_nofollow(work, O_PATH | O_DIRECTORY, 0);
+	}
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, "dump.log", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		fd = -errno;
+	close(dfd);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
 		close(fd);
+		fd = -EINVAL;
+	}
+	return fd;
+}
+
+/* Copies WORK/dump.log to `to` (BUNDLE/criu-dump.log), best effort as the Go shim does, but
+ * without following a symlink at either end: the copy is written to a new file in the bundle
+ * (O_EXCL) and renamed over `to`, which replaces whatever `to` was (a symlink planted there
+ * included) instead of writing through it. */
+static void copy_dump_log(const char *to, const char *work, bool own_work)
+{
+	char tmp[4300], *buf = NULL;
+	size_t len = 0;
+	int src, fd, r;
+
+	src = open_dump_log(work, own_work);
+	if (src < 0) {
+		log_debug("checkpoint: %s/dump.log not copied: %s", work, strerror(-src));
+		return;
+	}
+	r = fd_read_all(src, 64u << 20, &buf, &len);
+	close(src);
+	if (r < 0) {
+		free(buf);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", to);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		log_warn("checkpoint: cannot create %s: %s", tmp, strerror(errno));
+		free(buf);
+		return;
+	}
+	r = fchmod(fd, 0644) < 0 ? -errno : fd_write_all(fd, buf, len);
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, to) < 0)
+		r = -errno;
+	if (r < 0) {
+		log_warn("checkpoint: cannot write %s: %s", to, strerror(-r));
+		(void)unlink(tmp);
 	}
 	free(buf);
 }
 
 int container_checkpoint(const struct checkpoint_req *req, struct shim_error *err)
 {
-	char work[4200], text[SHIM_ERR_MAX], dumplog[4200], src[4300];
+	char work[4200], text[SHIM_ERR_MAX], dumplog[4200];
 	const char *args[32];
 	struct runtime_result res;
 	struct proc *p;
@@ -81,6 +125,8 @@ int container_checkpoint(const struct checkpoint_req *req, struct shim_error *er
 	} else {
 		snprintf(work, sizeof(work), "%s/criu-work", C.cfg.workdir);
 		own_work = true;
+		/* a leftover (or planted symlink) would be reused by runc: start afresh */
+		(void)path_remove_tree(work);
 	}
 	args[n++] = "checkpoint";
 	args[n++] = "--image-path";
@@ -112,13 +158,12 @@ int container_checkpoint(const struct checkpoint_req *req, struct shim_error *er
 			runtime_exit_text(&C.rt, &res, text, sizeof(text));
 		text[strcspn(text, "\n")] = '\0'; /* the first line */
 		snprintf(dumplog, sizeof(dumplog), "%s/criu-dump.log", container_bundle_path());
-		snprintf(src, sizeof(src), "%s/dump.log", work);
-		copy_file(dumplog, src);
+		copy_dump_log(dumplog, work, own_work);
 		r = shim_error_set(err, 2, "%s path= %s", text, dumplog);
 	}
 	runtime_result_free(&res);
 	if (own_work)
-		rm_rf(work);
+		(void)path_remove_tree(work); /* symlinks in it are removed, never followed */
 out:
 	pthread_mutex_unlock(&p->mu);
 	proc_unref(p);

@@ -137,6 +137,33 @@ static int create_options(const Google__Protobuf__Any *any, struct create_opts *
 	return 0;
 }
 
+/* The restore paths of a Create (used by Start's runc restore): the image dir must exist
+ * (containerd extracts it, or names CreateOptions.criu_image_path), parent_checkpoint is
+ * joined beneath it as runc does, criu_work_path may be created by runc like a checkpoint's
+ * work path. All without symlinks (README, Reliability). */
+static bool create_paths_ok(struct call *call, const CreateTaskRequest *req,
+			    const CreateOptions *co, char *msg, size_t msgsz)
+{
+	/* wire lengths: a field sent as "\0..." is "" for protobuf-c but not absent */
+	size_t ck = validate_wire_len(call->payload, call->plen, 9, req->checkpoint);
+	size_t pc = validate_wire_len(call->payload, call->plen, 10, req->parent_checkpoint);
+	size_t wk = co ? validate_wire_len(req->options->value.data, req->options->value.len, 12,
+					   co->criu_work_path)
+		       : 0;
+
+	if (ck && !validate_request_path("create checkpoint", req->checkpoint, ck, REQ_PATH_DIR,
+					 msg, msgsz))
+		return false;
+	if (ck && pc &&
+	    !validate_request_subpath("create parent_checkpoint", req->checkpoint,
+				      req->parent_checkpoint, pc, msg, msgsz))
+		return false;
+	if (wk && !validate_request_path("create criu_work_path", co->criu_work_path, wk,
+					 REQ_PATH_DIR_OR_LEAF, msg, msgsz))
+		return false;
+	return true;
+}
+
 static void m_create(struct call *call)
 {
 	UNPACK(CreateTaskRequest, containerd__runtime__linux__shim__v1__create_task_request__unpack,
@@ -178,7 +205,8 @@ static void m_create(struct call *call)
 	cr.parent_checkpoint = req->parent_checkpoint;
 	cr.deadline_ns = deadline(call);
 	if (!validate_identifier(cr.id, err.msg, sizeof(err.msg)) ||
-	    !validate_bundle(cr.bundle, service_cwd, err.msg, sizeof(err.msg))) {
+	    !validate_bundle(cr.bundle, service_cwd, err.msg, sizeof(err.msg)) ||
+	    !create_paths_ok(call, req, co, err.msg, sizeof(err.msg))) {
 		err.code = GRPC_INVALID_ARGUMENT;
 		r = -EINVAL;
 		goto out;
@@ -537,6 +565,7 @@ static void m_checkpoint(struct call *call)
 	struct checkpoint_req cr = { .path = req->path, .work_path = "",
 				     .deadline_ns = deadline(call) };
 	CheckpointOptions *o = NULL;
+	size_t plen_w, wlen_w;
 	int r;
 
 	if (req->options) {
@@ -563,6 +592,20 @@ static void m_checkpoint(struct call *call)
 		cr.empty_namespaces = o->empty_namespaces;
 		cr.n_empty_namespaces = o->n_empty_namespaces;
 		cr.work_path = o->work_path;
+	}
+	/* Paths runc and CRIU write to: confined before any runtime runs (README, Reliability).
+	 * An empty path keeps its own error below (after the init check, as before). */
+	plen_w = validate_wire_len(call->payload, call->plen, 1, cr.path);
+	wlen_w = o ? validate_wire_len(req->options->value.data, req->options->value.len, 8,
+				       cr.work_path)
+		   : 0;
+	if ((plen_w && !validate_request_path("checkpoint path", cr.path, plen_w,
+					      REQ_PATH_DIR_OR_LEAF, err.msg, sizeof(err.msg))) ||
+	    (wlen_w && !validate_request_path("checkpoint work_path", cr.work_path, wlen_w,
+					      REQ_PATH_DIR_OR_LEAF, err.msg, sizeof(err.msg)))) {
+		err.code = GRPC_INVALID_ARGUMENT;
+		r = -EINVAL;
+		goto out;
 	}
 	r = container_checkpoint(&cr, &err);
 out:
