@@ -29,6 +29,7 @@ struct container C = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 
 static void on_proc_exit(void *cookie, int status);
+static void exec_live_add(int d);
 
 int container_setup(const struct shim_config *cfg, struct loop *loop, container_exit_sink sink)
 {
@@ -137,14 +138,20 @@ int container_read_pid_file(const char *path, uint32_t *ret)
 void container_claim_exit(struct proc *p, uint32_t pid, const struct timespec *t0)
 {
 	int status, pidfd = -1, r;
+	bool exec = !p->is_init;
 
 	proc_ref(p); /* for the reaper's claim */
+	if (exec)
+		exec_live_add(1);
 	r = reaper_claim_pid((pid_t)pid, p, t0, &status, &pidfd);
 	p->pidfd = pidfd;
-	if (r == 1)
+	if (r == 1) {
 		on_proc_exit(p, status);
-	else if (r < 0)
+	} else if (r < 0) {
 		proc_unref(p);
+		if (exec)
+			exec_live_add(-1);
+	}
 }
 
 int container_io_prepare(const struct stdio_cfg *cfg, const char *id, struct stdio *io,
@@ -797,11 +804,68 @@ static void finish_exit(struct proc *p, int status)
 	proc_unref(p); /* the claim's reference */
 }
 
+/*
+ * Exec exits before the init's, in a shared pid namespace too: when `runc kill --all` returns,
+ * the execs it killed may not have been reaped yet. The init's exit then waits for the execs
+ * whose exits have not come through (at most INIT_HOLD_MS, should one never die).
+ */
+#define INIT_HOLD_MS 2000
+
+static pthread_mutex_t hold_mu = PTHREAD_MUTEX_INITIALIZER;
+static int live_execs;		 /* claimed execs whose exit has not come through */
+static struct killall_ctx *held; /* the init's exit, waiting for them */
+static uintptr_t held_gen;
+
+static void release_held(uintptr_t gen, bool timeout)
+{
+	struct killall_ctx *k = NULL;
+	int left;
+	pthread_mutex_lock(&hold_mu);
+	if (held && (timeout ? gen == held_gen : live_execs <= 0)) {
+		k = held;
+		held = NULL;
+	}
+	left = live_execs;
+	pthread_mutex_unlock(&hold_mu);
+	if (!k)
+		return;
+	if (timeout)
+		log_warn("%s: %d exec(s) still running %d ms after kill --all", k->p->id, left,
+			 INIT_HOLD_MS);
+	exit_enqueue(k->p, k->status);
+	free(k);
+}
+
+static void held_timeout(void *arg)
+{
+	release_held((uintptr_t)arg, true);
+}
+
+static void exec_live_add(int d)
+{
+	pthread_mutex_lock(&hold_mu);
+	live_execs += d;
+	pthread_mutex_unlock(&hold_mu);
+	if (d < 0)
+		release_held(0, false);
+}
+
 static void killall_done(void *data, int rstatus)
 {
 	struct killall_ctx *k = data;
+	uintptr_t gen;
 	if (rstatus != 0)
 		log_warn("%s: OCI runtime killall failed: status %d", k->p->id, rstatus);
+	pthread_mutex_lock(&hold_mu);
+	if (live_execs > 0 && !held) {
+		held = k;
+		gen = ++held_gen;
+		pthread_mutex_unlock(&hold_mu);
+		if (reaper_schedule(INIT_HOLD_MS, held_timeout, (void *)gen) < 0)
+			release_held(gen, true);
+		return;
+	}
+	pthread_mutex_unlock(&hold_mu);
 	exit_enqueue(k->p, k->status);
 	free(k);
 }
@@ -818,6 +882,12 @@ static void resume_done(void *data, int rstatus)
 static void on_proc_exit(void *cookie, int status)
 {
 	struct proc *p = cookie;
+
+	if (!p->is_init) {
+		exit_enqueue(p, status);
+		exec_live_add(-1); /* after: a held init exit follows this one */
+		return;
+	}
 
 	if (p->is_init && container_proc_status(p) == PROC_PAUSED) {
 		/* A paused init that exits is resumed first, so its cgroup is not left frozen. */

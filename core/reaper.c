@@ -81,9 +81,20 @@ static unsigned bucket(pid_t pid)
 void reaper_watch(struct reaper_watch *w)
 {
 	pthread_mutex_lock(&R.mu);
-	/* Reaped before we got here? */
+	/* Reaped before we got here? An entry for the pid may also be the exit of an earlier
+	 * process that had the same pid (an orphan): entries expire only when another is added
+	 * and no start is in flight, while a fork storm in a host pid namespace goes round a
+	 * 32768-pid space in seconds. Reaping and recording an exit are one step under R.mu
+	 * (reap_all), so while the pid can still be opened our child is not reaped yet and the
+	 * entry is stale. */
 	for (size_t i = 0; i < R.n_unclaimed; i++) {
 		if (R.unclaimed[i].pid == w->pid) {
+			int fd = (int)syscall(SYS_pidfd_open, w->pid, 0);
+			if (fd >= 0) {
+				close(fd);
+				R.unclaimed[i] = R.unclaimed[--R.n_unclaimed];
+				break;
+			}
 			w->status = R.unclaimed[i].status;
 			w->exited = true;
 			R.unclaimed[i] = R.unclaimed[--R.n_unclaimed];
@@ -317,12 +328,12 @@ fill:
 	clock_gettime(CLOCK_REALTIME, &u->when);
 }
 
-static void dispatch(pid_t pid, int status)
+/* Called with R.mu held (reap_all); drops it. */
+static void dispatch_locked(pid_t pid, int status)
 {
 	struct reaper_watch *w = NULL;
 	struct claim *c = NULL;
 
-	pthread_mutex_lock(&R.mu);
 	for (w = R.watches[bucket(pid)]; w; w = w->next)
 		if (w->pid == pid)
 			break;
@@ -355,20 +366,23 @@ static void reap_all(void)
 {
 	for (;;) {
 		siginfo_t si;
-		int wstatus;
+		int wstatus, r;
 		memset(&si, 0, sizeof(si));
-		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) < 0) {
-			if (errno == EINTR)
+		/* Under R.mu: a pid is never seen reaped but not yet recorded (reaper_watch). */
+		pthread_mutex_lock(&R.mu);
+		r = waitid(P_ALL, 0, &si, WEXITED | WNOHANG);
+		if (r < 0 || si.si_pid == 0) {
+			int e = errno;
+			pthread_mutex_unlock(&R.mu);
+			if (r < 0 && e == EINTR)
 				continue;
-			break; /* ECHILD */
+			break; /* ECHILD, or nothing more */
 		}
-		if (si.si_pid == 0)
-			break;
 		if (si.si_code == CLD_EXITED)
 			wstatus = (si.si_status & 0xff) << 8;
 		else
 			wstatus = si.si_status & 0x7f; /* killed / dumped */
-		dispatch(si.si_pid, reaper_exit_status(wstatus));
+		dispatch_locked(si.si_pid, reaper_exit_status(wstatus));
 	}
 }
 

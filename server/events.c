@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,10 +23,20 @@
 #define PUBLISH_ATTEMPTS 5
 #define PUBLISH_TIMEOUT_MS 30000
 
+/*
+ * Publishers run side by side, so a slow one would let a later event overtake an earlier one.
+ * An init's exit must reach containerd after the exits of the container's execs (spec §4.4;
+ * runc kill --all, or a pid namespace torn down, ends them together): its publisher is handed
+ * the event at once, but the write end of its stdin stays open until every earlier
+ * publication is done. `containerd publish` reads stdin to EOF, so it waits; if the shim dies
+ * first, the kernel closes the pipe and the event still goes out.
+ */
 static struct {
 	char binary[4096];
 	const char *address, *ns;
-} E;
+	pthread_mutex_t mu;	 /* the list below and every pub's gate */
+	struct pub *head, *tail; /* unfinished publications, oldest first */
+} E = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 struct pub {
 	struct reaper_watch w; /* first: the reaper hands it back */
@@ -39,9 +50,46 @@ struct pub {
 	struct reaper_timer *timer; /* this attempt's timeout, cancelled at the exit */
 	void *timer_arg;
 	char what[128];
+	bool last;		 /* an init's exit: delivered after every earlier event */
+	int gate;		 /* held write end of the publisher's stdin, or -1 */
+	struct pub *prev, *next; /* E's list */
 };
 
 static void pub_spawn(struct pub *p);
+
+/* Opens the gate of the oldest unfinished publication, if it waits (E.mu held). */
+static int gate_take_locked(void)
+{
+	int fd = -1;
+	if (E.head && E.head->gate >= 0) {
+		fd = E.head->gate;
+		E.head->gate = -1;
+	}
+	return fd;
+}
+
+/* The publication is over (published, or given up): the next one may go. */
+static void pub_finish(struct pub *p)
+{
+	int fd;
+	pthread_mutex_lock(&E.mu);
+	if (p->prev)
+		p->prev->next = p->next;
+	else if (E.head == p)
+		E.head = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	else if (E.tail == p)
+		E.tail = p->prev;
+	p->prev = p->next = NULL;
+	if (p->gate >= 0) {
+		close(p->gate);
+		p->gate = -1;
+	}
+	fd = gate_take_locked();
+	pthread_mutex_unlock(&E.mu);
+	safe_close(fd);
+}
 
 static void pub_unref(struct pub *p)
 {
@@ -121,14 +169,22 @@ static void pub_exited(struct reaper_watch *w, int status)
 	}
 	p->out_r = safe_close(p->out_r);
 	p->pidfd = safe_close(p->pidfd);
+	pthread_mutex_lock(&E.mu);
+	if (p->gate >= 0) { /* ended while it waited (killed at its timeout) */
+		close(p->gate);
+		p->gate = -1;
+	}
+	pthread_mutex_unlock(&E.mu);
 	if (status == 0) {
 		log_debug("published %s", p->what);
+		pub_finish(p);
 		pub_unref(p);
 		return;
 	}
 	if (p->attempt >= PUBLISH_ATTEMPTS) {
 		log_error("failed to publish event %s after %d attempts: %s", p->what, p->attempt,
 			  out);
+		pub_finish(p);
 		pub_unref(p);
 		return;
 	}
@@ -177,11 +233,18 @@ static void pub_spawn(struct pub *p)
 		goto fail;
 	}
 	/* The Any is small: it fits the pipe, so it is written (and closed) before the
-	 * publisher even runs: handed over. */
+	 * publisher even runs: handed over. An init's exit behind other publications keeps the
+	 * write end (CLOEXEC: no other child gets it) until they are done. */
 	r = fd_write_all(in[1], p->data, p->len);
-	in[1] = safe_close(in[1]);
 	if (r < 0)
 		goto fail;
+	pthread_mutex_lock(&E.mu);
+	if (p->last && E.head != p) {
+		p->gate = in[1];
+		in[1] = -1;
+	}
+	pthread_mutex_unlock(&E.mu);
+	in[1] = safe_close(in[1]);
 	(void)fd_set_nonblock(out[0], true);
 	fds[0] = in[0];
 	fds[1] = fds[2] = out[1];
@@ -222,10 +285,18 @@ fail:
 	safe_close(out[0]);
 	safe_close(out[1]);
 	log_error("failed to publish event %s: %s", p->what, strerror(-r));
-	if (p->attempt < PUBLISH_ATTEMPTS)
+	pthread_mutex_lock(&E.mu);
+	if (p->gate >= 0) {
+		close(p->gate);
+		p->gate = -1;
+	}
+	pthread_mutex_unlock(&E.mu);
+	if (p->attempt < PUBLISH_ATTEMPTS) {
 		(void)reaper_schedule(1000 * p->attempt, pub_retry, p);
-	else
+	} else {
+		pub_finish(p);
 		pub_unref(p);
+	}
 }
 
 void events_publish_exit(const char *container_id, const char *id, uint32_t pid,
@@ -237,7 +308,8 @@ void events_publish_exit(const char *container_id, const char *id, uint32_t pid,
 		log_error("out of memory: exit event of %s lost", id);
 		return;
 	}
-	p->out_r = p->pidfd = -1;
+	p->out_r = p->pidfd = p->gate = -1;
+	p->last = strcmp(id, container_id) == 0;
 	atomic_init(&p->refs, 1);
 	snprintf(p->what, sizeof(p->what), "/tasks/exit (%s pid %u status %u)", id, pid,
 		 exit_status);
@@ -247,5 +319,13 @@ void events_publish_exit(const char *container_id, const char *id, uint32_t pid,
 		free(p);
 		return;
 	}
+	pthread_mutex_lock(&E.mu);
+	p->prev = E.tail;
+	if (E.tail)
+		E.tail->next = p;
+	else
+		E.head = p;
+	E.tail = p;
+	pthread_mutex_unlock(&E.mu);
 	pub_spawn(p);
 }

@@ -4,7 +4,8 @@
  * `<containerd-binary> --address A publish --topic /tasks/exit --namespace NS` with the
  * Any-encoded TaskExit on stdin. The event is handed to the publisher (spawned, stdin
  * written and closed) before the caller returns, so a Wait answered afterwards cannot beat
- * it; a failed publish is retried a bounded number of times.
+ * it; a failed publish is retried a bounded number of times. An init's exit is the exception
+ * to "closed": its stdin stays open until the earlier events are published (events.c).
  */
 #pragma once
 
