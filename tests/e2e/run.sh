@@ -62,6 +62,7 @@ list_socks() { find "$SHIM_SOCK_DIR" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/d
 # nprocs ID: number of processes `ctr task ps` lists
 nprocs() { ctr_ task ps "$1" 2>/dev/null | awk 'NR > 1' | wc -l; }
 nprocs_is() { [ "$(nprocs "$1")" = "$2" ]; }
+nprocs_ge() { [ "$(nprocs "$1")" -ge "$2" ]; }
 nshims_ge() { [ "$(shim_pids | wc -l)" -ge "$1" ]; }
 
 # zombie_children PID: "pid ppid comm" of zombie children of PID
@@ -538,6 +539,58 @@ case_restart() {
 	check_contains "exit while containerd was down: delete reports 137" "$out" "exit code 137"
 	ctr_ container delete "$ID" >/dev/null 2>&1
 	check_gone "down-exit case: nothing left behind" "$ID"
+
+	# Execs in flight while containerd is SIGKILLed and started again: one ends while it is
+	# down (its exit event goes out once it is back: the publisher retries), one after.
+	local shim e1 e2
+	newid restexec
+	run_d "run -d for execs across a containerd kill" "$ID" /bin/sleep 100000 || return
+	shim=$(shim_pids_for "$ID")
+	# each exec ends when its file appears in the (shared) rootfs
+	ctr_exec --exec-id rq1 "$ID" /bin/sh -c \
+		"while [ ! -e /tmp/$ID-rq1 ]; do sleep 0.05; done; exit 3" >/dev/null 2>&1 &
+	e1=$!
+	ctr_exec --exec-id rq2 "$ID" /bin/sh -c \
+		"while [ ! -e /tmp/$ID-rq2 ]; do sleep 0.05; done; exit 4" >/dev/null 2>&1 &
+	e2=$!
+	wait_until 10 nprocs_ge "$ID" 3 # the init, the two execs (and their sleeps)
+	check "two execs running before the kill" nprocs_ge "$ID" 3
+	kill -KILL "$CTD_PID" 2>/dev/null
+	wait "$CTD_PID" 2>/dev/null
+	CTD_PID=
+	: >"$R/tmp/$ID-rq1"
+	sleep 1.5 # rq1 exits while containerd is down; its publisher fails and is retried
+	if ! _ctd_launch; then
+		fail "containerd starts again after SIGKILL"
+		return
+	fi
+	ok "containerd starts again after SIGKILL (pid $CTD_PID)"
+	: >"$R/tmp/$ID-rq2"
+	wait "$e1" "$e2" 2>/dev/null # their ctr lost containerd
+	check_eq "execs across the kill: same shim" "$shim" "$(shim_pids_for "$ID")"
+	check_eq "execs across the kill: task RUNNING" RUNNING "$(task_field "$ID" 3)"
+	wait_until 15 nprocs_is "$ID" 1
+	check "execs across the kill: both execs ended, the init runs" nprocs_is "$ID" 1
+	check "the exec that ended while containerd was down: its first publish failed" \
+		grep -qF "failed to publish event /tasks/exit (rq1 pid" "$CTD_LOG"
+	wait_until 15 grep -qF "published /tasks/exit (rq1 pid" "$CTD_LOG"
+	check "exit of the exec that ended while containerd was down: published after it came back" \
+		grep -qF "published /tasks/exit (rq1 pid" "$CTD_LOG"
+	wait_until 15 grep -qF "published /tasks/exit (rq2 pid" "$CTD_LOG"
+	check "exit of the exec that ended after the restart: published" \
+		grep -qF "published /tasks/exit (rq2 pid" "$CTD_LOG"
+	check_eq "execs across the kill: each exit published once" "1 1" \
+		"$(grep -cF "published /tasks/exit (rq1 pid" "$CTD_LOG") $(grep -cF "published /tasks/exit (rq2 pid" "$CTD_LOG")"
+	check "execs across the kill: no zombie under the shim" no_zombie_children "$shim"
+	out=$(ctr_exec --exec-id rq3 "$ID" /bin/echo still-managed 2>&1)
+	check_eq "exec after the kill: output" still-managed "$out"
+	ctr_ task kill -s SIGKILL "$ID" >/dev/null 2>&1
+	wait_until 10 task_status_is "$ID" STOPPED
+	out=$(ctr_ task delete "$ID" 2>&1)
+	check_contains "execs across the kill: delete reports 137" "$out" "exit code 137"
+	ctr_ container delete "$ID" >/dev/null 2>&1
+	rm -f "$R/tmp/$ID-rq1" "$R/tmp/$ID-rq2"
+	check_gone "execs across the kill: nothing left behind" "$ID"
 }
 
 # concurrency
