@@ -9,7 +9,7 @@ BENCH_OUT   ?= bench/results
 BENCH_ARGS  ?=
 GOSHIM      ?= /usr/bin/containerd-shim
 
-.PHONY: bench bench-build
+.PHONY: bench bench-build bench-indep
 
 bench-build: $(BENCH_BIN)
 
@@ -23,3 +23,9 @@ $(BENCH_BIN): $(BENCH_SRC) $(wildcard bench/*.h) $(BENCH_REUSE) $(wildcard tests
 bench: $(BIN) $(BENCH_BIN)
 	CSHIM_BENCH_DIR=$(abspath bench) $(BENCH_BIN) suite --go $(GOSHIM) --cshim $(abspath $(BIN)) \
 		--out $(BENCH_OUT) $(BENCH_ARGS)
+
+# The State/ShimInfo comparisons again with an independent client (bench/goclient: containerd's
+# own Go ttrpc client), Go shim vs cshim; installs Debian's Go packages when missing.
+bench-indep: $(BIN) $(BENCH_BIN)
+	GOSHIM=$(GOSHIM) CSHIM=$(abspath $(BIN)) BENCH=$(abspath $(BENCH_BIN)) OUT=$(BENCH_OUT) \
+		bash bench/indep.sh
