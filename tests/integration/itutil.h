@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -384,6 +385,57 @@ static IT_UNUSED int it_proc_children(pid_t parent, int *zombies, char *desc, si
 	if (zombies)
 		*zombies = z;
 	return n;
+}
+
+/* Polls (every 50 ms, up to ms) until `pid` has `want` children and none of them is a zombie;
+ * the last counts in *n, *z and desc. */
+static IT_UNUSED bool it_settle_children(pid_t pid, int want, int ms, char *desc, size_t dn,
+					 int *n, int *z)
+{
+	long dl = it_now_ms() + ms;
+	for (;;) {
+		*n = it_proc_children(pid, z, desc, dn);
+		if (*n == want && *z == 0)
+			return true;
+		if (it_now_ms() > dl)
+			return false;
+		usleep(50000);
+	}
+}
+
+/* Polls (every 50 ms, up to ms) until `pid` has `want` open fds; the last count in *now. */
+static IT_UNUSED bool it_settle_fds(pid_t pid, int want, int ms, int *now)
+{
+	long dl = it_now_ms() + ms;
+	for (;;) {
+		*now = it_proc_fds(pid);
+		if (*now == want)
+			return true;
+		if (it_now_ms() > dl)
+			return false;
+		usleep(50000);
+	}
+}
+
+/* Prints pid's open fds and what they point to, to stderr. */
+static IT_UNUSED void it_fd_listing(pid_t pid)
+{
+	char p[64], l[PATH_MAX], t[PATH_MAX + 64];
+	DIR *d;
+	struct dirent *de;
+	snprintf(p, sizeof(p), "/proc/%d/fd", (int)pid);
+	d = opendir(p);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(t, sizeof(t), "%s/%s", p, de->d_name);
+		ssize_t k = readlink(t, l, sizeof(l) - 1);
+		l[k > 0 ? k : 0] = '\0';
+		fprintf(stderr, "    fd %s -> %s\n", de->d_name, l);
+	}
+	closedir(d);
 }
 
 /* ---- publisher records ---- */

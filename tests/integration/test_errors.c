@@ -857,10 +857,10 @@ static void ckpt_paths(const struct it_fx *f)
 	it_snprintf(p, sizeof(p), "%s/lnk", f->si.dir);
 	(void)symlink(t, p);
 	it_snprintf(p, sizeof(p), "%s/file", f->si.dir);
-	if ((fp = fopen(p, "w")))
+	if ((fp = fopen(p, "we")))
 		fclose(fp);
 	it_snprintf(p, sizeof(p), "%s/victim", f->si.dir);
-	if ((fp = fopen(p, "w"))) {
+	if ((fp = fopen(p, "we"))) {
 		fputs("victim\n", fp);
 		fclose(fp);
 	}
@@ -958,7 +958,7 @@ static char *planted_summary(const struct it_fx *f)
 		dump = "symlink";
 	} else if (S_ISREG(st.st_mode)) {
 		dump = "file(other)";
-		if ((fp = fopen(p, "r"))) {
+		if ((fp = fopen(p, "re"))) {
 			k = fread(buf, 1, sizeof(buf) - 1, fp);
 			buf[k] = '\0';
 			fclose(fp);
@@ -970,7 +970,7 @@ static char *planted_summary(const struct it_fx *f)
 	}
 	it_snprintf(p, sizeof(p), "%s/victim", f->si.dir);
 	victim = "missing";
-	if ((fp = fopen(p, "r"))) {
+	if ((fp = fopen(p, "re"))) {
 		k = fread(buf, 1, sizeof(buf) - 1, fp);
 		buf[k] = '\0';
 		fclose(fp);
@@ -1570,7 +1570,7 @@ static int group_setup(void **state)
 	{
 		FILE *fp;
 		it_snprintf(g_ckpt_wrapper, sizeof(g_ckpt_wrapper), "%s/ckpt-fail.sh", it_root());
-		fp = fopen(g_ckpt_wrapper, "w");
+		fp = fopen(g_ckpt_wrapper, "we");
 		if (!fp || fputs(CKPT_WRAPPER_SH, fp) < 0 || fclose(fp) != 0 ||
 		    chmod(g_ckpt_wrapper, 0755) != 0) {
 			print_error("cannot write %s: %s\n", g_ckpt_wrapper, strerror(errno));

@@ -252,14 +252,6 @@ static bool wait_ctl(struct run *r, const char *name, int ms)
 	return true;
 }
 
-static int read_int_file(const char *path)
-{
-	char *t = read_text(path);
-	int v = t ? atoi(t) : -1;
-	free(t);
-	return v;
-}
-
 /* config.json without a "pid" namespace (the container shares the host's), and a pids limit
  * on its cgroup: however far behind a shim's reaping falls, the storm's zombies cannot take
  * all of the host's pids (they stay charged to the container until reaped). */
@@ -680,65 +672,17 @@ static void *cycler_main(void *arg)
 
 /* ---- settling ---- */
 
-/* Children of the shim: want_children, no zombie (polls up to ms). */
-static bool settle_children(struct run *r, int want, int ms, char *desc, size_t dn, int *n,
-			    int *z)
-{
-	long dl = it_now_ms() + ms;
-	for (;;) {
-		*n = it_proc_children(r->f.si.pid, z, desc, dn);
-		if (*n == want && *z == 0)
-			return true;
-		if (it_now_ms() > dl)
-			return false;
-		usleep(50000);
-	}
-}
-
-static bool settle_fds(struct run *r, int want, int ms, int *now)
-{
-	long dl = it_now_ms() + ms;
-	for (;;) {
-		*now = it_proc_fds(r->f.si.pid);
-		if (*now == want)
-			return true;
-		if (it_now_ms() > dl)
-			return false;
-		usleep(50000);
-	}
-}
-
-static void fd_listing(pid_t pid)
-{
-	char p[64], l[PATH_MAX], t[PATH_MAX + 64];
-	DIR *d;
-	struct dirent *de;
-	snprintf(p, sizeof(p), "/proc/%d/fd", (int)pid);
-	d = opendir(p);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(t, sizeof(t), "%s/%s", p, de->d_name);
-		ssize_t k = readlink(t, l, sizeof(l) - 1);
-		l[k > 0 ? k : 0] = '\0';
-		fprintf(stderr, "    fd %s -> %s\n", de->d_name, l);
-	}
-	closedir(d);
-}
-
 /* After a phase: the init is the shim's only child, no zombie, fds back to base. */
 static void check_settled(struct run *r, const char *when, int base_fds)
 {
 	char desc[2048];
 	int n = 0, z = 0, fds = 0;
-	if (!settle_children(r, 1, 10000, desc, sizeof(desc), &n, &z))
+	if (!it_settle_children(r->f.si.pid, 1, 10000, desc, sizeof(desc), &n, &z))
 		rerr(r, "%s: %d children of the shim (want 1: the init), %d zombies: %.400s", when, n,
 		     z, desc);
-	if (!settle_fds(r, base_fds, 5000, &fds)) {
+	if (!it_settle_fds(r->f.si.pid, base_fds, 5000, &fds)) {
 		rerr(r, "%s: the shim has %d fds, baseline %d", when, fds, base_fds);
-		fd_listing(r->f.si.pid);
+		it_fd_listing(r->f.si.pid);
 	}
 	print_message("[%s] %s: children %d (zombies %d), fds %d (baseline %d)\n", r->label, when,
 		      n, z, fds, base_fds);
@@ -1005,7 +949,7 @@ static void scenario(bool is_c)
 	if (pub_events_wait(&r->f.si, 1, 20000) != 1)
 		STOP("warm-up: no exit event");
 	usleep(300000);
-	if (!settle_children(r, 1, 5000, desc, sizeof(desc), &nchild, &nz))
+	if (!it_settle_children(r->f.si.pid, 1, 5000, desc, sizeof(desc), &nchild, &nz))
 		STOP("before the storm: children of the shim: %.400s", desc);
 	b1 = it_proc_fds(r->f.si.pid);
 	base_thr = it_proc_threads(r->f.si.pid);
@@ -1036,7 +980,7 @@ static void scenario(bool is_c)
 		pthread_join(thr[w], NULL);
 	for (int i = 0; i < G.loops; i++) {
 		it_snprintf(p, sizeof(p), "%s/tmp/count.%d", r->rootfs, i);
-		int v = read_int_file(p);
+		int v = (int)read_long(p);
 		if (v < 0)
 			rerr(r, "storm loop %d wrote no count", i);
 		else
@@ -1147,7 +1091,7 @@ static void scenario(bool is_c)
 	threads = false;
 
 	/* ---- after ---- */
-	if (!settle_children(r, 0, 10000, desc, sizeof(desc), &nchild, &nz))
+	if (!it_settle_children(r->f.si.pid, 0, 10000, desc, sizeof(desc), &nchild, &nz))
 		rerr(r, "after the init's exit: %d children of the shim, %d zombies: %.400s", nchild,
 		     nz, desc);
 	{
@@ -1178,7 +1122,7 @@ static void scenario(bool is_c)
 		if (code != 0 || pid != (uint32_t)r->f.si.pid)
 			rerr(r, "ShimInfo after Delete -> %d pid %u", code, pid);
 	}
-	if (!settle_children(r, 0, 5000, desc, sizeof(desc), &nchild, &nz))
+	if (!it_settle_children(r->f.si.pid, 0, 5000, desc, sizeof(desc), &nchild, &nz))
 		rerr(r, "after Delete: %d children of the shim, %d zombies: %.400s", nchild, nz,
 		     desc);
 	{
@@ -1187,7 +1131,7 @@ static void scenario(bool is_c)
 			usleep(50000);
 		if (fds_now > b0) {
 			rerr(r, "after Delete: the shim has %d fds, %d before Create", fds_now, b0);
-			fd_listing(r->f.si.pid);
+			it_fd_listing(r->f.si.pid);
 		}
 	}
 	{

@@ -345,54 +345,6 @@ static void *monitor_main(void *arg)
 	return NULL;
 }
 
-/* Children of the shim other than the init: none, and no zombies (polls up to ms). */
-static bool settle_children(struct storm *s, int want_children, int ms, char *desc, size_t dn,
-			    int *nchild, int *nz)
-{
-	long dl = it_now_ms() + ms;
-	for (;;) {
-		*nchild = it_proc_children(s->f.si.pid, nz, desc, dn);
-		if (*nchild == want_children && *nz == 0)
-			return true;
-		if (it_now_ms() > dl)
-			return false;
-		usleep(50000);
-	}
-}
-
-static bool settle_fds(struct storm *s, int baseline, int ms, int *now)
-{
-	long dl = it_now_ms() + ms;
-	for (;;) {
-		*now = it_proc_fds(s->f.si.pid);
-		if (*now == baseline)
-			return true;
-		if (it_now_ms() > dl)
-			return false;
-		usleep(50000);
-	}
-}
-
-static void fd_listing(pid_t pid)
-{
-	char p[64], l[PATH_MAX], t[PATH_MAX + 64];
-	DIR *d;
-	struct dirent *de;
-	snprintf(p, sizeof(p), "/proc/%d/fd", (int)pid);
-	d = opendir(p);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(t, sizeof(t), "%s/%s", p, de->d_name);
-		ssize_t k = readlink(t, l, sizeof(l) - 1);
-		l[k > 0 ? k : 0] = '\0';
-		fprintf(stderr, "    fd %s -> %s\n", de->d_name, l);
-	}
-	closedir(d);
-}
-
 static void one_exec(struct storm *s, const char *id, const char *script, uint32_t want,
 		     bool fifo)
 {
@@ -504,7 +456,7 @@ static void stress(bool is_c)
 	if (pub_events_wait(&s->f.si, 2, 10000) != 2)
 		fail_msg("[%s] warm-up: expected 2 exit events", s->f.label);
 	usleep(300000);
-	if (!settle_children(s, 1, 3000, desc, sizeof(desc), &nchild, &nz))
+	if (!it_settle_children(s->f.si.pid, 1, 3000, desc, sizeof(desc), &nchild, &nz))
 		fail_msg("[%s] before the storm: children of the shim: %s", s->f.label, desc);
 	base_fds = it_proc_fds(s->f.si.pid);
 	base_thr = it_proc_threads(s->f.si.pid);
@@ -629,15 +581,15 @@ static void stress(bool is_c)
 		      atomic_load(&s->fail_output), atomic_load(&s->fail_delete));
 
 	/* zombies / stray children, fds, threads */
-	if (!settle_children(s, 1, 5000, desc, sizeof(desc), &nchild, &nz)) {
+	if (!it_settle_children(s->f.si.pid, 1, 5000, desc, sizeof(desc), &nchild, &nz)) {
 		failed = true;
 		serr(s, "after the storm: %d children of the shim (want 1: the init), %d zombies: %s",
 		     nchild, nz, desc);
 	}
-	if (!settle_fds(s, base_fds, 5000, &fds_now)) {
+	if (!it_settle_fds(s->f.si.pid, base_fds, 5000, &fds_now)) {
 		failed = true;
 		serr(s, "after the storm: shim has %d fds, baseline %d", fds_now, base_fds);
-		fd_listing(s->f.si.pid);
+		it_fd_listing(s->f.si.pid);
 	}
 	print_message("[%s] shim pid %u: fds baseline %d peak %d after %d; threads baseline %d peak "
 		      "%d after %d; children after %d (zombies %d)\n",
@@ -746,7 +698,7 @@ static void stress(bool is_c)
 			free(msg);
 			msg = NULL;
 		}
-		if (!settle_children(s, 0, 5000, desc, sizeof(desc), &nchild, &nz)) {
+		if (!it_settle_children(s->f.si.pid, 0, 5000, desc, sizeof(desc), &nchild, &nz)) {
 			failed = true;
 			serr(s, "after Delete: %d children of the shim (zombies %d): %s", nchild, nz,
 			     desc);

@@ -117,7 +117,7 @@ static void mk(const char *rel, char kind, const char *target)
 		assert_int_equal(mkdir(p, 0700), 0);
 		break;
 	case 'f': {
-		int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		assert_true(fd >= 0);
 		assert_int_equal(write(fd, "data", 4), 4);
 		close(fd);
