@@ -181,7 +181,7 @@ int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	int n = 0, r, master = -1;
 
 	snprintf(pidfile, sizeof(pidfile), "%s/init.pid", container_bundle_path());
-	snprintf(work, sizeof(work), "%s", C.criu_work_path[0] ? C.criu_work_path : C.cfg.workdir);
+	snprintf(work, sizeof(work), "%s", C.criu_work_path ? C.criu_work_path : C.cfg.workdir);
 	if (p->terminal && (r = console_socket_new(&cs)) < 0)
 		return shim_error_set(err, 2, "failed to create OCI runtime console socket: %s",
 				      strerror(-r));

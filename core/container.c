@@ -176,7 +176,7 @@ int container_io_prepare(const struct stdio_cfg *cfg, const char *id, struct std
 }
 
 /* The container's settings, once its init is in the table (C.mu held). */
-static void create_commit(const struct create_req *req, const struct runtime *rt, bool mounted,
+static void create_commit(const struct create_req *req, struct runtime *rt, bool mounted,
 			  struct proc *p)
 {
 	if (!C.info) {
@@ -187,10 +187,14 @@ static void create_commit(const struct create_req *req, const struct runtime *rt
 			rcu_publish(C.info, ci);
 		}
 	}
+	runtime_free(&C.rt); /* (none: one Create per shim) */
 	C.rt = *rt;
+	rt->strings = NULL; /* moved */
 	C.opts = req->opts;
-	snprintf(C.criu_work_path, sizeof(C.criu_work_path), "%s",
-		 req->opts.criu_work_path ? req->opts.criu_work_path : "");
+	free(C.criu_work_path);
+	C.criu_work_path = req->opts.criu_work_path && *req->opts.criu_work_path
+				   ? strdup(req->opts.criu_work_path)
+				   : NULL;
 	C.opts.criu_work_path = C.criu_work_path;
 	C.have_mounts = mounted;
 	C.own_pidns = bundle_own_pidns(req->bundle);
@@ -375,6 +379,7 @@ out_unmount:
 		(void)mount_unmount_all(rootfs);
 out:
 	pthread_mutex_unlock(&C.mu);
+	runtime_free(&rt);
 	return r < 0 ? r : -EIO;
 }
 

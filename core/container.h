@@ -25,7 +25,7 @@ struct shim_config {
 	const char *runtime_root;
 	const char *criu;
 	bool systemd_cgroup;
-	char bundle[4096]; /* cwd */
+	const char *bundle; /* cwd */
 };
 
 /* Called on the reaper thread for every exit of a process of the table, before any Wait on

@@ -25,7 +25,7 @@ struct container {
 	bool have_mounts;
 	bool own_pidns;
 	struct create_opts opts;
-	char criu_work_path[4096]; /* CreateOptions.criu_work_path ("" = the work dir) */
+	char *criu_work_path; /* CreateOptions.criu_work_path (NULL or "" = the work dir) */
 };
 
 extern struct container C;

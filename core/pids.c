@@ -111,14 +111,14 @@ static int walk(const char *dir, struct pidvec *pv, int depth)
  * state.json (several KiB of JSON) is parsed once, not per request. */
 static struct {
 	pthread_mutex_t mu;
-	char id[256];
-	char cg[4096];
+	char *id, *cg; /* one allocation ("ID\0CGROUP\0"); NULL: none */
 } cache = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 void pids_forget(void)
 {
 	pthread_mutex_lock(&cache.mu);
-	cache.id[0] = '\0';
+	free(cache.id);
+	cache.id = cache.cg = NULL;
 	pthread_mutex_unlock(&cache.mu);
 }
 
@@ -130,7 +130,7 @@ static int cgroup_of(const char *runtime_root_ns, const char *id, char *cg, size
 	int r;
 
 	pthread_mutex_lock(&cache.mu);
-	if (strcmp(cache.id, id) == 0) {
+	if (cache.id && strcmp(cache.id, id) == 0) {
 		snprintf(cg, cgsz, "%s", cache.cg);
 		pthread_mutex_unlock(&cache.mu);
 		return 0;
@@ -144,12 +144,17 @@ static int cgroup_of(const char *runtime_root_ns, const char *id, char *cg, size
 	free(buf);
 	if (r < 0)
 		return -ENOENT;
-	pthread_mutex_lock(&cache.mu);
-	if (strlen(id) < sizeof(cache.id)) {
-		snprintf(cache.id, sizeof(cache.id), "%s", id);
-		snprintf(cache.cg, sizeof(cache.cg), "%s", cg);
+	size_t idlen = strlen(id) + 1, cglen = strlen(cg) + 1;
+	char *m = malloc(idlen + cglen);
+	if (m) {
+		memcpy(m, id, idlen);
+		memcpy(m + idlen, cg, cglen);
+		pthread_mutex_lock(&cache.mu);
+		free(cache.id);
+		cache.id = m;
+		cache.cg = m + idlen;
+		pthread_mutex_unlock(&cache.mu);
 	}
-	pthread_mutex_unlock(&cache.mu);
 	return 0;
 }
 

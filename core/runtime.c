@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,19 +48,42 @@ int shim_error_set(struct shim_error *e, int code, const char *fmt, ...)
 int runtime_init(struct runtime *rt, const char *name, const char *runtime_root,
 		 const char *ns, const char *bundle, const char *criu, bool systemd_cgroup)
 {
+	char path[PATH_MAX];
+	size_t lens[5];
+	char *s;
 	int r;
+
 	memset(rt, 0, sizeof(*rt));
 	if (!name || !*name)
 		name = "runc";
-	snprintf(rt->name, sizeof(rt->name), "%s", name);
-	r = spawn_find_program(name, rt->path, sizeof(rt->path));
+	r = spawn_find_program(name, path, sizeof(path));
 	if (r < 0)
 		return r;
-	snprintf(rt->root, sizeof(rt->root), "%s/%s", runtime_root, ns);
-	snprintf(rt->log, sizeof(rt->log), "%s/log.json", bundle);
-	snprintf(rt->criu, sizeof(rt->criu), "%s", criu ? criu : "");
+	if (!criu)
+		criu = "";
+	lens[0] = strlen(name) + 1;
+	lens[1] = strlen(path) + 1;
+	lens[2] = strlen(runtime_root) + 1 + strlen(ns) + 1;
+	lens[3] = strlen(bundle) + sizeof("/log.json");
+	lens[4] = strlen(criu) + 1;
+	s = rt->strings = malloc(lens[0] + lens[1] + lens[2] + lens[3] + lens[4]);
+	if (!s)
+		return -ENOMEM;
+	rt->name = memcpy(s, name, lens[0]);
+	rt->path = memcpy(s += lens[0], path, lens[1]);
+	snprintf(s += lens[1], lens[2], "%s/%s", runtime_root, ns);
+	rt->root = s;
+	snprintf(s += lens[2], lens[3], "%s/log.json", bundle);
+	rt->log = s;
+	rt->criu = memcpy(s + lens[3], criu, lens[4]);
 	rt->systemd_cgroup = systemd_cgroup;
 	return 0;
+}
+
+void runtime_free(struct runtime *rt)
+{
+	free(rt->strings);
+	memset(rt, 0, sizeof(*rt));
 }
 
 void runtime_result_free(struct runtime_result *res)

@@ -22,13 +22,16 @@ struct shim_error {
 int shim_error_set(struct shim_error *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The strings live in one allocation (a shim holds one runtime for its life: five page-sized
+ * arrays would be five dirty pages). */
 struct runtime {
-	char name[256];	   /* as requested ("runc"): argv[0] and error texts */
-	char path[4096];   /* resolved */
-	char root[4096];   /* RUNTIME_ROOT/NS */
-	char log[4096];	   /* BUNDLE/log.json */
-	char criu[4096];   /* "" = none */
+	const char *name; /* as requested ("runc"): argv[0] and error texts */
+	const char *path; /* resolved */
+	const char *root; /* RUNTIME_ROOT/NS */
+	const char *log;  /* BUNDLE/log.json */
+	const char *criu; /* "" = none */
 	bool systemd_cgroup;
+	char *strings; /* owns the five above */
 };
 
 struct runtime_result {
@@ -53,6 +56,7 @@ void runtime_set_cancel(const _Atomic bool *flag);
 
 int runtime_init(struct runtime *rt, const char *name, const char *runtime_root,
 		 const char *ns, const char *bundle, const char *criu, bool systemd_cgroup);
+void runtime_free(struct runtime *rt);
 /* Runs the runtime; returns 0 when it ran (see res->status) or -errno when it could not. */
 int runtime_run(const struct runtime *rt, const struct runtime_call *c,
 		struct runtime_result *res);

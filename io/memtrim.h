@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Giving memory back once a burst is over. jemalloc purges freed pages only when it is
- * called (there is no background thread here), so a shim that goes idle after Create/Start
- * would keep a burst's freed pages, and the loop thread's cache of freed objects, forever.
+ * Giving memory back once a burst is over, and the allocator's configuration (memtrim.c).
+ * jemalloc returns freed pages at once (dirty_decay_ms:0), but a thread's cache of freed
+ * objects pins their slabs until the thread allocates again, which an idle shim never does.
  */
 #pragma once
 
-/* Flushes the calling thread's cache of freed objects to the arena, then returns every unused
- * dirty page of every arena to the kernel. */
+#include <stddef.h>
+
+/* Empties the calling thread's cache of freed objects into the arena, whose emptied pages
+ * go back to the kernel (glibc: malloc_trim). */
 void memtrim(void);
+/* Page-aligned memory for a buffer the idle trim hands back with memtrim_pages_release():
+ * mapped, not static, so that it does not spread the small static variables around it over
+ * pages of their own. NULL on failure. */
+void *memtrim_pages_new(size_t len);
+void memtrim_pages_release(void *p, size_t len);
 /* Remembers where the calling thread's stack ends (call once, early, in each thread that
  * will use memtrim_stack()). */
 void memtrim_stack_init(void);

@@ -7,18 +7,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "base.h"
 #include "log.h"
 #include "loop.h"
+#include "memtrim.h"
 #include "pump.h"
 
 /* Pumps run on the loop thread only, so they share one read buffer; a pump keeps a heap
  * copy only of what its destination could not take yet (then it stops reading). */
 #define PUMP_BUF 16384
-static uint8_t pump_shared_buf[PUMP_BUF] __attribute__((aligned(4096)));
+static uint8_t *pump_shared_buf; /* PUMP_BUF bytes, mapped by the first pump_start */
+static pthread_once_t pump_buf_once = PTHREAD_ONCE_INIT;
+
+static void pump_buf_map(void)
+{
+	pump_shared_buf = memtrim_pages_new(PUMP_BUF);
+}
 
 struct pump {
 	struct loop *loop;
@@ -237,9 +243,11 @@ static void pump_start_cb(void *arg)
 int pump_start(struct loop *l, int src, int dst, unsigned flags, const char *name,
 	       pump_end_fn on_end, void *end_arg, struct pump **ret)
 {
-	struct pump *p = calloc(1, sizeof(*p));
+	struct pump *p;
 	int r;
 
+	(void)pthread_once(&pump_buf_once, pump_buf_map);
+	p = pump_shared_buf ? calloc(1, sizeof(*p)) : NULL;
 	if (!p) {
 		close(src);
 		close(dst);
@@ -312,7 +320,7 @@ bool pump_is_done(struct pump *p)
 
 void pump_release_buffer(void)
 {
-	(void)madvise(pump_shared_buf, sizeof(pump_shared_buf), MADV_DONTNEED);
+	memtrim_pages_release(pump_shared_buf, PUMP_BUF);
 }
 
 bool pump_drain_now(struct pump *p)

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,12 +10,13 @@
 #include "dispatch.h"
 #include "io/base.h"
 #include "io/log.h"
+#include "io/memtrim.h"
 #include "proto/ttrpc_codec.h"
 
 /* Connections are read on the loop thread only: one shared buffer (a 64 KiB stack buffer
  * would stay dirty in every shim for ever). */
 #define READ_CHUNK 16384
-static uint8_t read_buf[READ_CHUNK] __attribute__((aligned(4096)));
+static uint8_t *read_buf; /* READ_CHUNK bytes, mapped by acceptor_start */
 /* A client that never reads its responses: past this many queued bytes, its connection is
  * dropped (a response is at most 4 MiB). */
 #define OUTBOX_MAX (16u << 20)
@@ -324,11 +324,13 @@ static void listen_cb(struct loop_watch *w, uint32_t revents)
 
 void acceptor_release_buffer(void)
 {
-	(void)madvise(read_buf, sizeof(read_buf), MADV_DONTNEED);
+	memtrim_pages_release(read_buf, READ_CHUNK);
 }
 
 int acceptor_start(struct loop *l, int listen_fd)
 {
+	if (!read_buf && !(read_buf = memtrim_pages_new(READ_CHUNK)))
+		return -ENOMEM;
 	acc_loop = l;
 	listen_w.fd = listen_fd;
 	listen_w.cb = listen_cb;

@@ -35,7 +35,7 @@ struct method {
 	bool inline_ok; /* never blocks: run on the loop thread */
 };
 
-/* The shim's bundle (its working directory), which Create must name. */
+/* The shim's bundle (its working directory), which Create must name; kept, not copied. */
 void service_setup(const char *bundle);
 
 /* The Shim service's method table (service.c). */

@@ -32,7 +32,7 @@
  * first, the kernel closes the pipe and the event still goes out.
  */
 static struct {
-	char binary[4096];
+	const char *binary;
 	const char *address, *ns;
 	pthread_mutex_t mu;	 /* the list below and every pub's gate */
 	struct pub *head, *tail; /* unfinished publications, oldest first */
@@ -101,7 +101,7 @@ static void pub_unref(struct pub *p)
 
 void events_setup(const char *containerd_binary, const char *address, const char *ns)
 {
-	snprintf(E.binary, sizeof(E.binary), "%s", containerd_binary);
+	E.binary = containerd_binary;
 	E.address = address;
 	E.ns = ns;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+/* The strings are kept, not copied (the shim's flags, for its life). */
 void events_setup(const char *containerd_binary, const char *address, const char *ns);
 void events_publish_exit(const char *container_id, const char *id, uint32_t pid,
 			 uint32_t exit_status, const struct timespec *exited_at);

@@ -39,28 +39,7 @@
 #define CSHIM_VERSION "0.1.0"
 #endif
 
-/*
- * jemalloc, configured for one shim per container (read by jemalloc at its first allocation;
- * MALLOC_CONF overrides it). Measured here, Private_Dirty of a shim running a busybox `sleep`
- * container 12 s after start (/proc/PID/smaps_rollup), and shim CPU per State request at 64
- * connections (cshim-bench):
- *   jemalloc 5.3 defaults (narenas:8, tcache, dirty_decay_ms:10000)  764 kB
- *   narenas:1,tcache:false,dirty_decay_ms:0,muzzy_decay_ms:0          566 kB, but 3 madvise()
- *     per request: 23 us CPU/request against 4.3 us with tcache and decay (5x)
- *   narenas:1,dirty_decay_ms:1000,muzzy_decay_ms:0 (this)            592-772 kB
- * One arena (one loop thread and a few short-lived workers need no more); thread caches kept
- * (they are what makes a request cheap; a worker's cache leaves with the worker); freed pages
- * go back after 1 s instead of 10 s, so a busy shim does not purge on every request. jemalloc
- * decays only when it is called, though, so an idle shim would keep a burst's pages: the loop's
- * idle callback (idle_trim below) purges them. (Linked statically, see the Makefile, the same
- * setting measures ~560-620 kB from run to run; glibc malloc ~285-310 kB. A do-nothing program
- * linked with the same static jemalloc and this setting is 300 kB against 96 kB on glibc's
- * malloc: ~200 kB are jemalloc's own arena and base metadata.) Also measured and not taken:
- * tcache_max:1024,tcache_nslots_small_max:32,tcache_nslots_large:4 saves ~50 kB for +2-5% shim
- * CPU per request (State and ShimInfo, 64 connections); tcache:false ~60 kB (its CPU cost with
- * this decay setting not measured).
- */
-const char *malloc_conf = "narenas:1,dirty_decay_ms:1000,muzzy_decay_ms:0";
+/* jemalloc's configuration (malloc_conf) and how it was chosen: io/memtrim.c. */
 
 #define WORKERS_MAX 16
 #define WORKER_IDLE_MS 10000
@@ -233,7 +212,7 @@ int main(int argc, char **argv)
 	log_set_debug(f.debug);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		die("set subreaper: %s", strerror(errno));
-	if (!getcwd(cfg.bundle, sizeof(cfg.bundle)))
+	if (!(cfg.bundle = getcwd(NULL, 0)))
 		die("getcwd: %s", strerror(errno));
 
 	if (*f.socket) {

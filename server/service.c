@@ -42,14 +42,14 @@ typedef Containerd__Linux__Runc__CreateOptions CreateOptions;
 typedef Containerd__Linux__Runc__ProcessDetails ProcessDetails;
 typedef Google__Protobuf__Timestamp Timestamp;
 
-static char service_cwd[4096];
+static const char *service_cwd; /* the bundle: the shim's cwd, for its life */
 
 /* glibc makes every getpid() a system call; the shim never forks without exec. */
 static uint32_t service_pid;
 
 void service_setup(const char *bundle)
 {
-	snprintf(service_cwd, sizeof(service_cwd), "%s", bundle);
+	service_cwd = bundle;
 	service_pid = (uint32_t)getpid();
 }
 

@@ -171,14 +171,42 @@ static void test_stack_pages_below_frame_go_back(void **state)
 }
 
 #ifdef CSHIM_JEMALLOC
-static size_t dirty_pages(void)
+static size_t arena_stat(const char *name)
 {
 	uint64_t epoch = 1;
 	size_t sz = sizeof(epoch), v = 0;
 	assert_int_equal(mallctl("epoch", &epoch, &sz, &epoch, sz), 0);
 	sz = sizeof(v);
-	assert_int_equal(mallctl("stats.arenas.4096.pdirty", &v, &sz, NULL, 0), 0);
+	assert_int_equal(mallctl(name, &v, &sz, NULL, 0), 0);
 	return v;
+}
+
+static ssize_t opt_ssize(const char *name)
+{
+	ssize_t v = -1;
+	size_t sz = sizeof(v);
+	assert_int_equal(mallctl(name, &v, &sz, NULL, 0), 0);
+	return v;
+}
+
+static size_t opt_size(const char *name)
+{
+	size_t v = 0, sz = sizeof(v);
+	assert_int_equal(mallctl(name, &v, &sz, NULL, 0), 0);
+	return v;
+}
+
+/* Linking io/memtrim.c brings the shim's malloc_conf along. */
+static void test_allocator_configuration(void **state)
+{
+	(void)state;
+	assert_int_equal(opt_ssize("opt.dirty_decay_ms"), 0);
+	assert_int_equal(opt_ssize("opt.muzzy_decay_ms"), 0);
+	assert_int_equal(opt_size("opt.tcache_max"), 4096);
+	unsigned nslots = 0;
+	size_t sz = sizeof(nslots);
+	assert_int_equal(mallctl("opt.tcache_nslots_small_max", &nslots, &sz, NULL, 0), 0);
+	assert_int_equal(nslots, 16);
 }
 #endif
 
@@ -190,18 +218,22 @@ static void test_memtrim_returns_freed_pages(void **state)
 
 	assert_non_null(v);
 	for (int i = 0; i < N; i++) {
-		v[i] = malloc(64 + (size_t)(i % 50) * 64);
+		/* every size class the thread cache keeps (8 B .. 4 KiB), and a few it does not */
+		v[i] = malloc(8 + (size_t)(i % 90) * 64);
 		assert_non_null(v[i]);
-		memset(v[i], 1, 64);
+		memset(v[i], 1, 8);
 	}
 	for (int i = 0; i < N; i++)
 		free(v[i]);
 	free(v);
 #ifdef CSHIM_JEMALLOC
+	/* the cache holds freed objects of ~30 classes, each pinning its slab */
+	assert_true(arena_stat("stats.arenas.4096.tcache_bytes") > 16 * 4096);
 	memtrim();
-	/* every freed page went back (jemalloc would otherwise keep them until its next decay
-	 * step, which only an allocation triggers) */
-	assert_int_equal(dirty_pages(), 0);
+	/* all that is left in it is the one 1 KiB object memtrim itself cycles through */
+	assert_true(arena_stat("stats.arenas.4096.tcache_bytes") <= 1024);
+	/* and the slabs it pinned went back to the kernel, not into a dirty pool */
+	assert_int_equal(arena_stat("stats.arenas.4096.pdirty"), 0);
 #else
 	memtrim(); /* glibc: malloc_trim; nothing to observe portably */
 #endif
@@ -213,6 +245,9 @@ int main(void)
 		cmocka_unit_test(test_idle_fires_once_per_quiet_period),
 		cmocka_unit_test(test_no_idle_without_callback),
 		cmocka_unit_test(test_stack_pages_below_frame_go_back),
+#ifdef CSHIM_JEMALLOC
+		cmocka_unit_test(test_allocator_configuration),
+#endif
 		cmocka_unit_test(test_memtrim_returns_freed_pages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -150,7 +150,7 @@ static void exit_text(const char *name, int status, const char *output, char *bu
 
 	memset(&rt, 0, sizeof(rt));
 	memset(&res, 0, sizeof(res));
-	snprintf(rt.name, sizeof(rt.name), "%s", name);
+	rt.name = name;
 	res.status = status;
 	res.output = (char *)output;
 	res.output_len = output ? strlen(output) : 0;
