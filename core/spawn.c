@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../io/base.h"
+#include "../io/slice.h"
 #include "spawn.h"
 
 extern char **environ;
@@ -74,6 +75,7 @@ static __attribute__((noreturn)) void child_exec(const struct spawn_opts *o, int
 	sigset_t empty;
 	int e;
 
+	slice_reset(); /* not the loop thread's short slice (io/slice.h) */
 	if (o->pdeathsig)
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* Move every source fd above the target range first so that dup2 cannot clobber a

@@ -3,9 +3,9 @@
  * The only place that creates processes. clone3(CLONE_PIDFD | CLONE_VFORK) without CLONE_VM:
  * the child is a copy of the calling thread that runs nothing but system calls on data
  * prepared before the call (no malloc, no locks, no stdio), so it is safe in a threaded
- * process. The child gets an empty signal mask, default dispositions, exactly the fds it is
- * meant to have (fds[i] becomes fd i; everything else is closed), and optionally
- * PR_SET_PDEATHSIG. The pidfd comes back atomically with the pid.
+ * process. The child gets an empty signal mask, default dispositions, the default scheduler
+ * slice (io/slice.h), exactly the fds it is meant to have (fds[i] becomes fd i; everything
+ * else is closed), and optionally PR_SET_PDEATHSIG. The pidfd comes back atomically with the pid.
  *
  * The child is reaped by the reaper thread (never waitpid() here): register a wait with the
  * reaper before the exit can be needed; the reaper keeps exits it could not match for a while.

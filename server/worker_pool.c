@@ -9,6 +9,7 @@
 
 #include "io/base.h"
 #include "io/memtrim.h"
+#include "io/slice.h"
 #include "worker_pool.h"
 
 #define QUEUE_MAX 4096
@@ -52,6 +53,7 @@ int thread_start(const char *name, void *(*fn)(void *), void *arg)
 static void *worker_main(void *arg)
 {
 	(void)arg;
+	slice_reset(); /* workers run runtimes and wait: the default slice (io/slice.h) */
 	urcu_memb_register_thread();
 	memtrim_stack_init();
 	pthread_mutex_lock(&P.mu);
