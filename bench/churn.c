@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -10,6 +12,7 @@
 
 #include "bench/churn.h"
 #include "bench/cli.h"
+#include "bench/procstat.h"
 #include "bench/report.h"
 #include "bench/shim.h"
 #include "bench/svg.h"
@@ -281,6 +284,68 @@ static void phase_hang(const struct churn_params *p, struct bshim *b, struct chu
 	xsnprintf(r->hang_msg, sizeof(r->hang_msg), "%s", h.msg);
 }
 
+/* The shim's children other than its container's init: runtimes, exit publishers, exec'd
+ * processes not yet reaped. */
+static int extra_children(const struct bshim *b)
+{
+	char dir[64], path[128], buf[4096];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	xsnprintf(dir, sizeof(dir), "/proc/%d/task", (int)b->pid);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		char *save = NULL, *tok;
+		ssize_t k;
+		int fd;
+		if (e->d_name[0] == '.')
+			continue;
+		xsnprintf(path, sizeof(path), "%s/%s/children", dir, e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		k = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (k <= 0)
+			continue;
+		buf[k] = '\0';
+		for (tok = strtok_r(buf, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+			if (strtoul(tok, NULL, 10) != b->init_pid)
+				n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Before a window: the previous phase's aftermath (its last runtimes and exit publishers,
+ * a shim answering a backlog) must not land in it, whichever shim caused it. Waits until no
+ * shim has a child but its container's init and the machine has been below 15% busy for
+ * 0.3 s, at most SETTLE_MAX_S. Returns the seconds waited (reported with the results).
+ */
+#define SETTLE_MAX_S 15.0
+static double settle(struct bshim **b, const struct churn_result *res, int nshims)
+{
+	uint64_t t0 = now_ns();
+	int quiet = 0;
+
+	while ((double)(now_ns() - t0) / 1e9 < SETTLE_MAX_S && quiet < 3) {
+		struct sys_cpu a, c;
+		int kids = 0;
+		for (int s = 0; s < nshims; s++)
+			if (res[s].ok)
+				kids += extra_children(b[s]);
+		a = sys_cpu();
+		sleep_s(0.1);
+		c = sys_cpu();
+		quiet = kids == 0 && sys_cpu_busy(&a, &c) < 0.15 ? quiet + 1 : 0;
+	}
+	return (double)(now_ns() - t0) / 1e9;
+}
+
 int churn_run(const struct churn_params *p, struct churn_result *res)
 {
 	struct bshim *b[CHURN_MAX_SHIMS] = { 0 };
@@ -335,6 +400,7 @@ int churn_run(const struct churn_params *p, struct churn_result *res)
 		for (int s = 0; s < p->nshims; s++) {
 			if (!res[s].ok)
 				continue;
+			res[s].settle_s[ph] = settle(b, res, p->nshims);
 			if (ph == PH_IDLE)
 				state_load(p, b[s], "idle", p->warmup_s, res[s].ph[PH_IDLE]);
 			else if (ph == PH_CHURN)
@@ -381,12 +447,14 @@ void churn_print(FILE *f, const struct churn_params *p, const struct churn_resul
 				lr_cpu_per_req_us(l), rq, l->sys_busy * 100);
 		}
 		fprintf(f, "  %s: churn %.1f exec cycles/s (%llu failed), %.1f kills/s (%llu "
-			   "failed)%s%s; hung %s took %.2fs (code %d%s%s)%s\n",
+			   "failed)%s%s; hung %s took %.2fs (code %d%s%s)%s; settled %.1f/%.1f/%.1fs "
+			   "before the windows\n",
 			r->label, (double)r->execs_ok / r->churn_elapsed_s, r->execs_err,
 			(double)r->kills_ok / r->churn_elapsed_s, r->kills_err,
 			r->churn_error[0] ? "; first error: " : "", r->churn_error, p->hang_on,
 			r->hang_op_s, r->hang_op_code, r->hang_msg[0] ? ": " : "", r->hang_msg,
-			r->hang_covered_window ? "" : "  [WARNING: it ended before the window did]");
+			r->hang_covered_window ? "" : "  [WARNING: it ended before the window did]",
+			r->settle_s[PH_IDLE], r->settle_s[PH_CHURN], r->settle_s[PH_HANG]);
 	}
 }
 
@@ -422,6 +490,11 @@ json_t *churn_json(const struct churn_params *p, const struct churn_result *res)
 			json_object_set_new(o, "hang_op_message", json_string(r->hang_msg));
 			json_object_set_new(o, "hang_covered_window",
 					    json_boolean(r->hang_covered_window));
+			for (int ph = 0; ph < PH_N; ph++) {
+				char k[32];
+				xsnprintf(k, sizeof(k), "settle_before_%s_s", churn_phase_names[ph]);
+				json_object_set_new(o, k, json_real(r->settle_s[ph]));
+			}
 		}
 		json_array_append_new(arr, o);
 	}

@@ -47,6 +47,7 @@ struct churn_result {
 	int hang_op_code;	 /* its gRPC code (0 ok), -1 transport error */
 	bool hang_covered_window; /* still in flight when the window ended */
 	char hang_msg[160];
+	double settle_s[PH_N]; /* waited before the phase for the previous one's aftermath */
 };
 
 void churn_params_defaults(struct churn_params *p);

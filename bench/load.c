@@ -710,7 +710,7 @@ int load_run(const struct load_spec *s, struct load_result *r)
 	if (c0.ok && c1.ok) {
 		r->shim_cpu_s = c1.self_s - c0.self_s;
 		r->shim_child_cpu_s = c1.children_s - c0.children_s;
-		r->shim_run_delay_s = (double)(int64_t)(c1.run_delay_ns - c0.run_delay_ns) / 1e9;
+		r->shim_run_delay_s = (double)proc_run_delay_between(&c0, &c1) / 1e9;
 	} else if (s->server_pid > 0) {
 		r->shim_cpu_s = -1;
 	}

@@ -59,12 +59,33 @@ struct proc_cpu proc_cpu(pid_t pid)
 				continue;
 			xsnprintf(sp, sizeof(sp), "/proc/%d/task/%s/schedstat", (int)pid, de->d_name);
 			if (read_small(sp, buf, sizeof(buf)) > 0 &&
-			    sscanf(buf, "%llu %llu", &run, &wait) == 2)
+			    sscanf(buf, "%llu %llu", &run, &wait) == 2) {
 				c.run_delay_ns += wait;
+				if (c.ntids < PROC_CPU_TIDS) {
+					c.tids[c.ntids].tid = (pid_t)atoi(de->d_name);
+					c.tids[c.ntids++].run_delay_ns = wait;
+				}
+			}
 		}
 		closedir(d);
 	}
 	return c;
+}
+
+uint64_t proc_run_delay_between(const struct proc_cpu *a, const struct proc_cpu *b)
+{
+	uint64_t sum = 0;
+	for (int i = 0; i < b->ntids; i++) {
+		uint64_t before = 0;
+		for (int j = 0; j < a->ntids; j++)
+			if (a->tids[j].tid == b->tids[i].tid) {
+				before = a->tids[j].run_delay_ns;
+				break;
+			}
+		if (b->tids[i].run_delay_ns > before)
+			sum += b->tids[i].run_delay_ns - before;
+	}
+	return sum;
 }
 
 double self_cpu_s(void)

@@ -5,10 +5,17 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#define PROC_CPU_TIDS 64
+
 struct proc_cpu {
 	double self_s;     /* utime + stime of the process (all its threads) */
 	double children_s; /* cutime + cstime: reaped children (runc, publishers) */
 	uint64_t run_delay_ns; /* sum over live threads of time spent runnable, not running */
+	int ntids;	       /* the first PROC_CPU_TIDS live threads, each with its delay */
+	struct {
+		pid_t tid;
+		uint64_t run_delay_ns;
+	} tids[PROC_CPU_TIDS];
 	int ok;
 };
 
@@ -20,6 +27,10 @@ struct proc_mem {
 
 /* /proc/PID/stat fields 14-17 and /proc/PID/task/ * /schedstat. */
 struct proc_cpu proc_cpu(pid_t pid);
+/* Run delay of the process between two snapshots, thread by thread: a thread that started in
+ * between counts whole, one that ended in between is lost (so it never goes negative, as a
+ * difference of sums over the live threads would). */
+uint64_t proc_run_delay_between(const struct proc_cpu *a, const struct proc_cpu *b);
 /* The caller itself: getrusage(RUSAGE_SELF). */
 double self_cpu_s(void);
 /* /proc/PID/smaps_rollup (Pss, Private_Dirty, Rss), /proc/PID/status Threads, /proc/PID/fd. */
