@@ -12,6 +12,7 @@
 
 #include "bench/churn.h"
 #include "bench/cli.h"
+#include "bench/pingpong.h"
 #include "bench/procstat.h"
 #include "bench/report.h"
 #include "bench/shim.h"
@@ -227,6 +228,18 @@ static void state_load(const struct churn_params *p, struct bshim *b, const char
 		warnx_("%s: State load failed", b->label);
 }
 
+/* The same open-loop State load against a server that does nothing but answer: what any shim
+ * could at best get here under the same conditions. */
+static void floor_load(const struct churn_params *p, struct bshim *b, double warmup,
+		       struct load_result *r)
+{
+	struct pingpong_params pp = { .warmup_s = warmup, .duration_s = p->duration_s,
+				      .container_id = b->si.id, .resp_payload = b->state_payload,
+				      .resp_plen = b->state_plen, .conns = 1, .rate = p->rate };
+	if (pingpong_run(&pp, r, NULL, NULL) < 0)
+		warnx_("%s: floor load failed", b->label);
+}
+
 static void phase_churn(const struct churn_params *p, struct bshim *b, struct churn_result *r)
 {
 	int nw = p->exec_clients + p->kill_clients;
@@ -246,6 +259,7 @@ static void phase_churn(const struct churn_params *p, struct bshim *b, struct ch
 	}
 	sleep_s(0.3); /* churn is going before the warm-up starts */
 	state_load(p, b, "churn", p->warmup_s, r->ph[PH_CHURN]);
+	floor_load(p, b, 0.2, r->floor[1]); /* the churn goes on */
 	atomic_store(&stop, true);
 	for (int i = 0; i < nw; i++) {
 		pthread_join(w[i].t, NULL);
@@ -387,6 +401,11 @@ int churn_run(const struct churn_params *p, struct churn_result *res)
 			if (!res[s].ph[k])
 				die("out of memory");
 		}
+		for (int k = 0; k < 2; k++) {
+			res[s].floor[k] = calloc(1, sizeof(struct load_result));
+			if (!res[s].floor[k])
+				die("out of memory");
+		}
 		b[s] = calloc(1, sizeof(struct bshim));
 		if (!b[s])
 			die("out of memory");
@@ -401,9 +420,10 @@ int churn_run(const struct churn_params *p, struct churn_result *res)
 			if (!res[s].ok)
 				continue;
 			res[s].settle_s[ph] = settle(b, res, p->nshims);
-			if (ph == PH_IDLE)
+			if (ph == PH_IDLE) {
 				state_load(p, b[s], "idle", p->warmup_s, res[s].ph[PH_IDLE]);
-			else if (ph == PH_CHURN)
+				floor_load(p, b[s], p->warmup_s, res[s].floor[0]);
+			} else if (ph == PH_CHURN)
 				phase_churn(p, b[s], &res[s]);
 			else
 				phase_hang(p, b[s], &res[s]);
@@ -417,14 +437,26 @@ int churn_run(const struct churn_params *p, struct churn_result *res)
 	return 0;
 }
 
+static void print_row(FILE *f, const char *lab, const struct load_result *l)
+{
+	char a[4][24], rq[24];
+	uint64_t n = l->ok + l->errors;
+	xsnprintf(rq, sizeof(rq), "%.1fus", n ? l->shim_run_delay_s * 1e6 / (double)n : 0.0);
+	fprintf(f, "%-17s %6.0f %9s %9s %9s %9s %7llu %7.1fus %9s %5.0f%%\n", lab, l->rps,
+		fmt_ns(a[0], 24, hist_pct(&l->all, 50)), fmt_ns(a[1], 24, hist_pct(&l->all, 90)),
+		fmt_ns(a[2], 24, hist_pct(&l->all, 99)), fmt_ns(a[3], 24, (double)l->all.max),
+		lr_errors(l), lr_cpu_per_req_us(l), rq, l->sys_busy * 100);
+}
+
 void churn_print(FILE *f, const struct churn_params *p, const struct churn_result *res)
 {
 	double hang = p->hang_s > 0 ? p->hang_s : p->duration_s + 1.2;
 	fprintf(f, "churn: State on one connection, open loop at %.0f/s, %.1fs windows; churn = "
 		   "%d exec client(s) (Exec+Start+Wait+DeleteProcess /bin/true) + %d Kill "
-		   "client(s); hang = runtime sleeps %.1fs in `%s`\n",
+		   "client(s); hang = runtime sleeps %.1fs in `%s`; floor = the same load against a "
+		   "zero-work server (pingpong's), idle and during the same churn\n",
 		p->rate, p->duration_s, p->exec_clients, p->kill_clients, hang, p->hang_on);
-	fprintf(f, "%-14s %9s %9s %9s %9s %9s %7s %9s %9s %6s\n", "", "sent/s", "p50", "p90",
+	fprintf(f, "%-17s %6s %9s %9s %9s %9s %7s %9s %9s %6s\n", "", "sent/s", "p50", "p90",
 		"p99", "max", "errors", "shim/req", "runq/req", "busy");
 	for (int s = 0; s < p->nshims; s++) {
 		const struct churn_result *r = &res[s];
@@ -433,18 +465,14 @@ void churn_print(FILE *f, const struct churn_params *p, const struct churn_resul
 			continue;
 		}
 		for (int ph = 0; ph < PH_N; ph++) {
-			const struct load_result *l = r->ph[ph];
-			char lab[48], a[4][24], rq[24];
-			uint64_t n = l->ok + l->errors;
+			char lab[48];
 			xsnprintf(lab, sizeof(lab), "%s %s", r->label, churn_phase_names[ph]);
-			xsnprintf(rq, sizeof(rq), "%.1fus",
-				  n ? l->shim_run_delay_s * 1e6 / (double)n : 0.0);
-			fprintf(f, "%-14s %9.0f %9s %9s %9s %9s %7llu %7.1fus %9s %5.0f%%\n", lab,
-				l->rps, fmt_ns(a[0], 24, hist_pct(&l->all, 50)),
-				fmt_ns(a[1], 24, hist_pct(&l->all, 90)),
-				fmt_ns(a[2], 24, hist_pct(&l->all, 99)),
-				fmt_ns(a[3], 24, (double)l->all.max), lr_errors(l),
-				lr_cpu_per_req_us(l), rq, l->sys_busy * 100);
+			print_row(f, lab, r->ph[ph]);
+		}
+		for (int k = 0; k < 2; k++) {
+			char lab[48];
+			xsnprintf(lab, sizeof(lab), "%s floor %s", r->label, k ? "churn" : "idle");
+			print_row(f, lab, r->floor[k]);
 		}
 		fprintf(f, "  %s: churn %.1f exec cycles/s (%llu failed), %.1f kills/s (%llu "
 			   "failed)%s%s; hung %s took %.2fs (code %d%s%s)%s; settled %.1f/%.1f/%.1fs "
@@ -477,6 +505,8 @@ json_t *churn_json(const struct churn_params *p, const struct churn_result *res)
 			for (int ph = 0; ph < PH_N; ph++)
 				json_object_set_new(o, churn_phase_names[ph],
 						    lr_json(r->label, r->ph[ph]));
+			json_object_set_new(o, "floor_idle", lr_json("floor", r->floor[0]));
+			json_object_set_new(o, "floor_churn", lr_json("floor", r->floor[1]));
 			json_object_set_new(o, "exec_cycles_ok", json_integer((json_int_t)r->execs_ok));
 			json_object_set_new(o, "exec_cycles_failed",
 					    json_integer((json_int_t)r->execs_err));
@@ -525,11 +555,16 @@ void churn_plot(const struct churn_params *p, const struct churn_result *res, co
 
 void churn_free(struct churn_result *res, int nshims)
 {
-	for (int s = 0; s < nshims; s++)
+	for (int s = 0; s < nshims; s++) {
 		for (int ph = 0; ph < PH_N; ph++) {
 			free(res[s].ph[ph]);
 			res[s].ph[ph] = NULL;
 		}
+		for (int k = 0; k < 2; k++) {
+			free(res[s].floor[k]);
+			res[s].floor[k] = NULL;
+		}
+	}
 }
 
 int cmd_churn(int argc, char **argv)

@@ -48,6 +48,9 @@ struct churn_result {
 	bool hang_covered_window; /* still in flight when the window ended */
 	char hang_msg[160];
 	double settle_s[PH_N]; /* waited before the phase for the previous one's aftermath */
+	/* The floor: the same client and rate against a zero-work server (bench/pingpong.h,
+	 * this container's real StateResponse), idle and during this shim's churn. */
+	struct load_result *floor[2];
 };
 
 void churn_params_defaults(struct churn_params *p);

@@ -149,7 +149,7 @@ int cmd_suite(int argc, char **argv)
 	density_params_defaults(&dp);
 	churn_params_defaults(&chp);
 	/* Budget (2 cores, < 5 min in all): 9 points x 3 rounds x 2 shims x 1.3s, churn 3 phases
-	 * x 2 shims, density 2 x 50 shims + 12s idle. */
+	 * and 2 floor windows x 2 shims x 3 rounds, density 2 x 50 shims + 12s idle. */
 	cp.nmethods = 3;
 	memset(cp.weights, 0, sizeof(cp.weights));
 	cp.weights[0][M_STATE] = 1;
@@ -497,6 +497,36 @@ int cmd_suite(int argc, char **argv)
 				xsnprintf(r, sizeof(r), "x own idle [%.2f .. %.2f]", mnc, mxc);
 				row("  / own idle p99, per round", a, b, r, t);
 			}
+		}
+		{
+			/* The floor: the same client and rate against a zero-work server, during the
+			 * same churn (each shim's), and that server idle. */
+			double pg[CMP_MAX_ROUNDS], pc[CMP_MAX_ROUNDS], ig[CMP_MAX_ROUNDS],
+				ic[CMP_MAX_ROUNDS], qg[CMP_MAX_ROUNDS], qc[CMP_MAX_ROUNDS];
+			int n = 0;
+			for (int k = 0; k < churn_rounds; k++) {
+				const struct churn_result *g = &chr_r[k][0], *c = &chr_r[k][1];
+				if (!g->ok || !c->ok)
+					continue;
+				pg[n] = hist_pct(&g->floor[1]->all, 99);
+				pc[n] = hist_pct(&c->floor[1]->all, 99);
+				ig[n] = pg[n] / hist_pct(&g->floor[0]->all, 99);
+				ic[n] = pc[n] / hist_pct(&c->floor[0]->all, 99);
+				qg[n] = hist_pct(&g->ph[PH_CHURN]->all, 99) / pg[n];
+				qc[n] = hist_pct(&c->ph[PH_CHURN]->all, 99) / pc[n];
+				n++;
+			}
+			row("zero-work server p99, same churn", fmt_ns(a, sizeof(a), median_d(pg, n)),
+			    fmt_ns(b, sizeof(b), median_d(pc, n)), "(the floor: pingpong's server)",
+			    NULL);
+			xsnprintf(a, sizeof(a), "%.2fx", median_d(ig, n));
+			xsnprintf(b, sizeof(b), "%.2fx", median_d(ic, n));
+			xsnprintf(r, sizeof(r), "x its idle [%.2f .. %.2f]", min_d(ic, n), max_d(ic, n));
+			row("  / its own idle p99, per round", a, b, r, NULL);
+			xsnprintf(a, sizeof(a), "%.2fx", median_d(qg, n));
+			xsnprintf(b, sizeof(b), "%.2fx", median_d(qc, n));
+			xsnprintf(r, sizeof(r), "x floor [%.2f .. %.2f]", min_d(qc, n), max_d(qc, n));
+			row("  shim's churn p99 / this floor", a, b, r, NULL);
 		}
 		for (int ph = PH_CHURN; ph <= PH_HANG; ph++) {
 			double mg[CMP_MAX_ROUNDS], mc[CMP_MAX_ROUNDS];
