@@ -25,7 +25,9 @@
  *   peercred      uid 65534 and gid 65534 clients refused without an answer, uid 0 served.
  *   hygiene       runtime wrapper (wrappers/fdprobe.sh) on every runc call, container init
  *                 and exec process, the event publisher (wrappers/publish-probe.sh): fds 0-2
- *                 only, SigBlk/SigIgn zero; the shim's own fds all O_CLOEXEC.
+ *                 only, SigBlk/SigIgn zero, the container's processes on the default
+ *                 scheduler slice (cshim's loop thread on the shortest, where the kernel
+ *                 has custom slices); the shim's own fds all O_CLOEXEC.
  *   failcreate    runtime whose create fails (wrappers/fail-create.sh): message reaches the
  *                 client, State -> NOT_FOUND, no TaskExit, a following good Create works.
  *   hangstart     runtime whose start hangs (wrappers/hang-start.sh), Start sent with
@@ -78,6 +80,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "io/slice.h"
 #include "github.com/containerd/containerd/runtime/v1/shim/v1/shim.pb-c.h"
 #include "google/protobuf/any.pb-c.h"
 #include "google/protobuf/empty.pb-c.h"
@@ -2226,17 +2229,34 @@ static void check_probe(struct tc *t, const char *what, const char *path, const 
 	free(txt);
 }
 
+/* se.slice of a task (/proc/.../sched), -1 when the kernel does not show it. */
+static long long sched_slice(const char *path)
+{
+	char *txt = read_text(path), *p;
+	long long v = -1;
+	if (txt && (p = strstr(txt, "se.slice")) && (p = strchr(p, ':')))
+		v = strtoll(p + 1, NULL, 10);
+	free(txt);
+	return v;
+}
+
 static void check_live(struct tc *t, const char *what, pid_t pid)
 {
-	char desc[1024], blk[64] = "?", ign[64] = "?";
+	char desc[1024], blk[64] = "?", ign[64] = "?", sp[64];
 	int extra = 0;
 	int n = proc_fd_desc(pid, desc, sizeof(desc), &extra);
+	long long slice, dflt = sched_slice("/proc/self/sched");
 	proc_status(pid, "SigBlk", blk, sizeof(blk));
 	proc_status(pid, "SigIgn", ign, sizeof(ign));
 	CHECK(t, n >= 0 && extra == 0, "%s (pid %d): fds beyond 0-2: %s", what, (int)pid, desc);
 	CHECK(t, strcmp(blk, "0000000000000000") == 0 && strcmp(ign, "0000000000000000") == 0,
 	      "%s (pid %d): SigBlk %s SigIgn %s", what, (int)pid, blk, ign);
-	obs(t, "%s: fds [%s] SigBlk %s SigIgn %s", what, desc, blk, ign);
+	/* not the shim loop thread's short slice (io/slice.h): the default, as this process has */
+	xsnprintf(sp, sizeof(sp), "/proc/%d/sched", (int)pid);
+	slice = sched_slice(sp);
+	CHECK(t, dflt < 0 || slice == dflt, "%s (pid %d): scheduler slice %lld ns, not the default %lld",
+	      what, (int)pid, slice, dflt);
+	obs(t, "%s: fds [%s] SigBlk %s SigIgn %s slice %lld ns", what, desc, blk, ign, slice);
 }
 
 static void case_hygiene(struct tc *t)
@@ -2291,6 +2311,21 @@ static void case_hygiene(struct tc *t)
 	check_live(t, "container init (sleep)", (pid_t)f.init_pid);
 	if (xpid)
 		check_live(t, "exec process (sleep)", (pid_t)xpid);
+	if (t->is_c) {
+		/* the loop thread (the main one) asks for the shortest slice, where the kernel has
+		 * them (EEVDF custom slices, 6.12+) */
+		char sp[64];
+		long long loop;
+		bool can = slice_set(SLICE_MIN_NS) == 0 &&
+			   sched_slice("/proc/thread-self/sched") == (long long)SLICE_MIN_NS;
+		(void)slice_set(0);
+		xsnprintf(sp, sizeof(sp), "/proc/%d/task/%d/sched", (int)f.si.pid, (int)f.si.pid);
+		loop = sched_slice(sp);
+		CHECK(t, !can || loop == (long long)SLICE_MIN_NS, "shim loop thread: slice %lld ns",
+		      loop);
+		obs(t, "shim loop thread: scheduler slice %lld ns (custom slices here: %s)", loop,
+		    can ? "yes" : "no");
+	}
 
 	/* The shim's own fds: every one above 2 must be O_CLOEXEC. */
 	{
