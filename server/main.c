@@ -260,8 +260,8 @@ int main(int argc, char **argv)
 	/* A second without events: the burst is over, give its memory back. */
 	memtrim_stack_init();
 	loop_set_idle(main_loop, IDLE_TRIM_MS, idle_trim, NULL);
-	/* This thread answers State, ShimInfo, ListPids and Wait itself and pumps the stdio, a
-	 * few microseconds at a time: with the shortest slice, a request that arrives while the
+	/* This thread answers State, ShimInfo and Wait itself and pumps the stdio, a few
+	 * microseconds at a time: with the shortest slice, a request that arrives while the
 	 * runtime or the container keep the CPUs busy preempts them instead of queueing behind
 	 * their slices. Threads and children it creates reset it (io/slice.h). */
 	if ((r = slice_set(SLICE_MIN_NS)) < 0)
