@@ -67,27 +67,33 @@ int spawn_find_program(const char *name, char *buf, size_t bufsz)
 	return -ENOENT;
 }
 
-/* The child side: system calls only. Reports a failure's errno through errfd and exits. */
-static __attribute__((noreturn)) void child_exec(const struct spawn_opts *o, int errfd,
-						  int devnull)
+/*
+ * The child side: raw system calls only (syscall(2)), not even libc's wrappers, which a
+ * sanitizer intercepts: the child is a copy of a threaded process taken at any moment, and a
+ * wrapper that takes a lock another thread held at that moment would wait for ever (seen
+ * under ThreadSanitizer: the child hung in its race report for dup2, and with it the worker
+ * waiting for its exec). Reports a failure's errno through errfd and exits.
+ */
+static __attribute__((noreturn, no_sanitize("thread"))) void
+child_exec(const struct spawn_opts *o, int errfd, int devnull)
 {
+	uint64_t empty = 0;
 	int high[16];
-	sigset_t empty;
 	int e;
 
 	slice_reset(); /* not the loop thread's short slice (io/slice.h) */
 	if (o->pdeathsig)
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* Move every source fd above the target range first so that dup2 cannot clobber a
+		(void)syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* Move every source fd above the target range first so that dup3 cannot clobber a
 	 * source that sits in 0..nfds-1. */
 	for (int i = 0; i < o->nfds; i++) {
 		int src = o->fds[i] >= 0 ? o->fds[i] : devnull;
-		high[i] = fcntl(src, F_DUPFD_CLOEXEC, 64);
+		high[i] = (int)syscall(SYS_fcntl, src, F_DUPFD_CLOEXEC, 64);
 		if (high[i] < 0)
 			goto fail;
 	}
-	for (int i = 0; i < o->nfds; i++)
-		if (dup2(high[i], i) < 0) /* dup2 clears CLOEXEC on the new fd */
+	for (int i = 0; i < o->nfds; i++) /* high[i] >= 64 > i; flags 0: not CLOEXEC */
+		if (syscall(SYS_dup3, high[i], i, 0) < 0)
 			goto fail;
 	/* Everything else goes at exec (the error pipe too, which must live until then). */
 	if (syscall(SYS_close_range, o->nfds, ~0U, CLOSE_RANGE_CLOEXEC) < 0 && errno != ENOSYS)
@@ -106,16 +112,16 @@ static __attribute__((noreturn)) void child_exec(const struct spawn_opts *o, int
 			continue;
 		(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
 	}
-	sigemptyset(&empty);
-	if (sigprocmask(SIG_SETMASK, &empty, NULL) < 0)
+	if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL, sizeof(empty)) < 0)
 		goto fail;
-	if (o->cwd && chdir(o->cwd) < 0)
+	if (o->cwd && syscall(SYS_chdir, o->cwd) < 0)
 		goto fail;
-	execve(o->path, o->argv, o->envp);
+	(void)syscall(SYS_execve, o->path, o->argv, o->envp);
 fail:
 	e = errno;
-	(void)!write(errfd, &e, sizeof(e));
-	_exit(127);
+	(void)syscall(SYS_write, errfd, &e, sizeof(e));
+	(void)syscall(SYS_exit_group, 127);
+	__builtin_unreachable();
 }
 
 int spawn_process(const struct spawn_opts *o, pid_t *ret_pid, int *ret_pidfd)
@@ -138,7 +144,7 @@ int spawn_process(const struct spawn_opts *o, pid_t *ret_pid, int *ret_pidfd)
 	args.exit_signal = SIGCHLD;
 	pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid == 0) {
-		close(errpipe[0]);
+		(void)syscall(SYS_close, errpipe[0]);
 		child_exec(o, errpipe[1], devnull);
 	}
 	close(errpipe[1]);

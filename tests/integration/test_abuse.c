@@ -1887,7 +1887,7 @@ struct prober {
 	struct shimclient *c;
 	pthread_t thr;
 	atomic_bool stop;
-	long worst_ms;
+	atomic_long worst_ms; /* read by the case while the prober runs */
 	int calls, fails;
 };
 
@@ -1901,8 +1901,8 @@ static void *prober_main(void *arg)
 		p->calls++;
 		if (rc != 0)
 			p->fails++;
-		if (d > p->worst_ms)
-			p->worst_ms = d;
+		if (d > atomic_load(&p->worst_ms))
+			atomic_store(&p->worst_ms, d);
 		sleep_ms(50);
 	}
 	return NULL;
@@ -1988,7 +1988,7 @@ static void case_noreader(struct tc *t)
 	free(bulk);
 	bulk = NULL;
 	sleep_ms(300);
-	long worst_a = pr.worst_ms;
+	long worst_a = atomic_load(&pr.worst_ms);
 	obs(t, "phase A: %zu of %zu bytes of ShimInfo sent unread in %ld ms (%s); other "
 	       "connection's ShimInfo worst %ld ms",
 	    sent_a, fl * (size_t)NA, dta,
