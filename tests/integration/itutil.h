@@ -11,8 +11,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -592,4 +594,61 @@ static IT_UNUSED int it_leftover_check(void)
 	}
 	closedir(d);
 	return found;
+}
+
+/* --- watchdog: past CSHIM_IT_TIMEOUT seconds, or on SIGINT/SIGTERM/SIGHUP, the shim of the
+ * fixture being watched is killed, the temp root removed, and the program exits --- */
+
+static struct it_fx *_Atomic it_watched; /* the running case's fixture, or NULL */
+static sigset_t it_stop_sigs;
+static const char *it_prog;
+
+/* The fixture the watchdog cleans up from now on (NULL: none). */
+static IT_UNUSED void it_watch(struct it_fx *f)
+{
+	atomic_store(&it_watched, f);
+}
+
+static IT_UNUSED void *it_watchdog_main(void *arg)
+{
+	long secs = (long)(intptr_t)arg;
+	struct timespec left = { .tv_sec = secs };
+	siginfo_t si;
+	int sig = sigtimedwait(&it_stop_sigs, &si, &left);
+	struct it_fx *f = atomic_load(&it_watched);
+
+	if (sig > 0)
+		fprintf(stderr, "[ ERROR ] interrupted by signal %d: cleaning up\n", sig);
+	else
+		fprintf(stderr, "[ ERROR ] %s exceeded %ld s: cleaning up\n", it_prog, secs);
+	if (f && f->prepared) {
+		if (f->si.pid > 0) {
+			kill(-f->si.pid, SIGKILL);
+			kill(f->si.pid, SIGKILL);
+		}
+		shim_cleanup(&f->si);
+	}
+	it_root_remove();
+	_exit(sig > 0 ? 128 + sig : 2);
+	return NULL;
+}
+
+/* Blocks the stop signals (call before any other thread starts) and starts the watchdog:
+ * CSHIM_IT_TIMEOUT seconds, else default_secs. */
+static IT_UNUSED void it_watchdog_start(const char *prog, long default_secs)
+{
+	const char *ts = getenv("CSHIM_IT_TIMEOUT");
+	long secs = ts ? atol(ts) : default_secs;
+	pthread_t wd;
+
+	it_prog = prog;
+	sigemptyset(&it_stop_sigs);
+	sigaddset(&it_stop_sigs, SIGINT);
+	sigaddset(&it_stop_sigs, SIGTERM);
+	sigaddset(&it_stop_sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &it_stop_sigs, NULL);
+	if (secs <= 0)
+		secs = default_secs;
+	if (pthread_create(&wd, NULL, it_watchdog_main, (void *)(intptr_t)secs) == 0)
+		pthread_detach(wd);
 }

@@ -470,7 +470,6 @@ static struct res g_go[NCASES], g_c[NCASES];
 static bool g_go_done, g_c_done, g_c_missing;
 
 /* Fixture tracking for the watchdog. */
-static struct it_fx *volatile g_cur_fx;
 
 struct fixture {
 	struct it_fx f;
@@ -660,7 +659,7 @@ static void fixture_free(struct fixture *fx)
 				 "fixture %s: %.900s", FX_NAMES[fx->kind], desc);
 		}
 	}
-	g_cur_fx = NULL;
+	it_watch(NULL);
 	it_fx_free(&fx->f);
 	fx->live = false;
 }
@@ -679,7 +678,7 @@ static char *fixture_build(struct fixture *fx, bool is_c, enum fxkind kind)
 	snprintf(tag, sizeof(tag), "%s-err-%s", is_c ? "c" : "go", FX_NAMES[kind]);
 	fx->live = true;
 	fx->kind = kind;
-	g_cur_fx = &fx->f;
+	it_watch(&fx->f);
 	e = it_fx_launch(&fx->f, is_c, tag, ARGV_SLEEP);
 	if (e)
 		return xasprintf("launch: %s", e);
@@ -1523,33 +1522,7 @@ static void test_compare(void **state)
 		fail_msg("cshim left zombie children (see above)");
 }
 
-/* --- watchdog / cleanup --- */
-
-static sigset_t g_stop_sigs;
-
-static void *watchdog_main(void *arg)
-{
-	long secs = (long)(intptr_t)arg;
-	struct timespec left = { .tv_sec = secs };
-	siginfo_t si;
-	int sig = sigtimedwait(&g_stop_sigs, &si, &left);
-	struct it_fx *f = g_cur_fx;
-
-	if (sig > 0)
-		fprintf(stderr, "[ ERROR ] interrupted by signal %d: cleaning up\n", sig);
-	else
-		fprintf(stderr, "[ ERROR ] test_errors exceeded %ld s: cleaning up\n", secs);
-	if (f && f->prepared) {
-		if (f->si.pid > 0) {
-			kill(-f->si.pid, SIGKILL);
-			kill(f->si.pid, SIGKILL);
-		}
-		shim_cleanup(&f->si);
-	}
-	it_root_remove();
-	_exit(sig > 0 ? 128 + sig : 2);
-	return NULL;
-}
+/* --- cleanup (the watchdog: itutil.h) --- */
 
 static int group_setup(void **state)
 {
@@ -1603,20 +1576,8 @@ int main(void)
 		cmocka_unit_test(test_c),
 		cmocka_unit_test(test_compare),
 	};
-	const char *ts = getenv("CSHIM_IT_TIMEOUT");
-	long secs = ts ? atol(ts) : 100;
-	pthread_t wd;
-
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	sigemptyset(&g_stop_sigs);
-	sigaddset(&g_stop_sigs, SIGINT);
-	sigaddset(&g_stop_sigs, SIGTERM);
-	sigaddset(&g_stop_sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &g_stop_sigs, NULL);
-	if (secs <= 0)
-		secs = 100;
-	if (pthread_create(&wd, NULL, watchdog_main, (void *)(intptr_t)secs) == 0)
-		pthread_detach(wd);
+	it_watchdog_start("test_errors", 100);
 	return cmocka_run_group_tests_name("cshim_errors", tests, group_setup, group_teardown);
 }

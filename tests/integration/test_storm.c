@@ -174,6 +174,7 @@ static void run_free(struct run *r)
 	if (!r)
 		return;
 	g_cur = NULL;
+	it_watch(NULL);
 	if (r->pc)
 		shimclient_shutdown(r->pc);
 	for (int i = 0; i < MAX_WORKERS; i++)
@@ -888,6 +889,7 @@ static void scenario(bool is_c)
 	assert_non_null(r->lat_us);
 	assert_non_null(r->seen);
 	g_cur = r;
+	it_watch(&r->f);
 
 	/* The init: waits for /tmp/go, storms until /tmp/stop, reports, exits at /tmp/exit. */
 	snprintf(script, sizeof(script),
@@ -1230,33 +1232,7 @@ static void test_storm_go(void **state)
 	scenario(false);
 }
 
-/* --- watchdog / cleanup --- */
-
-static sigset_t g_stop_sigs;
-
-static void *watchdog_main(void *arg)
-{
-	long secs = (long)(intptr_t)arg;
-	struct timespec left = { .tv_sec = secs };
-	siginfo_t si;
-	int sig = sigtimedwait(&g_stop_sigs, &si, &left);
-	struct run *r = g_cur;
-
-	if (sig > 0)
-		fprintf(stderr, "[ ERROR ] interrupted by signal %d: cleaning up\n", sig);
-	else
-		fprintf(stderr, "[ ERROR ] test_storm exceeded %ld s: cleaning up\n", secs);
-	if (r && r->f.prepared) {
-		if (r->f.si.pid > 0) {
-			kill(-r->f.si.pid, SIGKILL);
-			kill(r->f.si.pid, SIGKILL);
-		}
-		shim_cleanup(&r->f.si);
-	}
-	it_root_remove();
-	_exit(sig > 0 ? 128 + sig : 2);
-	return NULL;
-}
+/* --- cleanup (the watchdog: itutil.h) --- */
 
 static int teardown_run(void **state)
 {
@@ -1318,9 +1294,6 @@ int main(void)
 		cmocka_unit_test_teardown(test_storm_c, teardown_run),
 		cmocka_unit_test_teardown(test_storm_go, teardown_run),
 	};
-	const char *ts = getenv("CSHIM_IT_TIMEOUT");
-	long secs = ts ? atol(ts) : 150;
-	pthread_t wd;
 	struct rlimit rl;
 	const char *d = getenv("CSHIM_STORM_PUB_DELAY");
 
@@ -1363,14 +1336,6 @@ int main(void)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	sigemptyset(&g_stop_sigs);
-	sigaddset(&g_stop_sigs, SIGINT);
-	sigaddset(&g_stop_sigs, SIGTERM);
-	sigaddset(&g_stop_sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &g_stop_sigs, NULL);
-	if (secs <= 0)
-		secs = 150;
-	if (pthread_create(&wd, NULL, watchdog_main, (void *)(intptr_t)secs) == 0)
-		pthread_detach(wd);
+	it_watchdog_start("test_storm", 150);
 	return cmocka_run_group_tests_name("cshim_storm", tests, group_setup, group_teardown);
 }

@@ -99,6 +99,7 @@ static void storm_free(struct storm *s)
 	if (!s)
 		return;
 	g_cur = NULL;
+	it_watch(NULL);
 	for (int i = 0; s->conns && i < g_conns; i++)
 		if (s->conns[i])
 			shimclient_shutdown(s->conns[i]);
@@ -412,6 +413,7 @@ static void stress(bool is_c)
 	assert_non_null(s);
 	pthread_mutex_init(&s->mu, NULL);
 	g_cur = s;
+	it_watch(&s->f);
 	e = it_fx_launch(&s->f, is_c, is_c ? "c-stress" : "go-stress", argv);
 	if (e)
 		fail_msg("[%s] launch: %s", is_c ? "cshim" : "go", e);
@@ -762,33 +764,7 @@ static void test_stress_go(void **state)
 	print_message("Go shim stress: %ld ms\n", it_now_ms() - t0);
 }
 
-/* --- watchdog / cleanup --- */
-
-static sigset_t g_stop_sigs;
-
-static void *watchdog_main(void *arg)
-{
-	long secs = (long)(intptr_t)arg;
-	struct timespec left = { .tv_sec = secs };
-	siginfo_t si;
-	int sig = sigtimedwait(&g_stop_sigs, &si, &left);
-	struct storm *s = g_cur;
-
-	if (sig > 0)
-		fprintf(stderr, "[ ERROR ] interrupted by signal %d: cleaning up\n", sig);
-	else
-		fprintf(stderr, "[ ERROR ] test_stress exceeded %ld s: cleaning up\n", secs);
-	if (s && s->f.prepared) {
-		if (s->f.si.pid > 0) {
-			kill(-s->f.si.pid, SIGKILL);
-			kill(s->f.si.pid, SIGKILL);
-		}
-		shim_cleanup(&s->f.si);
-	}
-	it_root_remove();
-	_exit(sig > 0 ? 128 + sig : 2);
-	return NULL;
-}
+/* --- cleanup (the watchdog: itutil.h) --- */
 
 static int teardown_storm(void **state)
 {
@@ -825,9 +801,6 @@ int main(void)
 		cmocka_unit_test_teardown(test_stress_c, teardown_storm),
 		cmocka_unit_test_teardown(test_stress_go, teardown_storm),
 	};
-	const char *ts = getenv("CSHIM_IT_TIMEOUT");
-	long secs = ts ? atol(ts) : 170;
-	pthread_t wd;
 	struct rlimit rl;
 
 	g_t_start = it_now_ms();
@@ -847,14 +820,6 @@ int main(void)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	sigemptyset(&g_stop_sigs);
-	sigaddset(&g_stop_sigs, SIGINT);
-	sigaddset(&g_stop_sigs, SIGTERM);
-	sigaddset(&g_stop_sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &g_stop_sigs, NULL);
-	if (secs <= 0)
-		secs = 170;
-	if (pthread_create(&wd, NULL, watchdog_main, (void *)(intptr_t)secs) == 0)
-		pthread_detach(wd);
+	it_watchdog_start("test_stress", 170);
 	return cmocka_run_group_tests_name("cshim_stress", tests, group_setup, group_teardown);
 }
