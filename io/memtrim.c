@@ -71,9 +71,19 @@ void memtrim(void)
 {
 	tcache_drain();
 }
+
+void memtrim_thread_exit(void)
+{
+	/* the exit flushes and frees the cache; dirty_decay_ms:0 returns the pages */
+}
 #else
 /* glibc malloc (sanitizer and USE_JEMALLOC=0 builds) */
 void memtrim(void)
+{
+	(void)malloc_trim(0);
+}
+
+void memtrim_thread_exit(void)
 {
 	(void)malloc_trim(0);
 }

@@ -11,6 +11,9 @@
 /* Empties the calling thread's cache of freed objects into the arena, whose emptied pages
  * go back to the kernel (glibc: malloc_trim). */
 void memtrim(void);
+/* For a thread about to exit: what memtrim() does that the exit does not (jemalloc flushes
+ * and frees an exiting thread's cache itself; glibc's arenas need malloc_trim). */
+void memtrim_thread_exit(void);
 /* Page-aligned memory for a buffer the idle trim hands back with memtrim_pages_release():
  * mapped, not static, so that it does not spread the small static variables around it over
  * pages of their own. NULL on failure. */

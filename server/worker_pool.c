@@ -89,7 +89,7 @@ out:
 	P.threads--;
 	pthread_mutex_unlock(&P.mu);
 	urcu_memb_unregister_thread();
-	memtrim(); /* the pages this worker's requests freed go back */
+	memtrim_thread_exit(); /* the pages this worker's requests freed go back */
 	memtrim_stack(); /* glibc keeps this stack for the next thread: keep it clean */
 	return NULL;
 }
