@@ -76,7 +76,8 @@ static void test_idle_fires_once_per_quiet_period(void **state)
 
 	assert_int_equal(loop_new(&c.l), 0);
 	assert_int_equal(pthread_create(&t, NULL, run_loop, &c), 0);
-	assert_int_equal(loop_call(c.l, set_idle_task, &c), 0);
+	/* posted, so it runs on the loop thread even if that has not started yet */
+	assert_int_equal(loop_post(c.l, set_idle_task, &c), 0);
 
 	/* After activity, one call once the loop is quiet; none after it while it stays quiet. */
 	assert_int_equal(wait_for(&c.idle_calls, 1), 1);
