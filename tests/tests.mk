@@ -29,10 +29,15 @@ $(IT_BIN): $(IT_SRC) $(wildcard tests/integration/*.h) $(BUILD)/libcshim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $(IT_SRC) $(BUILD)/libcshim.a $(TEST_LIBS)
 
-$(IT_MORE_BINS): $(BUILD)/tests/test_%: tests/integration/test_%.c $(IT_LIB) \
-		$(wildcard tests/integration/*.h) $(BUILD)/libcshim.a
+# A program may have companion sources named after it: tests/integration/abuse_*.c are
+# test_abuse's harness and cases.
+.SECONDEXPANSION:
+$(IT_MORE_BINS): $(BUILD)/tests/test_%: tests/integration/test_%.c \
+		$$(wildcard tests/integration/$$*_*.c) $(IT_LIB) $(wildcard tests/integration/*.h) \
+		$(BUILD)/libcshim.a
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(IT_LIB) $(BUILD)/libcshim.a $(TEST_LIBS)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(wildcard tests/integration/$*_*.c) $(IT_LIB) \
+		$(BUILD)/libcshim.a $(TEST_LIBS)
 
 test: deps
 	$(MAKE) all $(UNIT_BINS) $(IT_BIN) $(IT_MORE_BINS) bench-build

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Header-only helpers shared by test_errors.c and test_stress.c (integration tests only):
- * a "fixture" = one launched shim (launch.h) + one ttrpc connection + the container id,
- * typed call wrappers, an OCI process spec builder, /proc inspection of the shim and
- * decoding of the fake publisher's TaskExit records. Everything is static so each test
- * program stays a single translation unit besides shimclient.c and launch.c. */
+/* Header-only helpers shared by the integration programs (test_errors, test_stress,
+ * test_storm, test_tty, test_soak, test_abuse's harness): a "fixture" = one launched shim
+ * (launch.h) + one ttrpc connection + the container id, typed call wrappers, an OCI process
+ * spec builder, /proc inspection of the shim and decoding of the fake publisher's TaskExit
+ * records. Everything is static and marked unused, so any source file may include it. */
 #pragma once
 
 #include <ctype.h>
@@ -23,6 +23,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "github.com/containerd/containerd/api/events/task.pb-c.h"
 #include "github.com/containerd/containerd/api/types/task/task.pb-c.h"
@@ -264,31 +266,28 @@ static IT_UNUSED int it_empty_call(struct shimclient *c, const char *method,
 	return code;
 }
 
-/* JSON of an OCI process running argv (absolute paths: the busybox rootfs has no PATH
- * lookup issue, but containerd-style specs always carry env/cwd/user). */
+/* JSON of an OCI process running argv (containerd-style: env, cwd and user always set); the
+ * arguments are JSON-escaped by jansson. Heap. */
 static IT_UNUSED char *it_process_json(const char *const argv[])
 {
-	size_t cap = 256;
+	json_t *p = json_object(), *args = json_array(), *user = json_object(),
+	       *env = json_array();
 	char *s;
-	size_t n = 0;
 
 	for (int i = 0; argv[i]; i++)
-		cap += 2 * strlen(argv[i]) + 4;
-	s = malloc(cap);
+		json_array_append_new(args, json_string(argv[i]));
+	json_object_set_new(user, "uid", json_integer(0));
+	json_object_set_new(user, "gid", json_integer(0));
+	json_array_append_new(env, json_string("PATH=/bin"));
+	json_object_set_new(p, "terminal", json_false());
+	json_object_set_new(p, "user", user);
+	json_object_set_new(p, "args", args);
+	json_object_set_new(p, "env", env);
+	json_object_set_new(p, "cwd", json_string("/"));
+	s = json_dumps(p, JSON_COMPACT);
+	json_decref(p);
 	if (!s)
 		abort();
-	n += (size_t)snprintf(s + n, cap - n, "{\"terminal\":false,\"user\":{\"uid\":0,\"gid\":0},"
-					      "\"args\":[");
-	for (int i = 0; argv[i]; i++) {
-		n += (size_t)snprintf(s + n, cap - n, "%s\"", i ? "," : "");
-		for (const char *p = argv[i]; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				s[n++] = '\\';
-			s[n++] = *p;
-		}
-		s[n++] = '"';
-	}
-	snprintf(s + n, cap - n, "],\"env\":[\"PATH=/bin\"],\"cwd\":\"/\"}");
 	return s;
 }
 
