@@ -23,8 +23,8 @@
 
 const char *const churn_phase_names[PH_N] = { "idle", "churn", "hang" };
 
-#define EXEC_SPEC_JSON                                                                       \
-	"{\"args\":[\"/bin/true\"],\"cwd\":\"/\",\"env\":[\"PATH=/bin\"],"                    \
+#define EXEC_SPEC_JSON                                                                             \
+	"{\"args\":[\"/bin/true\"],\"cwd\":\"/\",\"env\":[\"PATH=/bin\"],"                         \
 	"\"user\":{\"uid\":0,\"gid\":0},\"terminal\":false}"
 #define PROCESS_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/Process"
 #define RESOURCES_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
@@ -233,9 +233,13 @@ static void state_load(const struct churn_params *p, struct bshim *b, const char
 static void floor_load(const struct churn_params *p, struct bshim *b, double warmup,
 		       struct load_result *r)
 {
-	struct pingpong_params pp = { .warmup_s = warmup, .duration_s = p->duration_s,
-				      .container_id = b->si.id, .resp_payload = b->state_payload,
-				      .resp_plen = b->state_plen, .conns = 1, .rate = p->rate };
+	struct pingpong_params pp = { .warmup_s = warmup,
+				      .duration_s = p->duration_s,
+				      .container_id = b->si.id,
+				      .resp_payload = b->state_payload,
+				      .resp_plen = b->state_plen,
+				      .conns = 1,
+				      .rate = p->rate };
 	if (pingpong_run(&pp, r, NULL, NULL) < 0)
 		warnx_("%s: floor load failed", b->label);
 }
@@ -380,8 +384,9 @@ int churn_run(const struct churn_params *p, struct churn_result *res)
 	xsnprintf(g_hang_file, sizeof(g_hang_file), "%s/hang.conf", root);
 	setenv("CSHIM_BENCH_HANG_FILE", g_hang_file, 1);
 	{
-		const char *cands[] = { "/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc",
-					"/usr/local/bin/runc", "/sbin/runc", NULL };
+		const char *cands[] = { "/usr/sbin/runc",       "/usr/bin/runc",
+					"/usr/local/sbin/runc", "/usr/local/bin/runc",
+					"/sbin/runc",           NULL };
 		runc[0] = '\0';
 		for (int i = 0; cands[i]; i++)
 			if (access(cands[i], X_OK) == 0) {
@@ -451,13 +456,14 @@ static void print_row(FILE *f, const char *lab, const struct load_result *l)
 void churn_print(FILE *f, const struct churn_params *p, const struct churn_result *res)
 {
 	double hang = p->hang_s > 0 ? p->hang_s : p->duration_s + 1.2;
-	fprintf(f, "churn: State on one connection, open loop at %.0f/s, %.1fs windows; churn = "
-		   "%d exec client(s) (Exec+Start+Wait+DeleteProcess /bin/true) + %d Kill "
-		   "client(s); hang = runtime sleeps %.1fs in `%s`; floor = the same load against a "
-		   "zero-work server (pingpong's), idle and during the same churn\n",
+	fprintf(f,
+		"churn: State on one connection, open loop at %.0f/s, %.1fs windows; churn = "
+		"%d exec client(s) (Exec+Start+Wait+DeleteProcess /bin/true) + %d Kill "
+		"client(s); hang = runtime sleeps %.1fs in `%s`; floor = the same load against a "
+		"zero-work server (pingpong's), idle and during the same churn\n",
 		p->rate, p->duration_s, p->exec_clients, p->kill_clients, hang, p->hang_on);
-	fprintf(f, "%-17s %6s %9s %9s %9s %9s %7s %9s %9s %6s\n", "", "sent/s", "p50", "p90",
-		"p99", "max", "errors", "shim/req", "runq/req", "busy");
+	fprintf(f, "%-17s %6s %9s %9s %9s %9s %7s %9s %9s %6s\n", "", "sent/s", "p50", "p90", "p99",
+		"max", "errors", "shim/req", "runq/req", "busy");
 	for (int s = 0; s < p->nshims; s++) {
 		const struct churn_result *r = &res[s];
 		if (!r->ok) {
@@ -474,9 +480,10 @@ void churn_print(FILE *f, const struct churn_params *p, const struct churn_resul
 			xsnprintf(lab, sizeof(lab), "%s floor %s", r->label, k ? "churn" : "idle");
 			print_row(f, lab, r->floor[k]);
 		}
-		fprintf(f, "  %s: churn %.1f exec cycles/s (%llu failed), %.1f kills/s (%llu "
-			   "failed)%s%s; hung %s took %.2fs (code %d%s%s)%s; settled %.1f/%.1f/%.1fs "
-			   "before the windows\n",
+		fprintf(f,
+			"  %s: churn %.1f exec cycles/s (%llu failed), %.1f kills/s (%llu "
+			"failed)%s%s; hung %s took %.2fs (code %d%s%s)%s; settled %.1f/%.1f/%.1fs "
+			"before the windows\n",
 			r->label, (double)r->execs_ok / r->churn_elapsed_s, r->execs_err,
 			(double)r->kills_ok / r->churn_elapsed_s, r->kills_err,
 			r->churn_error[0] ? "; first error: " : "", r->churn_error, p->hang_on,
@@ -507,14 +514,17 @@ json_t *churn_json(const struct churn_params *p, const struct churn_result *res)
 						    lr_json(r->label, r->ph[ph]));
 			json_object_set_new(o, "floor_idle", lr_json("floor", r->floor[0]));
 			json_object_set_new(o, "floor_churn", lr_json("floor", r->floor[1]));
-			json_object_set_new(o, "exec_cycles_ok", json_integer((json_int_t)r->execs_ok));
+			json_object_set_new(o, "exec_cycles_ok",
+					    json_integer((json_int_t)r->execs_ok));
 			json_object_set_new(o, "exec_cycles_failed",
 					    json_integer((json_int_t)r->execs_err));
 			json_object_set_new(o, "kills_ok", json_integer((json_int_t)r->kills_ok));
-			json_object_set_new(o, "kills_failed", json_integer((json_int_t)r->kills_err));
+			json_object_set_new(o, "kills_failed",
+					    json_integer((json_int_t)r->kills_err));
 			json_object_set_new(o, "churn_elapsed_s", json_real(r->churn_elapsed_s));
 			if (r->churn_error[0])
-				json_object_set_new(o, "churn_first_error", json_string(r->churn_error));
+				json_object_set_new(o, "churn_first_error",
+						    json_string(r->churn_error));
 			json_object_set_new(o, "hang_op_s", json_real(r->hang_op_s));
 			json_object_set_new(o, "hang_op_code", json_integer(r->hang_op_code));
 			json_object_set_new(o, "hang_op_message", json_string(r->hang_msg));
@@ -522,7 +532,8 @@ json_t *churn_json(const struct churn_params *p, const struct churn_result *res)
 					    json_boolean(r->hang_covered_window));
 			for (int ph = 0; ph < PH_N; ph++) {
 				char k[32];
-				xsnprintf(k, sizeof(k), "settle_before_%s_s", churn_phase_names[ph]);
+				xsnprintf(k, sizeof(k), "settle_before_%s_s",
+					  churn_phase_names[ph]);
 				json_object_set_new(o, k, json_real(r->settle_s[ph]));
 			}
 		}
@@ -547,8 +558,9 @@ void churn_plot(const struct churn_params *p, const struct churn_result *res, co
 			n++;
 		}
 	}
-	if (svg_cdf(path, "State latency (open loop, from intended send time): idle, exec churn, "
-			  "hung runtime",
+	if (svg_cdf(path,
+		    "State latency (open loop, from intended send time): idle, exec churn, "
+		    "hung runtime",
 		    sv, n) < 0)
 		warnx_("writing %s failed", path);
 }

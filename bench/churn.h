@@ -26,7 +26,7 @@ struct churn_params {
 	const char *shim[CHURN_MAX_SHIMS];
 	double warmup_s, duration_s, rate;
 	int exec_clients, kill_clients;
-	double hang_s;	     /* 0: duration + 1.2 */
+	double hang_s;       /* 0: duration + 1.2 */
 	const char *hang_on; /* runc subcommand that hangs: "update" (default) or "exec" */
 	const char *wrapper; /* NULL: bench/runtime-hang.sh */
 };
@@ -43,8 +43,8 @@ struct churn_result {
 	double churn_elapsed_s;
 	char churn_error[160];
 	/* hang phase */
-	double hang_op_s;	 /* how long the hanging RPC took */
-	int hang_op_code;	 /* its gRPC code (0 ok), -1 transport error */
+	double hang_op_s;         /* how long the hanging RPC took */
+	int hang_op_code;         /* its gRPC code (0 ok), -1 transport error */
 	bool hang_covered_window; /* still in flight when the window ended */
 	char hang_msg[160];
 	double settle_s[PH_N]; /* waited before the phase for the previous one's aftermath */
@@ -57,6 +57,5 @@ void churn_params_defaults(struct churn_params *p);
 int churn_run(const struct churn_params *p, struct churn_result *res);
 void churn_print(FILE *f, const struct churn_params *p, const struct churn_result *res);
 json_t *churn_json(const struct churn_params *p, const struct churn_result *res);
-void churn_plot(const struct churn_params *p, const struct churn_result *res,
-		const char *path);
+void churn_plot(const struct churn_params *p, const struct churn_result *res, const char *path);
 void churn_free(struct churn_result *res, int nshims);

@@ -10,8 +10,9 @@
 #include "bench/util.h"
 #include "github.com/containerd/containerd/runtime/v1/shim/v1/shim.pb-c.h"
 
-const char *const cm_names[CM_N] = { "req/s", "p50", "p90", "p99", "p99.9", "max",
-				     "shim CPU/req", "client CPU/req", "errors" };
+const char *const cm_names[CM_N] = { "req/s", "p50", "p90",          "p99",
+				     "p99.9", "max", "shim CPU/req", "client CPU/req",
+				     "errors" };
 
 void cmp_params_defaults(struct cmp_params *p)
 {
@@ -31,24 +32,15 @@ void cmp_params_defaults(struct cmp_params *p)
 double cm_value(const struct load_result *r, int metric)
 {
 	switch (metric) {
-	case CM_RPS:
-		return r->rps;
-	case CM_P50:
-		return lr_pct_ns(r, 50);
-	case CM_P90:
-		return lr_pct_ns(r, 90);
-	case CM_P99:
-		return lr_pct_ns(r, 99);
-	case CM_P999:
-		return lr_pct_ns(r, 99.9);
-	case CM_MAX:
-		return (double)r->all.max;
-	case CM_CPU_REQ:
-		return lr_cpu_per_req_us(r);
-	case CM_CLIENT_REQ:
-		return lr_client_cpu_per_req_us(r);
-	case CM_ERRORS:
-		return (double)lr_errors(r);
+	case CM_RPS: return r->rps;
+	case CM_P50: return lr_pct_ns(r, 50);
+	case CM_P90: return lr_pct_ns(r, 90);
+	case CM_P99: return lr_pct_ns(r, 99);
+	case CM_P999: return lr_pct_ns(r, 99.9);
+	case CM_MAX: return (double)r->all.max;
+	case CM_CPU_REQ: return lr_cpu_per_req_us(r);
+	case CM_CLIENT_REQ: return lr_client_cpu_per_req_us(r);
+	case CM_ERRORS: return (double)lr_errors(r);
 	}
 	return NAN;
 }
@@ -118,7 +110,8 @@ static void check_methods(const struct cmp_params *cp, struct bshim *b)
 		rc = shimclient_call(b->ctl, method_names[m], req, NULL, NULL, &code, &msg, 10000);
 		if (rc < 0 || code != 0)
 			warnx_("%s: %s does not answer successfully (%s%s): its points will show "
-			       "errors", b->label, method_names[m], rc < 0 ? "transport " : "",
+			       "errors",
+			       b->label, method_names[m], rc < 0 ? "transport " : "",
 			       rc < 0 ? "error" : msg);
 		free(msg);
 	}
@@ -224,15 +217,17 @@ static const char *fmt_ratio(char *b, size_t n, double v)
 void compare_print(FILE *f, const struct cmp_result *r)
 {
 	const struct cmp_params *cp = &r->params;
-	fprintf(f, "compare: A = %s, B = %s; %d round(s) of %.1fs (+%.1fs warm-up) per point, "
-		   "interleaved A B A B; %s\n",
+	fprintf(f,
+		"compare: A = %s, B = %s; %d round(s) of %.1fs (+%.1fs warm-up) per point, "
+		"interleaved A B A B; %s\n",
 		r->label[0], r->label[1], cp->rounds, cp->duration_s, cp->warmup_s,
 		cp->rate > 0 ? "open loop" : "closed loop");
 	for (int i = 0; i < r->npoints; i++) {
 		const struct cmp_point *p = &r->p[i];
 		char pn[96], ratio_hdr[80];
 		cmp_point_name(p, pn, sizeof(pn));
-		xsnprintf(ratio_hdr, sizeof(ratio_hdr), "%s/%s per round", r->label[1], r->label[0]);
+		xsnprintf(ratio_hdr, sizeof(ratio_hdr), "%s/%s per round", r->label[1],
+			  r->label[0]);
 		fprintf(f, "\n%-22s %12s %12s   %-28s\n", pn, r->label[0], r->label[1], ratio_hdr);
 		fprintf(f, "%-22s %12s %12s   %8s %8s %8s\n", "", "(median)", "(median)", "min",
 			"median", "max");
@@ -275,7 +270,8 @@ json_t *compare_json(const struct cmp_result *r)
 		struct load_result tmp;
 		memcpy(tmp.weights, p->weights, sizeof(tmp.weights));
 		json_object_set_new(jp, "point", json_string(cmp_point_name(p, pn, sizeof(pn))));
-		json_object_set_new(jp, "method", json_string(lr_method_desc(&tmp, md, sizeof(md))));
+		json_object_set_new(jp, "method",
+				    json_string(lr_method_desc(&tmp, md, sizeof(md))));
 		json_object_set_new(jp, "conns", json_integer(p->conns));
 		json_object_set_new(jp, "streams", json_integer(p->streams));
 		for (int m = 0; m < CM_N; m++) {
@@ -357,7 +353,8 @@ int cmd_compare(int argc, char **argv)
 				die("%s needs a value", a);
 			xsnprintf(buf, sizeof(buf), "%s", v);
 			cp.nmethods = 0;
-			for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			for (tok = strtok_r(buf, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
 				if (cp.nmethods == 8)
 					die("at most 8 methods");
 				parse_methods(tok, cp.weights[cp.nmethods++]);

@@ -125,8 +125,10 @@ int density_run(const struct density_params *p, struct density_result *res)
 
 void density_print(FILE *f, const struct density_result *res, int nshims)
 {
-	fprintf(f, "density: %d shim(s) per binary, each with an idle container (launched "
-		   "interleaved; memory/threads/fds after the fleet idled)\n", res[0].n);
+	fprintf(f,
+		"density: %d shim(s) per binary, each with an idle container (launched "
+		"interleaved; memory/threads/fds after the fleet idled)\n",
+		res[0].n);
 	fprintf(f, "%-10s %4s %12s %12s %12s %12s %12s %10s %8s %8s %10s %10s\n", "", "ok",
 		"Pss/shim", "PrivDirty", "Rss/shim", "Pss total", "PrivD total", "threads",
 		"thr@start", "fds", "1st ans p50", "p90/max");
@@ -136,8 +138,9 @@ void density_print(FILE *f, const struct density_result *res, int nshims)
 		xsnprintf(a, sizeof(a), "%.0f-%.0f", r->threads.min, r->threads.max);
 		xsnprintf(b, sizeof(b), "%.0f-%.0f", r->threads_start.min, r->threads_start.max);
 		xsnprintf(c, sizeof(c), "%.1f/%.1f", r->first_p90_ms, r->first_ms.max);
-		fprintf(f, "%-10s %4d %9.0f kB %9.0f kB %9.0f kB %9.1f MB %9.1f MB %10s %8s %8.0f "
-			   "%8.2fms %10s\n",
+		fprintf(f,
+			"%-10s %4d %9.0f kB %9.0f kB %9.0f kB %9.1f MB %9.1f MB %10s %8s %8.0f "
+			"%8.2fms %10s\n",
 			r->label, r->nok, r->pss_kb.mean, r->pd_kb.mean, r->rss_kb.mean,
 			r->pss_kb.total / 1024, r->pd_kb.total / 1024, a, b, r->fds.median,
 			r->first_ms.median, c);
@@ -171,13 +174,13 @@ json_t *density_json(const struct density_result *res, int nshims, double settle
 		for (int i = 0; i < r->n; i++) {
 			const struct proc_mem *m = &r->idle_mem[i];
 			json_array_append_new(
-				per, json_pack("{s:f,s:I,s:I,s:I,s:i,s:i,s:i}", "first_answer_ms",
-					       r->first_answer_s[i] * 1e3, "pss_kb",
-					       (json_int_t)m->pss_kb, "private_dirty_kb",
-					       (json_int_t)m->private_dirty_kb, "rss_kb",
-					       (json_int_t)m->rss_kb, "threads", m->threads, "fds",
-					       m->fds, "threads_after_start",
-					       r->start_mem[i].threads));
+				per,
+				json_pack("{s:f,s:I,s:I,s:I,s:i,s:i,s:i}", "first_answer_ms",
+					  r->first_answer_s[i] * 1e3, "pss_kb",
+					  (json_int_t)m->pss_kb, "private_dirty_kb",
+					  (json_int_t)m->private_dirty_kb, "rss_kb",
+					  (json_int_t)m->rss_kb, "threads", m->threads, "fds",
+					  m->fds, "threads_after_start", r->start_mem[i].threads));
 		}
 		json_object_set_new(o, "shims", per);
 		json_array_append_new(arr, o);

@@ -29,7 +29,7 @@ struct density_stats {
 struct density_result {
 	char label[32];
 	int n, nok;
-	double *first_answer_s;	    /* per launched shim */
+	double *first_answer_s;     /* per launched shim */
 	struct proc_mem *start_mem; /* right after Create+Start */
 	struct proc_mem *idle_mem;  /* after settling */
 	struct density_stats pss_kb, pd_kb, rss_kb, threads, fds, threads_start, first_ms;

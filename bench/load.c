@@ -88,8 +88,7 @@ void load_spec_defaults(struct load_spec *s)
 	s->weights[M_STATE] = 1;
 }
 
-__attribute__((format(printf, 2, 3))) static void set_error(struct lthread *t,
-							     const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void set_error(struct lthread *t, const char *fmt, ...)
 {
 	va_list ap;
 	if (t->first_error[0])
@@ -185,7 +184,8 @@ static int peek_status(const uint8_t *b, size_t n)
 						if ((t2 >> 3) == 1)
 							code = (int)v2;
 					} else if ((t2 & 7) == 2) {
-						if (varint(&q, qe, &v2) < 0 || v2 > (uint64_t)(qe - q))
+						if (varint(&q, qe, &v2) < 0 ||
+						    v2 > (uint64_t)(qe - q))
 							return -1;
 						q += v2;
 					} else {
@@ -205,8 +205,7 @@ static int peek_status(const uint8_t *b, size_t n)
 				return -1;
 			p += 4;
 			break;
-		default:
-			return -1;
+		default: return -1;
 		}
 	}
 	return code;
@@ -361,8 +360,8 @@ static bool on_response(struct lthread *t, struct lconn *c, const struct ttrpc_h
 				char *msg = NULL;
 				uint8_t *pl = NULL;
 				size_t plen = 0;
-				if (code > 0 &&
-				    ttrpc_response_decode(body, h->len, &c2, &msg, &pl, &plen) == 0) {
+				if (code > 0 && ttrpc_response_decode(body, h->len, &c2, &msg, &pl,
+								      &plen) == 0) {
 					char tmp[140];
 					xsnprintf(tmp, sizeof(tmp), "%s: code %d: %s",
 						  method_names[p->method], c2, msg ? msg : "");
@@ -500,7 +499,8 @@ static void *thread_main(void *arg)
 					break;
 				send_req(t, c, t->next_due, t->next_due >= t->t_warm);
 				t->k++;
-				t->next_due = t->t_start + (uint64_t)((double)t->k * t->interval_ns);
+				t->next_due =
+					t->t_start + (uint64_t)((double)t->k * t->interval_ns);
 			}
 		}
 		if (all_dead(t))

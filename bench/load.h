@@ -30,18 +30,18 @@ extern const char *const method_names[M_COUNT];
 int method_parse(const char *name);
 
 struct load_spec {
-	const char *sock;	  /* unix socket path (when fds is NULL) */
-	const int *fds;		  /* or: already connected sockets, one per connection */
-	pid_t server_pid;	  /* whose CPU is measured (0: none) */
+	const char *sock;         /* unix socket path (when fds is NULL) */
+	const int *fds;           /* or: already connected sockets, one per connection */
+	pid_t server_pid;         /* whose CPU is measured (0: none) */
 	const char *container_id; /* for State/ListPids */
-	int conns;		  /* connections (default 1) */
-	int streams;		  /* closed loop: in flight per connection (default 1) */
-	int threads;		  /* client threads (default 1) */
+	int conns;                /* connections (default 1) */
+	int streams;              /* closed loop: in flight per connection (default 1) */
+	int threads;              /* client threads (default 1) */
 	double warmup_s, duration_s;
-	double rate;		  /* > 0: open loop at this many requests/s in total */
-	double drain_s;		  /* default 10 */
+	double rate;    /* > 0: open loop at this many requests/s in total */
+	double drain_s; /* default 10 */
 	unsigned weights[M_COUNT];
-	const char *label;	  /* for the progress line */
+	const char *label; /* for the progress line */
 	/* Optional hooks run by the coordinating thread at the window edges. */
 	void (*on_window_start)(void *arg);
 	void *hook_arg;
@@ -55,12 +55,12 @@ struct load_result {
 	char first_error[160];
 	double window_s;
 	uint64_t t_window_start_ns, t_window_end_ns; /* CLOCK_MONOTONIC */
-	double rps;		   /* answered requests (ok + error responses) per second */
-	double shim_cpu_s;	   /* server utime+stime over the window */
-	double shim_child_cpu_s;   /* server's reaped children (runc) over the window */
-	double shim_run_delay_s;   /* server threads' runqueue wait over the window */
-	double client_cpu_s;	   /* this process over the window */
-	double sys_busy;	   /* whole machine: busy fraction of all CPUs in the window */
+	double rps;              /* answered requests (ok + error responses) per second */
+	double shim_cpu_s;       /* server utime+stime over the window */
+	double shim_child_cpu_s; /* server's reaped children (runc) over the window */
+	double shim_run_delay_s; /* server threads' runqueue wait over the window */
+	double client_cpu_s;     /* this process over the window */
+	double sys_busy;         /* whole machine: busy fraction of all CPUs in the window */
 	bool open_loop;
 	double rate;
 	int conns, streams;

@@ -87,8 +87,8 @@ int cmd_launch(int argc, char **argv)
 	       b.si.runtime_root, b.si.ns, b.first_answer_s * 1e3);
 	printf("# e.g.: cshim-bench rpc --socket %s --pid %d --id %s\n", b.si.sock, (int)b.pid,
 	       b.si.id);
-	printf("# %s\n", hold > 0 ? "holding; cleaning up afterwards"
-				  : "EOF on stdin (or Ctrl-C) cleans up");
+	printf("# %s\n",
+	       hold > 0 ? "holding; cleaning up afterwards" : "EOF on stdin (or Ctrl-C) cleans up");
 	fflush(stdout);
 	wait_stdin_or_hold(hold);
 	bshim_destroy(&b);

@@ -148,8 +148,9 @@ int pingpong_run(const struct pingpong_params *p, struct load_result *r, size_t 
 			CONTAINERD__RUNTIME__LINUX__SHIM__V1__STATE_REQUEST__INIT;
 		q.id = (char *)id;
 		n = protobuf_c_message_pack(&q.base, pl);
-		if (ttrpc_request_frame(1, "containerd.runtime.linux.shim.v1.Shim", "State", pl, n, 0,
-					&f, &fl) == 0 && req_len)
+		if (ttrpc_request_frame(1, "containerd.runtime.linux.shim.v1.Shim", "State", pl, n,
+					0, &f, &fl) == 0 &&
+		    req_len)
 			*req_len = fl - TTRPC_HDR_LEN;
 		free(f);
 		if (resp_len)

@@ -57,7 +57,8 @@ struct proc_cpu proc_cpu(pid_t pid)
 			unsigned long long run, wait;
 			if (de->d_name[0] == '.')
 				continue;
-			xsnprintf(sp, sizeof(sp), "/proc/%d/task/%s/schedstat", (int)pid, de->d_name);
+			xsnprintf(sp, sizeof(sp), "/proc/%d/task/%s/schedstat", (int)pid,
+				  de->d_name);
 			if (read_small(sp, buf, sizeof(buf)) > 0 &&
 			    sscanf(buf, "%llu %llu", &run, &wait) == 2) {
 				c.run_delay_ns += wait;
@@ -107,8 +108,9 @@ static long field_kb(const char *text, const char *key)
 
 struct proc_mem proc_mem(pid_t pid)
 {
-	struct proc_mem m = { .pss_kb = -1, .private_dirty_kb = -1, .rss_kb = -1,
-			      .threads = -1, .fds = -1 };
+	struct proc_mem m = {
+		.pss_kb = -1, .private_dirty_kb = -1, .rss_kb = -1, .threads = -1, .fds = -1
+	};
 	char path[64], buf[8192];
 	DIR *d;
 

@@ -8,10 +8,10 @@
 #define PROC_CPU_TIDS 64
 
 struct proc_cpu {
-	double self_s;     /* utime + stime of the process (all its threads) */
-	double children_s; /* cutime + cstime: reaped children (runc, publishers) */
+	double self_s;         /* utime + stime of the process (all its threads) */
+	double children_s;     /* cutime + cstime: reaped children (runc, publishers) */
 	uint64_t run_delay_ns; /* sum over live threads of time spent runnable, not running */
-	int ntids;	       /* the first PROC_CPU_TIDS live threads, each with its delay */
+	int ntids;             /* the first PROC_CPU_TIDS live threads, each with its delay */
 	struct {
 		pid_t tid;
 		uint64_t run_delay_ns;

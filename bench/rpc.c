@@ -91,7 +91,8 @@ int cmd_rpc(int argc, char **argv)
 		struct svg_series sv[M_COUNT + 1];
 		int n = 0;
 		char title[160];
-		sv[n++] = (struct svg_series){ strncmp(md, "mix", 3) ? label : "all methods", &r.all };
+		sv[n++] = (struct svg_series){ strncmp(md, "mix", 3) ? label : "all methods",
+					       &r.all };
 		if (strncmp(md, "mix", 3) == 0)
 			for (int m = 0; m < M_COUNT; m++)
 				if (r.weights[m])

@@ -352,8 +352,8 @@ static int ctl_call(struct bshim *b, const char *method, const ProtobufCMessage 
 	int code = -1;
 	int rc = shimclient_call(b->ctl, method, req, rd, resp, &code, &msg, timeout_ms);
 	if ((rc < 0 || code != 0) && !quiet)
-		warnx_("%s: %s failed: %s%s%s", b->label, method,
-		       rc < 0 ? strerror(-rc) : "", rc < 0 ? "" : "code ", rc < 0 ? "" : msg);
+		warnx_("%s: %s failed: %s%s%s", b->label, method, rc < 0 ? strerror(-rc) : "",
+		       rc < 0 ? "" : "code ", rc < 0 ? "" : msg);
 	if (rc == 0 && code != 0) {
 		rc = -EIO;
 		if (!quiet)
@@ -440,10 +440,12 @@ void bshim_destroy(struct bshim *b)
 			kr.signal = SIGKILL;
 			kr.all = true;
 			wr.id = b->si.id;
-			if (b->started && ctl_call(b, "Kill", &kr.base, NULL, NULL, 10000, true) == 0)
-				ctl_call(b, "Wait", &wr.base,
-					 &containerd__runtime__linux__shim__v1__wait_response__descriptor,
-					 NULL, 10000, true);
+			if (b->started &&
+			    ctl_call(b, "Kill", &kr.base, NULL, NULL, 10000, true) == 0)
+				ctl_call(
+					b, "Wait", &wr.base,
+					&containerd__runtime__linux__shim__v1__wait_response__descriptor,
+					NULL, 10000, true);
 			ctl_call(b, "Delete", NULL, NULL, NULL, 10000, true);
 		}
 	}

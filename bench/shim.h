@@ -17,12 +17,12 @@
 
 struct bshim {
 	struct shim_inst si;
-	struct shimclient *ctl; /* control connection (Create/Start/Kill/Delete/...) */
-	char label[32];		/* "go", "cshim", ... */
-	char runtime[PATH_MAX]; /* Create's runtime field */
-	pid_t pid;		/* shim pid */
-	uint32_t init_pid;	/* container init pid */
-	double first_answer_s;	/* exec of the shim -> first ShimInfo answer */
+	struct shimclient *ctl;      /* control connection (Create/Start/Kill/Delete/...) */
+	char label[32];              /* "go", "cshim", ... */
+	char runtime[PATH_MAX];      /* Create's runtime field */
+	pid_t pid;                   /* shim pid */
+	uint32_t init_pid;           /* container init pid */
+	double first_answer_s;       /* exec of the shim -> first ShimInfo answer */
 	size_t state_resp_frame_len; /* data length of a State response frame (pingpong sizing) */
 	size_t state_req_frame_len;
 	uint8_t *state_payload; /* a real StateResponse of this container (pingpong uses it) */

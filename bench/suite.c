@@ -325,15 +325,16 @@ int cmd_suite(int argc, char **argv)
 	printf("ratios are cshim/go per round: median [min .. max]; latencies measured by the "
 	       "client from send (closed loop) or intended send (open loop)\n");
 	line();
-	printf("%-36s %12s %12s  %-24s %-10s %s\n", "metric", "go", "cshim", "cshim/go",
-	       "target", "result");
+	printf("%-36s %12s %12s  %-24s %-10s %s\n", "metric", "go", "cshim", "cshim/go", "target",
+	       "result");
 	line();
 	for (int i = 0; i < cmp->npoints; i++) {
 		const struct cmp_point *p = &cmp->p[i];
 		int mlist[] = { CM_RPS, CM_P50, CM_P99, CM_P999, CM_CPU_REQ };
 		char pn[64];
-		int method = p->weights[M_STATE] ? M_STATE : p->weights[M_LISTPIDS] ? M_LISTPIDS
-										   : M_SHIMINFO;
+		int method = p->weights[M_STATE]      ? M_STATE
+			     : p->weights[M_LISTPIDS] ? M_LISTPIDS
+						      : M_SHIMINFO;
 		cmp_point_name(p, pn, sizeof(pn));
 		for (size_t k = 0; k < sizeof(mlist) / sizeof(mlist[0]); k++) {
 			int m = mlist[k];
@@ -346,7 +347,9 @@ int cmd_suite(int argc, char **argv)
 			if (p->conns == 64 && method != M_LISTPIDS &&
 			    (m == CM_RPS || m == CM_P99 || m == CM_CPU_REQ))
 				t = add_target(tn, med, m != CM_RPS,
-					       m == CM_RPS ? 2 : m == CM_P99 ? 0.5 : 0.35);
+					       m == CM_RPS   ? 2
+					       : m == CM_P99 ? 0.5
+							     : 0.35);
 			if (method == M_LISTPIDS && m == CM_P50)
 				t = add_target(tn, med, true, 0.05);
 			row(name, fmt_v(a, sizeof(a), m, cmp_median(p, 0, m)),
@@ -391,8 +394,8 @@ int cmd_suite(int argc, char **argv)
 			double mg = median_d(xg, fc.n), mc;
 			double mnc = min_d(xc, fc.n), mxc = max_d(xc, fc.n);
 			mc = median_d(xc, fc.n);
-			const struct target *t = add_target("State 1c p50 / pingpong p50 (cshim)", mc,
-							    true, 2);
+			const struct target *t =
+				add_target("State 1c p50 / pingpong p50 (cshim)", mc, true, 2);
 			xsnprintf(a, sizeof(a), "%.2fx", mg);
 			xsnprintf(b, sizeof(b), "%.2fx", mc);
 			xsnprintf(r, sizeof(r), "x floor [%.2f .. %.2f]", mnc, mxc);
@@ -407,8 +410,8 @@ int cmd_suite(int argc, char **argv)
 		xsnprintf(name, sizeof(name), "density %d: Pss/shim (idle)", dp.n);
 		xsnprintf(a, sizeof(a), "%.0f kB", g->pss_kb.mean);
 		xsnprintf(b, sizeof(b), "%.0f kB", c->pss_kb.mean);
-		t = add_target("density Pss per shim (ratio)", c->pss_kb.mean / g->pss_kb.mean, true,
-			       0.3);
+		t = add_target("density Pss per shim (ratio)", c->pss_kb.mean / g->pss_kb.mean,
+			       true, 0.3);
 		xsnprintf(r, sizeof(r), "%.3g", t->value);
 		row(name, a, b, r, t);
 		xsnprintf(a, sizeof(a), "%.0f kB", g->pd_kb.mean);
@@ -474,11 +477,13 @@ int cmd_suite(int argc, char **argv)
 				n++;
 			}
 			if (ph == PH_IDLE)
-				xsnprintf(name, sizeof(name), "State p99 idle (open %.0f/s)", chp.rate);
+				xsnprintf(name, sizeof(name), "State p99 idle (open %.0f/s)",
+					  chp.rate);
 			else if (ph == PH_CHURN)
 				xsnprintf(name, sizeof(name), "State p99 during exec churn");
 			else
-				xsnprintf(name, sizeof(name), "State p99 while `%s` hangs", chp.hang_on);
+				xsnprintf(name, sizeof(name), "State p99 while `%s` hangs",
+					  chp.hang_on);
 			fmt_ns(a, sizeof(a), median_d(vg, n));
 			fmt_ns(b, sizeof(b), median_d(vc, n));
 			{
@@ -516,16 +521,19 @@ int cmd_suite(int argc, char **argv)
 				qc[n] = hist_pct(&c->ph[PH_CHURN]->all, 99) / pc[n];
 				n++;
 			}
-			row("zero-work server p99, same churn", fmt_ns(a, sizeof(a), median_d(pg, n)),
+			row("zero-work server p99, same churn",
+			    fmt_ns(a, sizeof(a), median_d(pg, n)),
 			    fmt_ns(b, sizeof(b), median_d(pc, n)), "(the floor: pingpong's server)",
 			    NULL);
 			xsnprintf(a, sizeof(a), "%.2fx", median_d(ig, n));
 			xsnprintf(b, sizeof(b), "%.2fx", median_d(ic, n));
-			xsnprintf(r, sizeof(r), "x its idle [%.2f .. %.2f]", min_d(ic, n), max_d(ic, n));
+			xsnprintf(r, sizeof(r), "x its idle [%.2f .. %.2f]", min_d(ic, n),
+				  max_d(ic, n));
 			row("  / its own idle p99, per round", a, b, r, NULL);
 			xsnprintf(a, sizeof(a), "%.2fx", median_d(qg, n));
 			xsnprintf(b, sizeof(b), "%.2fx", median_d(qc, n));
-			xsnprintf(r, sizeof(r), "x floor [%.2f .. %.2f]", min_d(qc, n), max_d(qc, n));
+			xsnprintf(r, sizeof(r), "x floor [%.2f .. %.2f]", min_d(qc, n),
+				  max_d(qc, n));
 			row("  shim's churn p99 / this floor", a, b, r, NULL);
 		}
 		for (int ph = PH_CHURN; ph <= PH_HANG; ph++) {
@@ -560,7 +568,7 @@ int cmd_suite(int argc, char **argv)
 						const struct load_result *l = c->ph[ph];
 						uint64_t nreq = l->ok + l->errors;
 						rq[s2][ph] += nreq ? l->shim_run_delay_s * 1e6 /
-									     (double)nreq / nr
+									      (double)nreq / nr
 								   : 0;
 					}
 				}
@@ -600,10 +608,10 @@ int cmd_suite(int argc, char **argv)
 	       passes, misses, na, out, (double)(now_ns() - t0) / 1e9);
 
 	for (int i = 0; i < g_nt; i++)
-		json_array_append_new(targets,
-				      json_pack("{s:s,s:f,s:s,s:f,s:s}", "target", g_t[i].name,
-						"value", g_t[i].value, "op", g_t[i].le ? "<=" : ">=",
-						"limit", g_t[i].limit, "result", res_str(&g_t[i])));
+		json_array_append_new(targets, json_pack("{s:s,s:f,s:s,s:f,s:s}", "target",
+							 g_t[i].name, "value", g_t[i].value, "op",
+							 g_t[i].le ? "<=" : ">=", "limit",
+							 g_t[i].limit, "result", res_str(&g_t[i])));
 	json_object_set_new(summary, "go", json_string(go));
 	json_object_set_new(summary, "cshim", json_string(cs));
 	json_object_set_new(summary, "machine_busy_before", json_real(busy_before));

@@ -78,8 +78,10 @@ int svg_cdf(const char *path, const char *title, const struct svg_series *s, int
 
 	/* legend: two columns below the panels */
 	int height = TOP + PH + 56 + ((n + 1) / 2) * 18 + 8;
-	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-		   "font-family=\"sans-serif\" font-size=\"12\">\n", W, height);
+	fprintf(f,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		"font-family=\"sans-serif\" font-size=\"12\">\n",
+		W, height);
 	fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
 	fprintf(f, "<text x=\"%d\" y=\"22\" font-size=\"15\" font-weight=\"bold\">", LEFT1);
 	xml_text(f, title);
@@ -88,34 +90,44 @@ int svg_cdf(const char *path, const char *title, const struct svg_series *s, int
 	for (int panel = 0; panel < 2; panel++) {
 		int x0 = panel ? LEFT2 : LEFT1;
 		char b[32];
-		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
-			   "stroke=\"#333\"/>\n", x0, TOP, PW, PH);
+		fprintf(f,
+			"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
+			"stroke=\"#333\"/>\n",
+			x0, TOP, PW, PH);
 		fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
 			x0 + PW / 2, TOP - 8,
-			panel ? "tail: fraction slower than x (log)" : "CDF: fraction answered within x");
+			panel ? "tail: fraction slower than x (log)"
+			      : "CDF: fraction answered within x");
 		fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">latency (log)</text>\n",
 			x0 + PW / 2, TOP + PH + 34);
 		for (int d = dlo; d <= dhi; d++) {
 			double x = x0 + (double)(d - dlo) / (dhi - dlo) * PW;
-			fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/>\n",
+			fprintf(f,
+				"<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/>\n",
 				x, TOP, x, TOP + PH);
-			fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", x,
-				TOP + PH + 16, tick_label(b, sizeof(b), pow(10, d)));
+			fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
+				x, TOP + PH + 16, tick_label(b, sizeof(b), pow(10, d)));
 		}
 		if (!panel) {
 			for (int k = 0; k <= 10; k += 2) {
 				double y = TOP + PH - k / 10.0 * PH;
-				fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
-					   "stroke=\"#ddd\"/>\n", x0, y, x0 + PW, y);
-				fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.1f</text>\n",
+				fprintf(f,
+					"<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
+					"stroke=\"#ddd\"/>\n",
+					x0, y, x0 + PW, y);
+				fprintf(f,
+					"<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.1f</text>\n",
 					x0 - 6, y + 4, k / 10.0);
 			}
 		} else {
 			for (int k = 0; k <= tail_decades; k++) {
 				double y = TOP + (double)k / tail_decades * PH;
-				fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
-					   "stroke=\"#ddd\"/>\n", x0, y, x0 + PW, y);
-				fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">1e-%d</text>\n",
+				fprintf(f,
+					"<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
+					"stroke=\"#ddd\"/>\n",
+					x0, y, x0 + PW, y);
+				fprintf(f,
+					"<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">1e-%d</text>\n",
 					x0 - 6, y + 4, k);
 			}
 		}

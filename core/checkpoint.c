@@ -106,7 +106,8 @@ int container_checkpoint(const struct checkpoint_req *req, struct shim_error *er
 		return container_err_no_init(err);
 	if (!req->path || !*req->path) {
 		proc_unref(p);
-		return shim_error_set(err, 3, "checkpoint image path not provided: invalid argument");
+		return shim_error_set(err, 3,
+				      "checkpoint image path not provided: invalid argument");
 	}
 	pthread_mutex_lock(&p->mu);
 	st = container_proc_status(p);
@@ -149,7 +150,8 @@ int container_checkpoint(const struct checkpoint_req *req, struct shim_error *er
 		args[n++] = "--leave-running";
 	args[n++] = p->id;
 	args[n] = NULL;
-	r = runtime_run(&C.rt, &(struct runtime_call){ .args = args, .deadline_ns = req->deadline_ns },
+	r = runtime_run(&C.rt,
+			&(struct runtime_call){ .args = args, .deadline_ns = req->deadline_ns },
 			&res);
 	if (r < 0 || res.status != 0) {
 		if (r < 0)

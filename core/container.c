@@ -26,8 +26,6 @@
 
 struct container C = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
-
-
 static void on_proc_exit(void *cookie, int status);
 static void exec_live_add(int d);
 
@@ -66,20 +64,13 @@ int container_err_no_init(struct shim_error *err)
 const char *container_status_word(enum proc_status st)
 {
 	switch (st) {
-	case PROC_CREATED:
-		return "created";
-	case PROC_RUNNING:
-		return "running";
-	case PROC_STOPPED:
-		return "stopped";
-	case PROC_PAUSED:
-		return "paused";
-	case PROC_PAUSING:
-		return "pausing";
-	case PROC_DELETED:
-		return "deleted";
-	default:
-		return "unknown";
+	case PROC_CREATED: return "created";
+	case PROC_RUNNING: return "running";
+	case PROC_STOPPED: return "stopped";
+	case PROC_PAUSED: return "paused";
+	case PROC_PAUSING: return "pausing";
+	case PROC_DELETED: return "deleted";
+	default: return "unknown";
 	}
 }
 
@@ -104,8 +95,7 @@ static bool bundle_own_pidns(const char *bundle)
 	if (!root)
 		return false;
 	ns = json_object_get(json_object_get(root, "linux"), "namespaces");
-	json_array_foreach(ns, i, e)
-	{
+	json_array_foreach(ns, i, e) {
 		const char *t = json_string_value(json_object_get(e, "type"));
 		const char *p = json_string_value(json_object_get(e, "path"));
 		if (t && strcmp(t, "pid") == 0 && (!p || !*p))
@@ -206,8 +196,11 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	char pidfile[4096], rootfs[4096], msg[512];
 	struct runtime rt;
 	struct stdio io;
-	struct stdio_cfg scfg = { .in = req->in, .out = req->out, .err = req->err,
-				  .uid = req->opts.io_uid, .gid = req->opts.io_gid,
+	struct stdio_cfg scfg = { .in = req->in,
+				  .out = req->out,
+				  .err = req->err,
+				  .uid = req->opts.io_uid,
+				  .gid = req->opts.io_gid,
 				  .terminal = req->terminal };
 	struct console_socket cs = { .fd = -1 };
 	struct logger lg = { .pidfd = -1 };
@@ -219,10 +212,9 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	bool mounted = false;
 	int n = 0, r, master = -1;
 
-
 	pthread_mutex_lock(&C.mu);
-	r = runtime_init(&rt, req->runtime, C.cfg.runtime_root, C.cfg.ns, C.cfg.bundle,
-			 C.cfg.criu, C.cfg.systemd_cgroup);
+	r = runtime_init(&rt, req->runtime, C.cfg.runtime_root, C.cfg.ns, C.cfg.bundle, C.cfg.criu,
+			 C.cfg.systemd_cgroup);
 	if (r < 0) {
 		shim_error_set(err, 2,
 			       "OCI runtime create failed: exec: \"%s\": executable file not "
@@ -254,7 +246,8 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 		/* Restored by Start: no runtime call now, pid 0. */
 		p = proc_new(req->id, true, req->in, req->out, req->err, req->terminal);
 		if (!p || !(p->ckpt_image = strdup(req->checkpoint)) ||
-		    !(p->ckpt_parent = strdup(req->parent_checkpoint ? req->parent_checkpoint : ""))) {
+		    !(p->ckpt_parent =
+			      strdup(req->parent_checkpoint ? req->parent_checkpoint : ""))) {
 			r = -ENOMEM;
 			stdio_destroy(&io);
 			goto out_unmount_p;
@@ -308,8 +301,10 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	stdio_spawned(&io);
 	if (r < 0 || res.status != 0) {
 		if (r == -ETIMEDOUT)
-			shim_error_set(err, 4, "OCI runtime create failed: %s timed out: "
-					       "context deadline exceeded", rt.name);
+			shim_error_set(err, 4,
+				       "OCI runtime create failed: %s timed out: "
+				       "context deadline exceeded",
+				       rt.name);
 		else if (r < 0)
 			shim_error_set(err, 2, "OCI runtime create failed: %s", strerror(-r));
 		else
@@ -391,7 +386,8 @@ static int start_init(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	int r;
 
 	if (st != PROC_CREATED)
-		return shim_error_set(err, 2, "cannot start a %s process", container_status_word(st));
+		return shim_error_set(err, 2, "cannot start a %s process",
+				      container_status_word(st));
 	if (p->from_checkpoint)
 		return container_restore(p, deadline_ns, err);
 	r = runtime_run(&C.rt, &(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
@@ -410,8 +406,7 @@ static int start_init(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	return 0;
 }
 
-int container_start(const char *id, uint64_t deadline_ns, uint32_t *ret_pid,
-		    struct shim_error *err)
+int container_start(const char *id, uint64_t deadline_ns, uint32_t *ret_pid, struct shim_error *err)
 {
 	struct proc *p = proc_table_get(id);
 	struct proc_snap s;
@@ -715,8 +710,8 @@ int container_close_io(const char *id, struct shim_error *err)
 	return 0;
 }
 
-int container_list_pids(const char *id, uint64_t deadline_ns, struct pid_info **ret,
-			size_t *ret_n, struct shim_error *err)
+int container_list_pids(const char *id, uint64_t deadline_ns, struct pid_info **ret, size_t *ret_n,
+			struct shim_error *err)
 {
 	uint32_t *pids = NULL;
 	size_t n = 0;
@@ -817,7 +812,7 @@ static void finish_exit(struct proc *p, int status)
 #define INIT_HOLD_MS 2000
 
 static pthread_mutex_t hold_mu = PTHREAD_MUTEX_INITIALIZER;
-static int live_execs;		 /* claimed execs whose exit has not come through */
+static int live_execs;           /* claimed execs whose exit has not come through */
 static struct killall_ctx *held; /* the init's exit, waiting for them */
 static uintptr_t held_gen;
 
@@ -910,7 +905,6 @@ static void on_proc_exit(void *cookie, int status)
 
 static void finish_exit_init(struct proc *p, int status)
 {
-
 	if (p->is_init && !C.own_pidns) {
 		/* The container shares a pid namespace: its other processes do not die with
 		 * the init. runc kill --all first, without blocking the reaper. */
@@ -944,7 +938,7 @@ struct pending_exit {
 };
 
 static struct pending_exit *pe_head, **pe_tail = &pe_head; /* loop thread only */
-static bool pe_recheck;					   /* loop thread only */
+static bool pe_recheck;                                    /* loop thread only */
 
 static void exits_step(void *unused);
 
@@ -1004,7 +998,8 @@ int container_recv_console(struct console_socket *cs, int *ret_master, struct sh
 {
 	int r = console_socket_recv(cs, 10000, ret_master);
 	if (r < 0)
-		return shim_error_set(err, 2, "failed to retrieve console master: %s", strerror(-r));
+		return shim_error_set(err, 2, "failed to retrieve console master: %s",
+				      strerror(-r));
 	return 0;
 }
 
@@ -1025,7 +1020,8 @@ static int run_init_op(struct proc *p, const char *const *args, const char *stdi
 {
 	struct runtime_result res;
 	int r = runtime_run(&C.rt,
-			    &(struct runtime_call){ .args = args, .stdin_data = stdin_data,
+			    &(struct runtime_call){ .args = args,
+						    .stdin_data = stdin_data,
 						    .stdin_len = stdin_len,
 						    .deadline_ns = deadline_ns },
 			    &res);

@@ -89,8 +89,8 @@ struct pid_info {
 	uint32_t pid;
 	char exec_id[256]; /* "" if the pid is no process of the table */
 };
-int container_list_pids(const char *id, uint64_t deadline_ns, struct pid_info **ret,
-			size_t *ret_n, struct shim_error *err);
+int container_list_pids(const char *id, uint64_t deadline_ns, struct pid_info **ret, size_t *ret_n,
+			struct shim_error *err);
 
 /* The container id ("" before Create). Lock-free. */
 const char *container_id(void);

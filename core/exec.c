@@ -90,8 +90,11 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 {
 	char specfile[4200], pidfile[8192], msg[512];
 	struct console_socket cs = { .fd = -1 };
-	struct stdio_cfg scfg = { .in = p->in, .out = p->out, .err = p->err,
-				  .uid = C.opts.io_uid, .gid = C.opts.io_gid,
+	struct stdio_cfg scfg = { .in = p->in,
+				  .out = p->out,
+				  .err = p->err,
+				  .uid = C.opts.io_uid,
+				  .gid = C.opts.io_gid,
 				  .terminal = p->terminal };
 	struct runtime_result res;
 	struct stdio io;
@@ -102,7 +105,8 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 	enum proc_status st = container_proc_status(p);
 
 	if (st != PROC_CREATED)
-		return shim_error_set(err, 2, "cannot start a %s process", container_status_word(st));
+		return shim_error_set(err, 2, "cannot start a %s process",
+				      container_status_word(st));
 	struct logger lg = { .pidfd = -1 };
 
 	r = container_io_prepare(&scfg, p->id, &io, &lg, msg, sizeof(msg));
@@ -138,7 +142,8 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 	reaper_start_begin();
 	clock_gettime(CLOCK_REALTIME, &t0);
 	r = runtime_run(&C.rt,
-			&(struct runtime_call){ .args = args, .fds = p->terminal ? NULL : io.rt_fd,
+			&(struct runtime_call){ .args = args,
+						.fds = p->terminal ? NULL : io.rt_fd,
 						.deadline_ns = deadline_ns },
 			&res);
 	stdio_spawned(&io);
@@ -209,8 +214,9 @@ int exec_kill(struct proc *p, uint32_t sig, struct shim_error *err)
 		r = kill((pid_t)s.pid, (int)sig);
 	if (r < 0) {
 		if (errno == ESRCH)
-			return shim_error_set(err, 5, "exec kill error: process already finished: "
-						      "not found");
+			return shim_error_set(err, 5,
+					      "exec kill error: process already finished: "
+					      "not found");
 		return shim_error_set(err, 2, "exec kill error: unknown error after kill: %s",
 				      strerror(errno));
 	}

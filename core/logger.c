@@ -94,8 +94,8 @@ int logger_parse_uri(const char *uri, char *buf, size_t bufsz, char **argv, int 
 	return n;
 }
 
-int logger_start(const char *uri, const char *id, const char *ns, struct logger *lg,
-		 int ret_fds[3], char *msg, size_t msgsz)
+int logger_start(const char *uri, const char *id, const char *ns, struct logger *lg, int ret_fds[3],
+		 char *msg, size_t msgsz)
 {
 	char buf[4096], envid[512], envns[512];
 	char *argv[64], *envp[3];

@@ -20,7 +20,7 @@ struct logger {
  * first; returns the argument count or -EINVAL. Strings live in buf. */
 int logger_parse_uri(const char *uri, char *buf, size_t bufsz, char **argv, int max);
 /* Starts the logger; on success ret_fds[0..2] are what the runtime gets (stdin /dev/null). */
-int logger_start(const char *uri, const char *id, const char *ns, struct logger *lg,
-		 int ret_fds[3], char *msg, size_t msgsz);
+int logger_start(const char *uri, const char *id, const char *ns, struct logger *lg, int ret_fds[3],
+		 char *msg, size_t msgsz);
 /* SIGTERM, up to 12 s, then SIGKILL (spec §5.1). */
 void logger_stop(struct logger *lg);

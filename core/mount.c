@@ -16,18 +16,30 @@ static const struct {
 	bool clear;
 	unsigned long flag;
 } mount_flags[] = {
-	{ "async", true, MS_SYNCHRONOUS },  { "atime", true, MS_NOATIME },
-	{ "bind", false, MS_BIND },	    { "defaults", false, 0 },
-	{ "dev", true, MS_NODEV },	    { "diratime", true, MS_NODIRATIME },
-	{ "dirsync", false, MS_DIRSYNC },   { "exec", true, MS_NOEXEC },
-	{ "mand", false, MS_MANDLOCK },	    { "noatime", false, MS_NOATIME },
-	{ "nodev", false, MS_NODEV },	    { "nodiratime", false, MS_NODIRATIME },
-	{ "noexec", false, MS_NOEXEC },	    { "nomand", true, MS_MANDLOCK },
-	{ "norelatime", true, MS_RELATIME }, { "nostrictatime", true, MS_STRICTATIME },
-	{ "nosuid", false, MS_NOSUID },	    { "rbind", false, MS_BIND | MS_REC },
-	{ "relatime", false, MS_RELATIME }, { "remount", false, MS_REMOUNT },
-	{ "ro", false, MS_RDONLY },	    { "rw", true, MS_RDONLY },
-	{ "strictatime", false, MS_STRICTATIME }, { "suid", true, MS_NOSUID },
+	{ "async", true, MS_SYNCHRONOUS },
+	{ "atime", true, MS_NOATIME },
+	{ "bind", false, MS_BIND },
+	{ "defaults", false, 0 },
+	{ "dev", true, MS_NODEV },
+	{ "diratime", true, MS_NODIRATIME },
+	{ "dirsync", false, MS_DIRSYNC },
+	{ "exec", true, MS_NOEXEC },
+	{ "mand", false, MS_MANDLOCK },
+	{ "noatime", false, MS_NOATIME },
+	{ "nodev", false, MS_NODEV },
+	{ "nodiratime", false, MS_NODIRATIME },
+	{ "noexec", false, MS_NOEXEC },
+	{ "nomand", true, MS_MANDLOCK },
+	{ "norelatime", true, MS_RELATIME },
+	{ "nostrictatime", true, MS_STRICTATIME },
+	{ "nosuid", false, MS_NOSUID },
+	{ "rbind", false, MS_BIND | MS_REC },
+	{ "relatime", false, MS_RELATIME },
+	{ "remount", false, MS_REMOUNT },
+	{ "ro", false, MS_RDONLY },
+	{ "rw", true, MS_RDONLY },
+	{ "strictatime", false, MS_STRICTATIME },
+	{ "suid", true, MS_NOSUID },
 	{ "sync", false, MS_SYNCHRONOUS },
 };
 
@@ -91,8 +103,8 @@ int mount_all(const struct mount_spec *m, size_t n, const char *target, char *ms
 			goto undo;
 		}
 		if (!((flags & MS_REMOUNT) && !data[0])) {
-			if (mount(m[i].source, target, m[i].type, flags,
-				  data[0] ? data : NULL) < 0) {
+			if (mount(m[i].source, target, m[i].type, flags, data[0] ? data : NULL) <
+			    0) {
 				r = -errno;
 				snprintf(msg, msgsz, "failed to mount rootfs component: %s",
 					 strerror(errno));
@@ -108,7 +120,7 @@ int mount_all(const struct mount_spec *m, size_t n, const char *target, char *ms
 			}
 		}
 		continue;
-undo:
+	undo:
 		(void)mount_unmount_all(target);
 		return r;
 	}

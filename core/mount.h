@@ -12,8 +12,8 @@ struct mount_spec {
 
 /* Splits options into mount flags and a data string (pure, for tests and fuzzing).
  * Returns 0, or -E2BIG when the data would exceed a page, -ENOTSUP for "loop". */
-int mount_parse_options(char *const *options, size_t n, unsigned long *ret_flags,
-			char *data, size_t datasz);
+int mount_parse_options(char *const *options, size_t n, unsigned long *ret_flags, char *data,
+			size_t datasz);
 /* Mounts every entry in order onto target; on failure undoes what it mounted. */
 int mount_all(const struct mount_spec *m, size_t n, const char *target, char *msg, size_t msgsz);
 /* Unmounts everything stacked on target (until EINVAL), retrying EBUSY. */

@@ -186,16 +186,12 @@ int path_open_nofollow(const char *path, int flags, mode_t mode)
 static const char *reason(int r)
 {
 	switch (r) {
-	case -ELOOP:
-		return "has a symlink component";
-	case -ENOTDIR:
-		return "is not a directory";
-	case -ENOENT:
-		return "does not exist";
+	case -ELOOP: return "has a symlink component";
+	case -ENOTDIR: return "is not a directory";
+	case -ENOENT: return "does not exist";
 	case -ENAMETOOLONG: /* the whole length was checked before */
 		return "has a component longer than NAME_MAX";
-	default:
-		return NULL;
+	default: return NULL;
 	}
 }
 
@@ -237,8 +233,7 @@ int path_check_dir(const char *path, bool may_create, const char **why)
 		*slash = '\0';
 	fd = path_open_nofollow(parent, O_PATH | O_DIRECTORY, 0);
 	if (fd < 0) {
-		*why = fd == -ENOENT ? "does not exist, nor does its parent directory"
-				     : reason(fd);
+		*why = fd == -ENOENT ? "does not exist, nor does its parent directory" : reason(fd);
 		return fd;
 	}
 	{ /* the leaf, without the trailing slash the path may have */

@@ -199,10 +199,10 @@ int pids_parse_ps_json(const char *buf, size_t len, uint32_t **ret, size_t *ret_
 		json_decref(arr);
 		return -EINVAL;
 	}
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach(arr, i, v) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > UINT32_MAX || pidvec_push(&pv, (uint32_t)json_integer_value(v)) < 0) {
+		    json_integer_value(v) > UINT32_MAX ||
+		    pidvec_push(&pv, (uint32_t)json_integer_value(v)) < 0) {
 			free(pv.v);
 			json_decref(arr);
 			return -EINVAL;

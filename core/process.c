@@ -190,10 +190,10 @@ bool proc_wait_released(struct proc *p)
 
 int proc_table_init(void)
 {
-	by_id = cds_lfht_new_flavor(LFHT_BUCKETS, LFHT_BUCKETS, LFHT_BUCKETS, 0,
-				    &urcu_memb_flavor, NULL);
-	by_pid = cds_lfht_new_flavor(LFHT_BUCKETS, LFHT_BUCKETS, LFHT_BUCKETS, 0,
-				     &urcu_memb_flavor, NULL);
+	by_id = cds_lfht_new_flavor(LFHT_BUCKETS, LFHT_BUCKETS, LFHT_BUCKETS, 0, &urcu_memb_flavor,
+				    NULL);
+	by_pid = cds_lfht_new_flavor(LFHT_BUCKETS, LFHT_BUCKETS, LFHT_BUCKETS, 0, &urcu_memb_flavor,
+				     NULL);
 	return by_id && by_pid ? 0 : -ENOMEM;
 }
 

@@ -53,13 +53,13 @@ struct proc {
 	char *in, *out, *err;
 	bool terminal;
 	struct proc_snap *snap; /* RCU */
-	pthread_mutex_t mu;	/* serializes operations (start, kill, delete) */
-	int pidfd;		/* pins the process once its pid is known */
+	pthread_mutex_t mu;     /* serializes operations (start, kill, delete) */
+	int pidfd;              /* pins the process once its pid is known */
 	bool pid_mapped;
 	struct stdio io;
 	bool io_started;
 	struct logger logger; /* binary:// stdio */
-	char *spec_json; /* exec: the runtime-spec Process JSON */
+	char *spec_json;      /* exec: the runtime-spec Process JSON */
 	/* Delete is running the runtime: an exit now is kept aside (Go's service lock makes the
 	 * deleted state ignore it), and applied only if the delete fails. Under st_mu. */
 	bool deleting, exit_pending;

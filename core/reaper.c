@@ -131,7 +131,8 @@ int reaper_wait(struct reaper_watch *w, int pidfd, uint64_t deadline_ns)
 			uint64_t now = reaper_now_ns();
 			if (now >= deadline_ns) {
 				if (pidfd >= 0)
-					(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+					(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL,
+						      0);
 				else
 					(void)kill(w->pid, SIGKILL);
 				killed = true;
@@ -198,8 +199,8 @@ void reaper_start_end(void)
 	pthread_mutex_unlock(&R.mu);
 }
 
-int reaper_claim_pid(pid_t pid, void *cookie, const struct timespec *not_before,
-		     int *ret_status, int *ret_pidfd)
+int reaper_claim_pid(pid_t pid, void *cookie, const struct timespec *not_before, int *ret_status,
+		     int *ret_pidfd)
 {
 	struct claim *c;
 	int pidfd;
@@ -420,8 +421,7 @@ bool reaper_cancel(struct reaper_timer *t)
 	return found;
 }
 
-int reaper_schedule_timer(int delay_ms, void (*fn)(void *), void *arg,
-			  struct reaper_timer **ret)
+int reaper_schedule_timer(int delay_ms, void (*fn)(void *), void *arg, struct reaper_timer **ret)
 {
 	struct reaper_timer *t = calloc(1, sizeof(*t)), **pp;
 	if (!t)

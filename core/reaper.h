@@ -20,9 +20,9 @@ typedef void (*reaper_cb)(struct reaper_watch *w, int status);
 
 struct reaper_watch {
 	pid_t pid;
-	int status;	  /* exit status, 128+n for signal n */
+	int status; /* exit status, 128+n for signal n */
 	bool exited;
-	reaper_cb cb;	  /* NULL: a synchronous waiter (reaper_wait) */
+	reaper_cb cb; /* NULL: a synchronous waiter (reaper_wait) */
 	void *data;
 	struct reaper_watch *next;
 };
@@ -52,8 +52,8 @@ int reaper_wait_until(struct reaper_watch *w, uint64_t until_ns);
  * already have happened (reaped at or after not_before), else routes the future exit to the
  * sink with cookie. Returns 1 if the process already exited (*ret_status set, no future
  * sink call), 0 if claimed. ret_pidfd: a pidfd pinning the process (or -1). */
-int reaper_claim_pid(pid_t pid, void *cookie, const struct timespec *not_before,
-		     int *ret_status, int *ret_pidfd);
+int reaper_claim_pid(pid_t pid, void *cookie, const struct timespec *not_before, int *ret_status,
+		     int *ret_pidfd);
 /* Forgets a claimed pid (process deleted before it exited). */
 void reaper_unclaim_pid(pid_t pid);
 /* Starts/ends a window in which pid files are being read: unclaimed exits are kept. */
@@ -64,8 +64,7 @@ void reaper_start_end(void);
 int reaper_schedule(int delay_ms, void (*fn)(void *), void *arg);
 struct reaper_timer;
 /* The same, returning a handle for reaper_cancel(). */
-int reaper_schedule_timer(int delay_ms, void (*fn)(void *), void *arg,
-			  struct reaper_timer **ret);
+int reaper_schedule_timer(int delay_ms, void (*fn)(void *), void *arg, struct reaper_timer **ret);
 /* Removes a timer that has not fired (true), or does nothing (false: it ran or is running). */
 bool reaper_cancel(struct reaper_timer *t);
 bool reaper_is_reaper_thread(void);

@@ -45,8 +45,8 @@ int shim_error_set(struct shim_error *e, int code, const char *fmt, ...)
 	return -EIO;
 }
 
-int runtime_init(struct runtime *rt, const char *name, const char *runtime_root,
-		 const char *ns, const char *bundle, const char *criu, bool systemd_cgroup)
+int runtime_init(struct runtime *rt, const char *name, const char *runtime_root, const char *ns,
+		 const char *bundle, const char *criu, bool systemd_cgroup)
 {
 	char path[PATH_MAX];
 	size_t lens[5];
@@ -156,7 +156,7 @@ static void read_output(int fd, struct reaper_watch *w, int pidfd, uint64_t dead
 
 /* RUNTIME --root R --log L --log-format json [--criu C] [--systemd-cgroup] args... */
 static int build_argv(const struct runtime *rt, const char *const *args, const char **argv,
-		     size_t max)
+		      size_t max)
 {
 	size_t n = 0;
 	argv[n++] = rt->name;
@@ -181,8 +181,7 @@ static int build_argv(const struct runtime *rt, const char *const *args, const c
 	return (int)n;
 }
 
-int runtime_run(const struct runtime *rt, const struct runtime_call *c,
-		struct runtime_result *res)
+int runtime_run(const struct runtime *rt, const struct runtime_call *c, struct runtime_result *res)
 {
 	const char *argv[64];
 	int fds[3] = { -1, -1, -1 };
@@ -309,8 +308,8 @@ int runtime_log_last_error(const char *buf, size_t len, char *out, size_t outsz)
 	return found;
 }
 
-void runtime_error(const struct runtime *rt, const struct runtime_result *res,
-		   const char *prefix, struct shim_error *err)
+void runtime_error(const struct runtime *rt, const struct runtime_result *res, const char *prefix,
+		   struct shim_error *err)
 {
 	char text[SHIM_ERR_MAX], last[SHIM_ERR_MAX];
 	char *log = NULL;

@@ -35,8 +35,8 @@ struct runtime {
 };
 
 struct runtime_result {
-	int status;	/* exit status (128+n: signal) */
-	char *output;	/* captured stdout+stderr (NULL when the caller gave stdio) */
+	int status;   /* exit status (128+n: signal) */
+	char *output; /* captured stdout+stderr (NULL when the caller gave stdio) */
 	size_t output_len;
 	pid_t pid;
 	bool killed; /* past the request's deadline: SIGKILLed */
@@ -44,22 +44,21 @@ struct runtime_result {
 
 struct runtime_call {
 	const char *const *args; /* subcommand and its arguments, NULL-terminated */
-	const int *fds;		 /* fd 0..2 for the runtime; NULL: stdin /dev/null, 1+2 captured */
-	const char *stdin_data;	 /* with fds == NULL: fed on stdin (must fit a pipe) */
+	const int *fds;          /* fd 0..2 for the runtime; NULL: stdin /dev/null, 1+2 captured */
+	const char *stdin_data;  /* with fds == NULL: fed on stdin (must fit a pipe) */
 	size_t stdin_len;
-	uint64_t deadline_ns;	 /* CLOCK_MONOTONIC; 0 = none. Past it the runtime is SIGKILLed */
+	uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0 = none. Past it the runtime is SIGKILLed */
 };
 
 /* The calling thread's cancellation flag (set by the server per request: the client went
  * away): a runtime started by this thread is SIGKILLed once it is set. NULL: none. */
 void runtime_set_cancel(const _Atomic bool *flag);
 
-int runtime_init(struct runtime *rt, const char *name, const char *runtime_root,
-		 const char *ns, const char *bundle, const char *criu, bool systemd_cgroup);
+int runtime_init(struct runtime *rt, const char *name, const char *runtime_root, const char *ns,
+		 const char *bundle, const char *criu, bool systemd_cgroup);
 void runtime_free(struct runtime *rt);
 /* Runs the runtime; returns 0 when it ran (see res->status) or -errno when it could not. */
-int runtime_run(const struct runtime *rt, const struct runtime_call *c,
-		struct runtime_result *res);
+int runtime_run(const struct runtime *rt, const struct runtime_call *c, struct runtime_result *res);
 void runtime_result_free(struct runtime_result *res);
 
 /* "<name> did not terminate successfully: exit status N[: output]" (go-runc's text). */
@@ -69,8 +68,8 @@ void runtime_exit_text(const struct runtime *rt, const struct runtime_result *re
  * Returns 1 found, 0 none, -EINVAL unparsable. Pure, for tests and fuzzing. */
 int runtime_log_last_error(const char *buf, size_t len, char *out, size_t outsz);
 /* Builds "<prefix>: <msg from BUNDLE/log.json, or the runtime's error text>" (spec §3.0). */
-void runtime_error(const struct runtime *rt, const struct runtime_result *res,
-		   const char *prefix, struct shim_error *err);
+void runtime_error(const struct runtime *rt, const struct runtime_result *res, const char *prefix,
+		   struct shim_error *err);
 
 /* Starts the runtime without waiting (stdio /dev/null): for the reaper thread, which must
  * never wait for a child. done(data, status) runs on the reaper thread when it exits (status

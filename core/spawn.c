@@ -74,8 +74,8 @@ int spawn_find_program(const char *name, char *buf, size_t bufsz)
  * under ThreadSanitizer: the child hung in its race report for dup2, and with it the worker
  * waiting for its exec). Reports a failure's errno through errfd and exits.
  */
-static __attribute__((noreturn, no_sanitize("thread"))) void
-child_exec(const struct spawn_opts *o, int errfd, int devnull)
+static __attribute__((noreturn, no_sanitize("thread"))) void child_exec(const struct spawn_opts *o,
+									int errfd, int devnull)
 {
 	uint64_t empty = 0;
 	int high[16];

@@ -16,13 +16,13 @@
 #include <sys/types.h>
 
 struct spawn_opts {
-	const char *path;    /* absolute path of the program */
+	const char *path; /* absolute path of the program */
 	char *const *argv;
 	char *const *envp;
-	const int *fds;	     /* fds[i] becomes fd i in the child; -1: /dev/null */
+	const int *fds; /* fds[i] becomes fd i in the child; -1: /dev/null */
 	int nfds;
-	const char *cwd;     /* NULL: inherit */
-	bool pdeathsig;	     /* SIGKILL the child when the spawning thread exits */
+	const char *cwd; /* NULL: inherit */
+	bool pdeathsig;  /* SIGKILL the child when the spawning thread exits */
 };
 
 /* Returns 0 with pid and pidfd (CLOEXEC), or -errno (exec failures included). */

@@ -48,20 +48,14 @@ static const struct field resources_fields[] = {
 static const char *go_json_type(const json_t *v)
 {
 	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "object";
-	case JSON_ARRAY:
-		return "array";
-	case JSON_STRING:
-		return "string";
+	case JSON_OBJECT: return "object";
+	case JSON_ARRAY: return "array";
+	case JSON_STRING: return "string";
 	case JSON_INTEGER:
-	case JSON_REAL:
-		return "number";
+	case JSON_REAL: return "number";
 	case JSON_TRUE:
-	case JSON_FALSE:
-		return "bool";
-	default:
-		return "null";
+	case JSON_FALSE: return "bool";
+	default: return "null";
 	}
 }
 
@@ -70,17 +64,12 @@ static bool fits(const json_t *v, enum shape s)
 	if (json_is_null(v))
 		return true; /* null leaves a Go field as it is */
 	switch (s) {
-	case S_STRING:
-		return json_is_string(v);
-	case S_NUMBER:
-		return json_is_number(v);
-	case S_BOOL:
-		return json_is_boolean(v);
-	case S_OBJECT:
-		return json_is_object(v);
+	case S_STRING: return json_is_string(v);
+	case S_NUMBER: return json_is_number(v);
+	case S_BOOL: return json_is_boolean(v);
+	case S_OBJECT: return json_is_object(v);
 	case S_ARRAY:
-	case S_ARRAY_STRING:
-		return json_is_array(v);
+	case S_ARRAY_STRING: return json_is_array(v);
 	}
 	return false;
 }
@@ -99,7 +88,8 @@ static void syntax_error(const char *buf, size_t len, char *msg, size_t msgsz)
 		return;
 	}
 	if (!strchr("{[\"-0123456789tfn", buf[i])) {
-		snprintf(msg, msgsz, "invalid character '%c' looking for beginning of value", buf[i]);
+		snprintf(msg, msgsz, "invalid character '%c' looking for beginning of value",
+			 buf[i]);
 		return;
 	}
 	/* A value followed by more than white space? */
@@ -110,7 +100,8 @@ static void syntax_error(const char *buf, size_t len, char *msg, size_t msgsz)
 		while (k < len && strchr(" \t\r\n", buf[k]))
 			k++;
 		if (k < len) {
-			snprintf(msg, msgsz, "invalid character '%c' after top-level value", buf[k]);
+			snprintf(msg, msgsz, "invalid character '%c' after top-level value",
+				 buf[k]);
 			return;
 		}
 	}
@@ -160,13 +151,13 @@ json_t *specjson_decode(const char *buf, size_t len, enum specjson_kind kind, ch
 		}
 		if (fields[i].shape != S_ARRAY_STRING || !json_is_array(f))
 			continue;
-		json_array_foreach(f, k, el)
-		{
+		json_array_foreach(f, k, el) {
 			if (!json_is_string(el) && !json_is_null(el)) {
-				snprintf(msg, msgsz,
-					 "json: cannot unmarshal %s into Go struct field %s.%s of type "
-					 "string",
-					 go_json_type(el), gostruct, fields[i].name);
+				snprintf(
+					msg, msgsz,
+					"json: cannot unmarshal %s into Go struct field %s.%s of type "
+					"string",
+					go_json_type(el), gostruct, fields[i].name);
 				json_decref(v);
 				return NULL;
 			}

@@ -61,7 +61,9 @@ int console_socket_recv(struct console_socket *cs, int timeout_ms, int *ret_mast
 		char buf[CMSG_SPACE(sizeof(int) * 4)];
 	} ctl;
 	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = ctl.buf,
 			      .msg_controllen = sizeof(ctl.buf) };
 	struct pollfd pfd = { .fd = cs->fd, .events = POLLIN };
 	struct cmsghdr *c;

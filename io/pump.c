@@ -36,8 +36,8 @@ struct pump {
 	uint8_t *pending; /* unwritten bytes (heap), NULL when none */
 	size_t off, len;
 	bool src_armed, dst_armed;
-	bool src_eof;	 /* no more input */
-	bool src_quiet;	 /* last read would block */
+	bool src_eof;    /* no more input */
+	bool src_quiet;  /* last read would block */
 	bool dst_broken; /* writes fail: discard */
 	atomic_bool closing;
 	atomic_int refs;

@@ -36,7 +36,7 @@ static void stdio_reset(struct stdio *io)
 struct console {
 	atomic_int refs;
 	pthread_mutex_t mu;
-	int fd;		  /* the master, for resize */
+	int fd;           /* the master, for resize */
 	struct pump *out; /* the copy that reads a dup of the master */
 };
 
@@ -223,7 +223,8 @@ int stdio_prepare(const struct stdio_cfg *cfg, struct stdio *io, char *msg, size
 			}
 			io->in_src = open(in, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 			if (io->in_src >= 0)
-				io->in_keep = open(in, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+				io->in_keep =
+					open(in, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 			if (io->in_src < 0 || io->in_keep < 0) {
 				r = -errno;
 				snprintf(msg, msgsz, "open %s: %s", in, strerror(errno));

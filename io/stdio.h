@@ -27,12 +27,12 @@ struct stdio_cfg {
 };
 
 struct stdio {
-	int rt_fd[3];	     /* what the runtime gets as fd 0, 1, 2 */
-	int in_src;	     /* stdin FIFO read end (pump source) */
-	int in_keep;	     /* stdin FIFO keep-alive writer: closed by CloseIO */
-	int in_pipe_w;	     /* pipe write end towards the container */
-	int out_pipe_r[2];   /* stdout, stderr pipe read ends */
-	int out_dst[2];	     /* FIFO (O_RDWR: never EPIPE) or file write fds */
+	int rt_fd[3];         /* what the runtime gets as fd 0, 1, 2 */
+	int in_src;           /* stdin FIFO read end (pump source) */
+	int in_keep;          /* stdin FIFO keep-alive writer: closed by CloseIO */
+	int in_pipe_w;        /* pipe write end towards the container */
+	int out_pipe_r[2];    /* stdout, stderr pipe read ends */
+	int out_dst[2];       /* FIFO (O_RDWR: never EPIPE) or file write fds */
 	struct pump *pump[3]; /* stdin, stdout, stderr */
 	bool terminal;
 	struct console *console; /* the pty master (terminal mode) */

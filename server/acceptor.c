@@ -137,7 +137,8 @@ void conn_send(struct conn *c, uint8_t *frame, size_t len)
 		/* Fast path: write directly from this thread. */
 		size_t off = 0;
 		while (off < len) {
-			ssize_t n = send(c->w.fd, frame + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+			ssize_t n =
+				send(c->w.fd, frame + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (n < 0) {
 				if (errno == EINTR)
 					continue;
@@ -254,7 +255,8 @@ static void conn_cb(struct loop_watch *w, uint32_t revents)
 				return;
 			}
 			if (ttrpc_reader_feed(&c->rd, buf, (size_t)n, on_frame, c) < 0) {
-				log_error("out of memory reading a request: closing the connection");
+				log_error(
+					"out of memory reading a request: closing the connection");
 				conn_close(c);
 				return;
 			}

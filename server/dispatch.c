@@ -19,8 +19,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-void call_reply(struct call *call, int code, const char *msg, const uint8_t *payload,
-		size_t plen)
+void call_reply(struct call *call, int code, const char *msg, const uint8_t *payload, size_t plen)
 {
 	conn_respond(call->c, call->stream, code, msg, payload, plen);
 	atomic_fetch_sub(&call->c->inflight, 1);
@@ -96,7 +95,8 @@ void dispatch_frame(struct conn *c, const struct ttrpc_hdr *h, uint8_t *body)
 	char msg[512];
 
 	if (!req) {
-		conn_respond(c, h->stream, GRPC_INVALID_ARGUMENT, TTRPC_DECODE_REQUEST_ERR, NULL, 0);
+		conn_respond(c, h->stream, GRPC_INVALID_ARGUMENT, TTRPC_DECODE_REQUEST_ERR, NULL,
+			     0);
 		goto out;
 	}
 	if (!request_utf8_ok(req, msg, sizeof(msg))) {

@@ -21,7 +21,7 @@ struct call {
 	struct conn *c; /* a reference */
 	uint32_t stream;
 	uint64_t deadline_ns; /* CLOCK_MONOTONIC, 0 = none */
-	uint8_t *body;	      /* the frame body, owning payload's memory */
+	uint8_t *body;        /* the frame body, owning payload's memory */
 	const uint8_t *payload;
 	size_t plen;
 	const struct method *m;
@@ -44,5 +44,4 @@ const struct method *service_find_method(const char *name);
 /* Takes ownership of body. */
 void dispatch_frame(struct conn *c, const struct ttrpc_hdr *h, uint8_t *body);
 /* Ends a call: sends the response (or error) and frees the call. */
-void call_reply(struct call *call, int code, const char *msg, const uint8_t *payload,
-		size_t plen);
+void call_reply(struct call *call, int code, const char *msg, const uint8_t *payload, size_t plen);

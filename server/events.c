@@ -34,7 +34,7 @@
 static struct {
 	const char *binary;
 	const char *address, *ns;
-	pthread_mutex_t mu;	 /* the list below and every pub's gate */
+	pthread_mutex_t mu;      /* the list below and every pub's gate */
 	struct pub *head, *tail; /* unfinished publications, oldest first */
 } E = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
@@ -50,8 +50,8 @@ struct pub {
 	struct reaper_timer *timer; /* this attempt's timeout, cancelled at the exit */
 	void *timer_arg;
 	char what[128];
-	bool last;		 /* an init's exit: delivered after every earlier event */
-	int gate;		 /* held write end of the publisher's stdin, or -1 */
+	bool last;               /* an init's exit: delivered after every earlier event */
+	int gate;                /* held write end of the publisher's stdin, or -1 */
 	struct pub *prev, *next; /* E's list */
 };
 
@@ -107,8 +107,7 @@ void events_setup(const char *containerd_binary, const char *address, const char
 }
 
 uint8_t *events_encode_exit(const char *container_id, const char *id, uint32_t pid,
-			    uint32_t exit_status, const struct timespec *exited_at,
-			    size_t *ret_len)
+			    uint32_t exit_status, const struct timespec *exited_at, size_t *ret_len)
 {
 	Containerd__Events__TaskExit ev = CONTAINERD__EVENTS__TASK_EXIT__INIT;
 	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
@@ -188,8 +187,8 @@ static void pub_exited(struct reaper_watch *w, int status)
 		pub_unref(p);
 		return;
 	}
-	log_warn("failed to publish event %s (attempt %d): exit status %d: %s; retrying",
-		 p->what, p->attempt, status, out);
+	log_warn("failed to publish event %s (attempt %d): exit status %d: %s; retrying", p->what,
+		 p->attempt, status, out);
 	/* The timer of this attempt still holds its reference; take one for the next. */
 	(void)reaper_schedule(1000 * p->attempt, pub_retry, p);
 }
@@ -216,8 +215,8 @@ static void pub_timeout(void *arg)
 
 static void pub_spawn(struct pub *p)
 {
-	const char *argv[] = { E.binary, "--address", E.address, "publish", "--topic",
-			       "/tasks/exit", "--namespace", E.ns, NULL };
+	const char *argv[] = { E.binary,      "--address",   E.address, "publish", "--topic",
+			       "/tasks/exit", "--namespace", E.ns,      NULL };
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, fds[3];
 	struct spawn_opts o = { 0 };
 	char path[4096];
@@ -270,7 +269,8 @@ static void pub_spawn(struct pub *p)
 			t->attempt = p->attempt;
 			atomic_fetch_add(&p->refs, 1);
 			p->timer_arg = t;
-			if (reaper_schedule_timer(PUBLISH_TIMEOUT_MS, pub_timeout, t, &p->timer) < 0) {
+			if (reaper_schedule_timer(PUBLISH_TIMEOUT_MS, pub_timeout, t, &p->timer) <
+			    0) {
 				free(t);
 				p->timer = NULL;
 				atomic_fetch_sub(&p->refs, 1);

@@ -18,11 +18,13 @@ static const struct flag_def defs[] = {
 	{ "namespace", false, S(ns), "namespace that owns the shim" },
 	{ "workdir", false, S(workdir), "path used to store large temporary data" },
 	{ "address", false, S(address), "grpc address back to main containerd" },
-	{ "containerd-binary", false, S(containerd_binary), "path to containerd binary (used for `containerd publish`)" },
+	{ "containerd-binary", false, S(containerd_binary),
+	  "path to containerd binary (used for `containerd publish`)" },
 	{ "runtime-root", false, S(runtime_root), "root directory for the runtime" },
 	{ "criu", false, S(criu), "path to criu binary" },
 	{ "criu-path", false, S(criu), "path to criu binary (as containerd 1.6 passes it)" },
-	{ "socket", false, S(socket), "socket path to serve (unix://PATH; default: the listener on fd 3)" },
+	{ "socket", false, S(socket),
+	  "socket path to serve (unix://PATH; default: the listener on fd 3)" },
 	{ "systemd-cgroup", true, S(systemd_cgroup), "set runtime to use systemd-cgroup" },
 	{ "debug", true, S(debug), "enable debug output in logs" },
 	{ "version", true, S(version), "print the version and exit" },
@@ -82,22 +84,25 @@ enum flags_result flags_parse(int argc, char *const *argv, struct shim_flags *f,
 			return FLAGS_EXIT_OK;
 		}
 		for (size_t k = 0; k < ARRAY_SIZE(defs); k++) {
-			if (strlen(defs[k].name) == nlen && strncmp(defs[k].name, name, nlen) == 0) {
+			if (strlen(defs[k].name) == nlen &&
+			    strncmp(defs[k].name, name, nlen) == 0) {
 				d = &defs[k];
 				break;
 			}
 		}
 		if (!d) {
-			snprintf(msg, msgsz, "flag provided but not defined: -%.*s", (int)nlen, name);
+			snprintf(msg, msgsz, "flag provided but not defined: -%.*s", (int)nlen,
+				 name);
 			return FLAGS_USAGE_ERROR;
 		}
 		if (d->is_bool) {
 			bool *b = (bool *)((char *)f + d->off);
 			if (eq) {
 				if (parse_bool(eq + 1, b) < 0) {
-					snprintf(msg, msgsz,
-						 "invalid boolean value \"%s\" for -%s: parse error",
-						 eq + 1, d->name);
+					snprintf(
+						msg, msgsz,
+						"invalid boolean value \"%s\" for -%s: parse error",
+						eq + 1, d->name);
 					return FLAGS_USAGE_ERROR;
 				}
 			} else {

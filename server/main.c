@@ -184,8 +184,7 @@ int main(int argc, char **argv)
 		}
 		flags_usage(argv[0], 2);
 		return 0;
-	case FLAGS_OK:
-		break;
+	case FLAGS_OK: break;
 	}
 	if (!*f.ns)
 		die("shim namespace cannot be empty");
@@ -207,7 +206,8 @@ int main(int argc, char **argv)
 		int out = open_log_fifo(f.workdir, "shim.stdout.log");
 		int err = out >= 0 ? open_log_fifo(f.workdir, "shim.stderr.log") : out;
 		if (out < 0 || err < 0)
-			die("open %s/shim.std*.log: %s", f.workdir, strerror(-(out < 0 ? out : err)));
+			die("open %s/shim.std*.log: %s", f.workdir,
+			    strerror(-(out < 0 ? out : err)));
 		log_set_fd(out); /* err stays open: containerd's keep-alive pair */
 	}
 	log_set_debug(f.debug);

@@ -127,8 +127,7 @@ static int create_options(const Google__Protobuf__Any *any, struct create_opts *
 				      "options of type %s are not containerd.linux.runc."
 				      "CreateOptions: invalid argument",
 				      any->type_url ? any->type_url : "");
-	co = containerd__linux__runc__create_options__unpack(NULL, any->value.len,
-							     any->value.data);
+	co = containerd__linux__runc__create_options__unpack(NULL, any->value.len, any->value.data);
 	if (!co)
 		return shim_error_set(err, GRPC_INVALID_ARGUMENT,
 				      "cannot decode CreateOptions: invalid argument");
@@ -474,11 +473,14 @@ typedef Containerd__Runtime__Linux__Shim__V1__UpdateTaskRequest UpdateTaskReques
 
 static void m_exec(struct call *call)
 {
-	UNPACK(ExecProcessRequest, containerd__runtime__linux__shim__v1__exec_process_request__unpack,
-	       req);
+	UNPACK(ExecProcessRequest,
+	       containerd__runtime__linux__shim__v1__exec_process_request__unpack, req);
 	struct shim_error err = { 0 };
-	struct exec_req er = { .id = req->id, .terminal = req->terminal, .in = req->stdin,
-			       .out = req->stdout, .err = req->stderr };
+	struct exec_req er = { .id = req->id,
+			       .terminal = req->terminal,
+			       .in = req->stdin,
+			       .out = req->stdout,
+			       .err = req->stderr };
 	int r;
 
 	if (req->spec) {
@@ -566,7 +568,8 @@ static void m_checkpoint(struct call *call)
 	UNPACK(CheckpointTaskRequest,
 	       containerd__runtime__linux__shim__v1__checkpoint_task_request__unpack, req);
 	struct shim_error err = { 0 };
-	struct checkpoint_req cr = { .path = req->path, .work_path = "",
+	struct checkpoint_req cr = { .path = req->path,
+				     .work_path = "",
 				     .deadline_ns = deadline(call) };
 	CheckpointOptions *o = NULL;
 	size_t plen_w, wlen_w;
@@ -574,7 +577,8 @@ static void m_checkpoint(struct call *call)
 
 	if (req->options) {
 		if (!req->options->type_url ||
-		    strcmp(req->options->type_url, "containerd.linux.runc.CheckpointOptions") != 0) {
+		    strcmp(req->options->type_url, "containerd.linux.runc.CheckpointOptions") !=
+			    0) {
 			r = shim_error_set(&err, GRPC_INVALID_ARGUMENT,
 					   "options of type %s are not containerd.linux.runc."
 					   "CheckpointOptions: invalid argument",

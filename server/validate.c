@@ -21,10 +21,11 @@ bool validate_identifier(const char *id, char *msg, size_t msgsz)
 		return false;
 	}
 	if (n > IDENTIFIER_MAX) {
-		snprintf(msg, msgsz,
-			 "identifier \"%.*s...\" greater than maximum length (%d characters): invalid "
-			 "argument",
-			 32, id, IDENTIFIER_MAX);
+		snprintf(
+			msg, msgsz,
+			"identifier \"%.*s...\" greater than maximum length (%d characters): invalid "
+			"argument",
+			32, id, IDENTIFIER_MAX);
 		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -54,8 +55,8 @@ bool validate_bundle(const char *bundle, const char *cwd, char *msg, size_t msgs
 		return false;
 	}
 	if (!realpath(bundle, a) || !realpath(cwd, b) || strcmp(a, b) != 0) {
-		snprintf(msg, msgsz,
-			 "bundle %s is not the shim's bundle %s: invalid argument", bundle, cwd);
+		snprintf(msg, msgsz, "bundle %s is not the shim's bundle %s: invalid argument",
+			 bundle, cwd);
 		return false;
 	}
 	return true;
@@ -121,15 +122,16 @@ bool validate_request_path(const char *field, const char *path, size_t wire_len,
 	return true;
 }
 
-bool validate_request_subpath(const char *field, const char *base, const char *rel,
-			      size_t wire_len, char *msg, size_t msgsz)
+bool validate_request_subpath(const char *field, const char *base, const char *rel, size_t wire_len,
+			      char *msg, size_t msgsz)
 {
 	char joined[PATH_MAX];
 	const char *why = NULL;
 	int r = path_check_rel(rel, wire_len, &why);
 
 	if (r == 0) {
-		if ((size_t)snprintf(joined, sizeof(joined), "%s/%s", base, rel) >= sizeof(joined)) {
+		if ((size_t)snprintf(joined, sizeof(joined), "%s/%s", base, rel) >=
+		    sizeof(joined)) {
 			r = -ENAMETOOLONG;
 			why = "is longer than PATH_MAX";
 		} else {
@@ -186,8 +188,7 @@ size_t validate_wire_len(const uint8_t *buf, size_t len, uint32_t field, const c
 				found = (size_t)v;
 			i += (size_t)v;
 			break;
-		default:
-			return strlen(s);
+		default: return strlen(s);
 		}
 	}
 	return found == SIZE_MAX ? strlen(s) : found;

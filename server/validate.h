@@ -15,7 +15,7 @@ bool validate_bundle(const char *bundle, const char *cwd, char *msg, size_t msgs
 
 /* How a path named by a request must resolve (core/pathcheck.h). */
 enum req_path_rule {
-	REQ_PATH_DIR,	      /* an existing directory */
+	REQ_PATH_DIR,         /* an existing directory */
 	REQ_PATH_DIR_OR_LEAF, /* that, or a missing last component under one (runc makes it) */
 };
 
@@ -30,8 +30,8 @@ bool validate_request_path(const char *field, const char *path, size_t wire_len,
 /* A relative path field resolved beneath an already validated directory base
  * (parent_checkpoint beneath the checkpoint image dir, as runc joins them): relative, clean,
  * and base/rel an existing directory without symlinks. Same message format. */
-bool validate_request_subpath(const char *field, const char *base, const char *rel,
-			      size_t wire_len, char *msg, size_t msgsz);
+bool validate_request_subpath(const char *field, const char *base, const char *rel, size_t wire_len,
+			      char *msg, size_t msgsz);
 
 /* The length on the wire of string field `field` at the top level of the protobuf message in
  * buf (its last occurrence, which is the one protobuf-c keeps), or strlen(s) when the field is

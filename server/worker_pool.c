@@ -90,7 +90,7 @@ out:
 	pthread_mutex_unlock(&P.mu);
 	urcu_memb_unregister_thread();
 	memtrim_thread_exit(); /* the pages this worker's requests freed go back */
-	memtrim_stack(); /* glibc keeps this stack for the next thread: keep it clean */
+	memtrim_stack();       /* glibc keeps this stack for the next thread: keep it clean */
 	return NULL;
 }
 

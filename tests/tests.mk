@@ -40,6 +40,7 @@ $(IT_MORE_BINS): $(BUILD)/tests/test_%: tests/integration/test_%.c \
 		$(BUILD)/libcshim.a $(TEST_LIBS)
 
 test: deps
+	$(MAKE) format-check
 	$(MAKE) all $(UNIT_BINS) $(IT_BIN) $(IT_MORE_BINS) bench-build
 	$(MAKE) test-unit test-integration
 	$(MAKE) asan

@@ -222,7 +222,7 @@ void case_noreader(struct tc *t)
 	    "phase A: %zu of %zu bytes of ShimInfo sent unread in %ld ms (%s); other "
 	    "connection's ShimInfo worst %ld ms",
 	    sent_a, fl * (size_t)NA, dta,
-	    why == 'c'	 ? "all"
+	    why == 'c'   ? "all"
 	    : why == 'b' ? "shim pushed back"
 	    : why == 'd' ? "dropped"
 			 : "time cap",
@@ -281,7 +281,7 @@ void case_noreader(struct tc *t)
 	int fdn = wait_fds_le(pid, fd0, 3000);
 	obs(t, "phase B: %zu MiB of 1 KiB State requests in %ld ms: %s; shim side closed: %s",
 	    sent_b >> 20, dtb,
-	    why == 'd'	 ? "connection dropped by the shim"
+	    why == 'd'   ? "connection dropped by the shim"
 	    : why == 'b' ? "shim pushed back (stopped reading)"
 	    : why == 't' ? "time cap"
 			 : "512 MiB cap",
@@ -372,16 +372,11 @@ static int peer_try(const char *sock, uid_t uid, gid_t gid, const uint8_t *fr, s
 static const char *peer_text(int r)
 {
 	switch (r) {
-	case 10:
-		return "closed without an answer";
-	case 11:
-		return "answered";
-	case 12:
-		return "left open, no answer in 3 s";
-	case 22:
-		return "connect: EACCES";
-	default:
-		return "harness error";
+	case 10: return "closed without an answer";
+	case 11: return "answered";
+	case 12: return "left open, no answer in 3 s";
+	case 22: return "connect: EACCES";
+	default: return "harness error";
 	}
 }
 

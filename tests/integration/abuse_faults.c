@@ -196,7 +196,7 @@ void case_hangstart(struct tc *t)
 		CHECK(t, hung == 1 && nk == 0,
 		      "Start whose client vanished: hung runtime %s 3 s after the disconnect",
 		      hung != 1 ? "never seen"
-		      : nk	? "still running"
+		      : nk      ? "still running"
 				: "gone");
 		obs(t,
 		    "Start whose client vanished mid-request: hung runtime %s (%ld ms after the "

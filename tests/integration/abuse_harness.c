@@ -141,7 +141,7 @@ static void *watchdog_main(void *arg)
 		char rroot[PATH_MAX + 80];
 		it_snprintf(rroot, sizeof(rroot), "%s/%s", si->runtime_root, si->ns);
 		const char *av[] = { "/usr/sbin/runc", "--root", rroot, "delete",
-				     "--force",	       si->id,	 NULL };
+				     "--force",        si->id,   NULL };
 		if (access(av[0], X_OK) == 0)
 			it_run(av, 5000, NULL);
 	}
@@ -704,8 +704,7 @@ void drop_pid_ns(json_t *cfg)
 	json_t *ns = json_object_get(json_object_get(cfg, "linux"), "namespaces");
 	size_t i;
 	json_t *v;
-	json_array_foreach(ns, i, v)
-	{
+	json_array_foreach(ns, i, v) {
 		const char *ty = json_string_value(json_object_get(v, "type"));
 		if (ty && strcmp(ty, "pid") == 0) {
 			json_array_remove(ns, i);

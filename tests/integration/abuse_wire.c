@@ -160,14 +160,14 @@ enum vanish {
 	VA_HALFBODY,  /* header (len 200) + 100 bytes */
 	VA_MAXPART,   /* header (len 4 MiB) + 64 KiB */
 	VA_OVERPART,  /* header (len 0xFFFFFFF0) + 64 KiB */
-	VA_REQ,	      /* a whole ShimInfo, then gone */
+	VA_REQ,       /* a whole ShimInfo, then gone */
 	VA_REQ_RESET, /* ShimInfo, its response left unread, ShimInfo, gone (ECONNRESET) */
 	VA_WAIT,      /* a Wait on the running init (never answered before exit), gone */
 	VA_LISTPIDS,  /* a ListPids (runs on a worker), gone */
 	VA_N
 };
 static const char *const VA_NAMES[] = { "hdr5", "halfbody",   "4MiB-partial", "oversize-partial",
-					"req",	"req+unread", "wait",	      "listpids" };
+					"req",  "req+unread", "wait",         "listpids" };
 static const int VA_COUNT[] = { 40, 40, 20, 20, 40, 40, 40, 20 };
 
 static int vanish_one(const char *sock, enum vanish v, const char *id)
@@ -221,8 +221,7 @@ static int vanish_one(const char *sock, enum vanish v, const char *id)
 		rc = raw_send_all(fd, fr, fl, 2000);
 		break;
 	}
-	default:
-		break;
+	default: break;
 	}
 	free(fr);
 	close(fd);

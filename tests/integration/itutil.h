@@ -74,7 +74,7 @@ typedef Containerd__Runtime__Linux__Shim__V1__CheckpointTaskRequest CheckpointRe
 
 /* snprintf without -Wformat-truncation noise (paths here are far below PATH_MAX). */
 __attribute__((format(printf, 3, 4))) static IT_UNUSED int it_snprintf(char *out, size_t n,
-								      const char *fmt, ...)
+								       const char *fmt, ...)
 {
 	va_list ap;
 	int k;
@@ -181,11 +181,11 @@ static IT_UNUSED int it_call(struct shimclient *c, const char *method, const voi
 	return code;
 }
 
-#define IT_FREE(m)                                                                          \
-	do {                                                                                \
-		if (m)                                                                      \
-			protobuf_c_message_free_unpacked((ProtobufCMessage *)(m), NULL);    \
-		(m) = NULL;                                                                 \
+#define IT_FREE(m)                                                                                 \
+	do {                                                                                       \
+		if (m)                                                                             \
+			protobuf_c_message_free_unpacked((ProtobufCMessage *)(m), NULL);           \
+		(m) = NULL;                                                                        \
 	} while (0)
 
 /* Create without stdio; sets f->init_pid. Returns the code (or -errno), *msg heap. */
@@ -229,8 +229,8 @@ static IT_UNUSED int it_kill(struct shimclient *c, const char *id, uint32_t sig,
 	return it_call(c, "Kill", &req, D_EMPTY, NULL, msg, timeout_ms);
 }
 
-static IT_UNUSED int it_wait(struct shimclient *c, const char *id, uint32_t *status,
-			     char **msg, int timeout_ms)
+static IT_UNUSED int it_wait(struct shimclient *c, const char *id, uint32_t *status, char **msg,
+			     int timeout_ms)
 {
 	WaitReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__WAIT_REQUEST__INIT;
 	WaitResp *r = NULL;
@@ -270,8 +270,7 @@ static IT_UNUSED int it_empty_call(struct shimclient *c, const char *method,
  * arguments are JSON-escaped by jansson. Heap. */
 static IT_UNUSED char *it_process_json(const char *const argv[])
 {
-	json_t *p = json_object(), *args = json_array(), *user = json_object(),
-	       *env = json_array();
+	json_t *p = json_object(), *args = json_array(), *user = json_object(), *env = json_array();
 	char *s;
 
 	for (int i = 0; argv[i]; i++)
@@ -292,9 +291,8 @@ static IT_UNUSED char *it_process_json(const char *const argv[])
 }
 
 /* Exec with a JSON spec (json NULL: no spec field at all). stdio paths may be NULL. */
-static IT_UNUSED int it_exec(struct shimclient *c, const char *id, const char *json,
-			     const char *in, const char *out, const char *err, char **msg,
-			     int timeout_ms)
+static IT_UNUSED int it_exec(struct shimclient *c, const char *id, const char *json, const char *in,
+			     const char *out, const char *err, char **msg, int timeout_ms)
 {
 	ExecReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__EXEC_PROCESS_REQUEST__INIT;
 	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
@@ -390,8 +388,8 @@ static IT_UNUSED int it_proc_children(pid_t parent, int *zombies, char *desc, si
 
 /* Polls (every 50 ms, up to ms) until `pid` has `want` children and none of them is a zombie;
  * the last counts in *n, *z and desc. */
-static IT_UNUSED bool it_settle_children(pid_t pid, int want, int ms, char *desc, size_t dn,
-					 int *n, int *z)
+static IT_UNUSED bool it_settle_children(pid_t pid, int want, int ms, char *desc, size_t dn, int *n,
+					 int *z)
 {
 	long dl = it_now_ms() + ms;
 	for (;;) {
@@ -471,11 +469,13 @@ static IT_UNUSED int it_exit_events(const struct shim_inst *si, struct it_exit_e
 	}
 	for (int i = 0; i < n; i++) {
 		struct it_exit_ev *e = &(*out)[i];
-		Google__Protobuf__Any *any = google__protobuf__any__unpack(NULL, ev[i].len, ev[i].data);
+		Google__Protobuf__Any *any =
+			google__protobuf__any__unpack(NULL, ev[i].len, ev[i].data);
 		Containerd__Events__TaskExit *te = NULL;
-		if (any && any->type_url && strcmp(any->type_url, "containerd.events.TaskExit") == 0)
+		if (any && any->type_url &&
+		    strcmp(any->type_url, "containerd.events.TaskExit") == 0)
 			te = containerd__events__task_exit__unpack(NULL, any->value.len,
-								  any->value.data);
+								   any->value.data);
 		if (te) {
 			snprintf(e->container_id, sizeof(e->container_id), "%s", te->container_id);
 			snprintf(e->id, sizeof(e->id), "%s", te->id);
@@ -583,8 +583,8 @@ static IT_UNUSED int it_leftover_check(void)
 						pid, st);
 					break;
 				}
-				fprintf(stderr, "[ ERROR ] leftover process %d [%s]: %.300s\n", pid, st,
-					buf);
+				fprintf(stderr, "[ ERROR ] leftover process %d [%s]: %.300s\n", pid,
+					st, buf);
 				kill(pid, SIGKILL);
 				found++;
 				break;

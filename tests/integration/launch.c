@@ -39,9 +39,10 @@ __attribute__((format(printf, 3, 4))) static int xsnprintf(char *out, size_t n, 
 	return k;
 }
 
-static const char *const BUSYBOX_APPLETS[] = { "sh",    "echo", "sleep", "true", "false",
-					       "cat",   "ls",   "ps",    "kill", "env",
-					       "id",    "head", "yes",   NULL };
+static const char *const BUSYBOX_APPLETS[] = {
+	"sh", "echo", "sleep", "true", "false", "cat", "ls",
+	"ps", "kill", "env",   "id",   "head",  "yes", NULL
+};
 
 static long now_ms(void)
 {
@@ -206,7 +207,7 @@ static int find_in_path(const char *name, char *out, size_t n)
 	char *save = NULL, *tok;
 
 	xsnprintf(buf, sizeof(buf), "%s:/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin",
-		 path ? path : "");
+		  path ? path : "");
 	for (tok = strtok_r(buf, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
 		xsnprintf(out, n, "%s/%s", tok, name);
 		if (access(out, X_OK) == 0)
@@ -383,14 +384,14 @@ static int write_publisher(struct shim_inst *si)
 	/* Fake `containerd publish`: appends its argv and a hex dump of stdin. One printf with
 	 * O_APPEND, so a record is written in one go. */
 	xsnprintf(script, sizeof(script),
-		 "#!/bin/sh\n"
-		 "# fake containerd binary written by cshim integration tests\n"
-		 "data=$(od -An -v -tx1 | tr -d ' \\n')\n"
-		 "args=''\n"
-		 "for a in \"$@\"; do args=\"$args [$a]\"; done\n"
-		 "printf 'ARGV%%s\\nDATA %%s\\n' \"$args\" \"$data\" >> '%s'\n"
-		 "exit 0\n",
-		 si->events);
+		  "#!/bin/sh\n"
+		  "# fake containerd binary written by cshim integration tests\n"
+		  "data=$(od -An -v -tx1 | tr -d ' \\n')\n"
+		  "args=''\n"
+		  "for a in \"$@\"; do args=\"$args [$a]\"; done\n"
+		  "printf 'ARGV%%s\\nDATA %%s\\n' \"$args\" \"$data\" >> '%s'\n"
+		  "exit 0\n",
+		  si->events);
 	return write_file(si->publisher, script, strlen(script), 0755);
 }
 
@@ -688,8 +689,8 @@ static void runc_force_delete_all(const struct shim_inst *si)
 			char *save = NULL;
 			for (char *id = strtok_r(out, "\n", &save); id;
 			     id = strtok_r(NULL, "\n", &save)) {
-				const char *dv[] = { runc, "--root", rroot, "delete", "--force", id,
-						     NULL };
+				const char *dv[] = { runc,      "--root", rroot, "delete",
+						     "--force", id,       NULL };
 				if (*id)
 					it_run(dv, 10000, NULL);
 			}
@@ -785,7 +786,7 @@ int pub_events_read(const struct shim_inst *si, struct pub_event **ev)
 		arr = na;
 		memset(&arr[n], 0, sizeof(arr[n]));
 		xsnprintf(arr[n].argv, sizeof(arr[n].argv), "%s",
-			 pending_argv[0] == ' ' ? pending_argv + 1 : pending_argv);
+			  pending_argv[0] == ' ' ? pending_argv + 1 : pending_argv);
 		const char *hx = line + 5;
 		size_t hl = strlen(hx);
 		arr[n].data = malloc(hl / 2 + 1);

@@ -14,20 +14,20 @@
 #define IT_GRPC_ADDRESS "/run/cshim-it/containerd.sock" /* never dialled: the publisher is fake */
 
 struct shim_inst {
-	char shim[PATH_MAX];       /* shim binary */
-	char dir[PATH_MAX];        /* per-launch dir; everything below lives in it */
-	char bundle[PATH_MAX];     /* DIR/bundle: shim cwd, config.json, rootfs/ */
-	char workdir[PATH_MAX];    /* DIR/work: shim.stdout.log / shim.stderr.log FIFOs */
-	char sock[PATH_MAX];       /* DIR/s.sock: listening socket passed as fd 3 */
+	char shim[PATH_MAX];         /* shim binary */
+	char dir[PATH_MAX];          /* per-launch dir; everything below lives in it */
+	char bundle[PATH_MAX];       /* DIR/bundle: shim cwd, config.json, rootfs/ */
+	char workdir[PATH_MAX];      /* DIR/work: shim.stdout.log / shim.stderr.log FIFOs */
+	char sock[PATH_MAX];         /* DIR/s.sock: listening socket passed as fd 3 */
 	char runtime_root[PATH_MAX]; /* DIR/runc: -runtime-root (runc --root is this/NS) */
-	char publisher[PATH_MAX];  /* DIR/publish.sh: fake -containerd-binary */
-	char events[PATH_MAX];     /* DIR/events.log: what the fake publisher recorded */
-	char shimlog[PATH_MAX];    /* DIR/shim.log: shim fd 1/2 */
-	char fifolog[PATH_MAX];    /* DIR/shim.fifo.log: drained workdir FIFOs */
-	char id[64];               /* container id for this launch */
+	char publisher[PATH_MAX];    /* DIR/publish.sh: fake -containerd-binary */
+	char events[PATH_MAX];       /* DIR/events.log: what the fake publisher recorded */
+	char shimlog[PATH_MAX];      /* DIR/shim.log: shim fd 1/2 */
+	char fifolog[PATH_MAX];      /* DIR/shim.fifo.log: drained workdir FIFOs */
+	char id[64];                 /* container id for this launch */
 	char ns[64];
-	pid_t pid;                 /* shim pid, 0 when not running */
-	int exit_status;           /* raw wait status once reaped, -1 before */
+	pid_t pid;       /* shim pid, 0 when not running */
+	int exit_status; /* raw wait status once reaped, -1 before */
 	/* workdir FIFO drain */
 	int drain_fds[2];
 	int drain_stop[2];

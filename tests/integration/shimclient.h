@@ -20,14 +20,14 @@ struct shimclient;
 
 /* Result of one call, as seen on the wire. */
 struct shimclient_reply {
-	uint32_t stream;   /* stream id used */
-	uint8_t type;      /* response frame type (expect 2) */
-	uint8_t flags;     /* response frame flags (expect 0) */
-	uint32_t frame_len;/* Length field of the response frame (0 for an Empty success) */
-	bool has_status;   /* Response.status present */
-	int code;          /* gRPC code (0 when no status) */
-	char *msg;         /* status message ("" when none), heap */
-	uint8_t *payload;  /* Response.payload, heap (never NULL on success), plen bytes */
+	uint32_t stream;    /* stream id used */
+	uint8_t type;       /* response frame type (expect 2) */
+	uint8_t flags;      /* response frame flags (expect 0) */
+	uint32_t frame_len; /* Length field of the response frame (0 for an Empty success) */
+	bool has_status;    /* Response.status present */
+	int code;           /* gRPC code (0 when no status) */
+	char *msg;          /* status message ("" when none), heap */
+	uint8_t *payload;   /* Response.payload, heap (never NULL on success), plen bytes */
 	size_t plen;
 };
 

@@ -161,21 +161,21 @@ int main(void)
 	abuse_watchdog_start(secs);
 
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(oversize_c),	 cmocka_unit_test(oversize_go),
-		cmocka_unit_test(vanish_c),	 cmocka_unit_test(vanish_go),
-		cmocka_unit_test(streams_c),	 cmocka_unit_test(streams_go),
-		cmocka_unit_test(garbage_c),	 cmocka_unit_test(garbage_go),
-		cmocka_unit_test(idle1000_c),	 cmocka_unit_test(idle1000_go),
-		cmocka_unit_test(bytewise_c),	 cmocka_unit_test(bytewise_go),
-		cmocka_unit_test(noreader_c),	 cmocka_unit_test(noreader_go),
-		cmocka_unit_test(peercred_c),	 cmocka_unit_test(peercred_go),
-		cmocka_unit_test(hygiene_c),	 cmocka_unit_test(hygiene_go),
-		cmocka_unit_test(failcreate_c),	 cmocka_unit_test(failcreate_go),
-		cmocka_unit_test(hangstart_c),	 cmocka_unit_test(hangstart_go),
+		cmocka_unit_test(oversize_c),    cmocka_unit_test(oversize_go),
+		cmocka_unit_test(vanish_c),      cmocka_unit_test(vanish_go),
+		cmocka_unit_test(streams_c),     cmocka_unit_test(streams_go),
+		cmocka_unit_test(garbage_c),     cmocka_unit_test(garbage_go),
+		cmocka_unit_test(idle1000_c),    cmocka_unit_test(idle1000_go),
+		cmocka_unit_test(bytewise_c),    cmocka_unit_test(bytewise_go),
+		cmocka_unit_test(noreader_c),    cmocka_unit_test(noreader_go),
+		cmocka_unit_test(peercred_c),    cmocka_unit_test(peercred_go),
+		cmocka_unit_test(hygiene_c),     cmocka_unit_test(hygiene_go),
+		cmocka_unit_test(failcreate_c),  cmocka_unit_test(failcreate_go),
+		cmocka_unit_test(hangstart_c),   cmocka_unit_test(hangstart_go),
 		cmocka_unit_test(killcreated_c), cmocka_unit_test(killcreated_go),
-		cmocka_unit_test(bgchild_c),	 cmocka_unit_test(bgchild_go),
-		cmocka_unit_test(noreaderio_c),	 cmocka_unit_test(noreaderio_go),
-		cmocka_unit_test(stuckio_c),	 cmocka_unit_test(stuckio_go),
+		cmocka_unit_test(bgchild_c),     cmocka_unit_test(bgchild_go),
+		cmocka_unit_test(noreaderio_c),  cmocka_unit_test(noreaderio_go),
+		cmocka_unit_test(stuckio_c),     cmocka_unit_test(stuckio_go),
 	};
 	int rc = cmocka_run_group_tests_name("test_abuse", tests, group_setup, group_teardown);
 	return rc;

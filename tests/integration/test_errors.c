@@ -39,32 +39,31 @@
 #define WAIT_PROBE_MS 400 /* a Wait not answered within this is recorded as "blocks" */
 
 enum fxkind {
-	FX_CREATED, /* Create(sleep 1000) */
-	FX_RUNNING, /* + Start */
-	FX_PAUSED,  /* + Exec px (sleep) + Start px + Pause */
-	FX_STOPPED, /* + Exec kx (sleep) + Start kx + Kill(init, 9) + Wait init + Wait kx */
-	FX_DELETED, /* FX_STOPPED + Delete */
+	FX_CREATED,       /* Create(sleep 1000) */
+	FX_RUNNING,       /* + Start */
+	FX_PAUSED,        /* + Exec px (sleep) + Start px + Pause */
+	FX_STOPPED,       /* + Exec kx (sleep) + Start kx + Kill(init, 9) + Wait init + Wait kx */
+	FX_DELETED,       /* FX_STOPPED + Delete */
 	FX_PAUSED_KILLED, /* FX_PAUSED + Kill(init, 9) (runc thaws after SIGKILL) */
-	FX_FRESH,   /* the shim only (ShimInfo): for Create cases */
-	FX_WRAPPED, /* FX_RUNNING with a runtime whose checkpoint fails (g_ckpt_wrapper) */
+	FX_FRESH,         /* the shim only (ShimInfo): for Create cases */
+	FX_WRAPPED,       /* FX_RUNNING with a runtime whose checkpoint fails (g_ckpt_wrapper) */
 };
-static const char *const FX_NAMES[] = { "created", "running", "paused", "stopped",
-					"deleted", "paused+killed", "fresh", "wrapped" };
+static const char *const FX_NAMES[] = { "created", "running",       "paused", "stopped",
+					"deleted", "paused+killed", "fresh",  "wrapped" };
 
 /* State of the case's own exec (id x<case#>), set up before the operation. */
 enum xstate {
 	XS_NONE,
-	XS_CREATED,      /* Exec(sleep 1000) */
-	XS_RUNNING,      /* + Start */
-	XS_STOPPED,      /* Exec(sh -c 'exit 7') + Start + Wait == 7 */
-	XS_DELETED,      /* XS_STOPPED + DeleteProcess */
-	XS_BADCMD,       /* Exec(/nonexistent) */
-	XS_STARTFAILED,  /* XS_BADCMD + Start (fails) */
+	XS_CREATED,              /* Exec(sleep 1000) */
+	XS_RUNNING,              /* + Start */
+	XS_STOPPED,              /* Exec(sh -c 'exit 7') + Start + Wait == 7 */
+	XS_DELETED,              /* XS_STOPPED + DeleteProcess */
+	XS_BADCMD,               /* Exec(/nonexistent) */
+	XS_STARTFAILED,          /* XS_BADCMD + Start (fails) */
 	XS_STARTFAILED_INFLIGHT, /* XS_BADCMD + Wait sent (in flight) + Start (fails) */
 };
-static const char *const XS_NAMES[] = { "",        "created", "running",    "stopped",
-					"deleted", "badcmd",  "startfailed",
-					"startfailed+wait" };
+static const char *const XS_NAMES[] = { "",        "created", "running",     "stopped",
+					"deleted", "badcmd",  "startfailed", "startfailed+wait" };
 
 enum op {
 	OP_START,
@@ -83,21 +82,21 @@ enum op {
 	OP_CHECKPOINT,
 	OP_CREATE,
 };
-static const char *const OP_NAMES[] = { "Start",  "Delete",    "DeleteProcess", "Kill",
-					"Pause",  "Resume",    "Update",        "Exec",
-					"ResizePty", "CloseIO", "State",        "Wait",
-					"ListPids", "Checkpoint", "Create" };
+static const char *const OP_NAMES[] = { "Start",     "Delete",     "DeleteProcess", "Kill",
+					"Pause",     "Resume",     "Update",        "Exec",
+					"ResizePty", "CloseIO",    "State",         "Wait",
+					"ListPids",  "Checkpoint", "Create" };
 
 /* OP_EXEC / OP_UPDATE payload variants */
 enum variant {
-	V_DEFAULT,   /* Exec: sleep 1000; Update: resources {} */
-	V_BADJSON,   /* "{" */
-	V_GARBAGE,   /* "xx" */
-	V_MISSING,   /* no spec / no resources (crashes the Go shim) */
-	V_EXIT7,     /* Exec: sh -c 'exit 7' */
-	V_ARRAY,     /* "[]" */
-	V_TRAILING,  /* "{}x" */
-	V_BADTYPE,   /* Exec: {"args":1}; Update: {"pids":"x"} */
+	V_DEFAULT,  /* Exec: sleep 1000; Update: resources {} */
+	V_BADJSON,  /* "{" */
+	V_GARBAGE,  /* "xx" */
+	V_MISSING,  /* no spec / no resources (crashes the Go shim) */
+	V_EXIT7,    /* Exec: sh -c 'exit 7' */
+	V_ARRAY,    /* "[]" */
+	V_TRAILING, /* "{}x" */
+	V_BADTYPE,  /* Exec: {"args":1}; Update: {"pids":"x"} */
 	/* OP_CHECKPOINT (path) / OP_CREATE (checkpoint); see ckpt_paths() for the tree in $DIR */
 	V_P_OK,      /* an existing directory */
 	V_P_REL,     /* relative */
@@ -115,11 +114,11 @@ enum variant {
 	V_WORKLINK,  /* FX_WRAPPED: WORKDIR/criu-work planted as a symlink */
 };
 
-#define F_MUT 1u      /* changes the init's state: the fixture ends after this case */
-#define F_GOCRASH 2u  /* the Go shim crashes here: cshim only, expect c_code and alive */
-#define F_KNOWN 4u    /* documented difference: reported, never fails */
-#define F_DELIB 8u    /* deliberate difference: cshim must answer c_code/c_msg/c_resp */
-#define F_GOMUT 16u   /* changes the Go shim's state only: its fixture ends after this case */
+#define F_MUT 1u     /* changes the init's state: the fixture ends after this case */
+#define F_GOCRASH 2u /* the Go shim crashes here: cshim only, expect c_code and alive */
+#define F_KNOWN 4u   /* documented difference: reported, never fails */
+#define F_DELIB 8u   /* deliberate difference: cshim must answer c_code/c_msg/c_resp */
+#define F_GOMUT 16u  /* changes the Go shim's state only: its fixture ends after this case */
 
 struct ecase {
 	const char *row; /* "init/created", "exec/running", ... (for the table) */
@@ -131,15 +130,17 @@ struct ecase {
 	bool all;
 	enum variant var;
 	unsigned flags;
-	int c_code;       /* F_GOCRASH, F_DELIB: cshim's expected code */
+	int c_code;         /* F_GOCRASH, F_DELIB: cshim's expected code */
 	const char *c_msg;  /* F_DELIB: text cshim's (normalized) message must contain */
 	const char *c_resp; /* F_DELIB: cshim's response summary */
-	const char *note; /* F_KNOWN / F_GOCRASH / F_DELIB: why */
+	const char *note;   /* F_KNOWN / F_GOCRASH / F_DELIB: why */
 };
 
 #define SIG(s) .sig = (s)
-#define E(row_, fx_, xs_, op_, id_, ...)                                                   \
-	{ .row = row_, .fx = fx_, .xs = xs_, .op = op_, .id = id_, __VA_ARGS__ }
+#define E(row_, fx_, xs_, op_, id_, ...)                                                           \
+	{                                                                                          \
+		.row = row_, .fx = fx_, .xs = xs_, .op = op_, .id = id_, __VA_ARGS__               \
+	}
 
 static const struct ecase CASES[] = {
 	/* ---------------- init: created ---------------- */
@@ -161,8 +162,8 @@ static const struct ecase CASES[] = {
 	E("init/created", FX_CREATED, XS_NONE, OP_EXEC, "@n"),
 	E("init/created", FX_CREATED, XS_NONE, OP_EXEC, "@c"),
 	E("init/created", FX_CREATED, XS_NONE, OP_EXEC, "@n", .var = V_BADJSON),
-	E("init/created", FX_CREATED, XS_NONE, OP_EXEC, "@n", .var = V_MISSING,
-	  .flags = F_GOCRASH, .c_code = 3, .note = "Go: nil spec crash (App. C.5)"),
+	E("init/created", FX_CREATED, XS_NONE, OP_EXEC, "@n", .var = V_MISSING, .flags = F_GOCRASH,
+	  .c_code = 3, .note = "Go: nil spec crash (App. C.5)"),
 	/* exec into a created (not started) container */
 	E("init/created", FX_CREATED, XS_CREATED, OP_START, "@x", .flags = F_MUT),
 	E("init/created", FX_CREATED, XS_NONE, OP_START, "@c", .flags = F_MUT),
@@ -371,7 +372,7 @@ static const struct ecase CASES[] = {
 	E("init/deleted", FX_DELETED, XS_NONE, OP_EXEC, "kx"),
 	E("init/deleted", FX_DELETED, XS_NONE, OP_DELPROC, "kx", .flags = F_MUT),
 
-	/* ---------------- request paths (README, Reliability: confined) ----------------
+/* ---------------- request paths (README, Reliability: confined) ----------------
 	 * Checkpoint's path and work_path, Create's checkpoint, parent_checkpoint and
 	 * CreateOptions.criu_work_path must be absolute and clean, resolve without a symlink in
 	 * any component, and name a directory (Checkpoint's two and criu_work_path: or a new leaf
@@ -380,8 +381,8 @@ static const struct ecase CASES[] = {
 	 * with INVALID_ARGUMENT naming the field; the State / Create that follow on the same
 	 * cshim show nothing changed. ckpt_paths() has the tree in $DIR. */
 #define PATH_NOTE "deliberate: cshim confines request paths, the Go shim passes them to runc"
-#define BADPATH(row_, fx_, op_, var_, msg_)                                                \
-	E(row_, fx_, XS_NONE, op_, "", .var = var_, .flags = F_DELIB | F_GOMUT, .c_code = 3,   \
+#define BADPATH(row_, fx_, op_, var_, msg_)                                                        \
+	E(row_, fx_, XS_NONE, op_, "", .var = var_, .flags = F_DELIB | F_GOMUT, .c_code = 3,       \
 	  .c_msg = msg_, .note = PATH_NOTE)
 	BADPATH("paths/running", FX_RUNNING, OP_CHECKPOINT, V_P_REL,
 		"checkpoint path \"ckpt-rel\": must be an absolute, clean path: invalid argument"),
@@ -460,9 +461,9 @@ enum { R_BLOCKS = -1, R_TRANSPORT = -2, R_SETUP = -3, R_SKIPPED = -4, R_NOTRUN =
 
 struct res {
 	int code;
-	char *msg;   /* normalized */
-	char *resp;  /* normalized response summary ("" for Empty / errors) */
-	char *diag;  /* setup/transport diagnostics */
+	char *msg;  /* normalized */
+	char *resp; /* normalized response summary ("" for Empty / errors) */
+	char *diag; /* setup/transport diagnostics */
 	long ms;
 };
 
@@ -558,7 +559,7 @@ static const char *ts_class(const Google__Protobuf__Timestamp *ts)
 static const char *status_name(int s)
 {
 	static const char *const n[] = { "UNKNOWN", "CREATED", "RUNNING",
-					  "STOPPED", "PAUSED",  "PAUSING" };
+					 "STOPPED", "PAUSED",  "PAUSING" };
 	return s >= 0 && s <= 5 ? n[s] : "?";
 }
 
@@ -624,14 +625,13 @@ static const char CKPT_WRAPPER_SH[] =
 	"exec runc \"$@\"\n";
 
 /* A step of a setup sequence that must succeed: returns false and fills *why otherwise. */
-static bool step(struct fixture *fx, int code, char *msg, int want, const char *what,
-		 char **why)
+static bool step(struct fixture *fx, int code, char *msg, int want, const char *what, char **why)
 {
 	bool ok = code == want;
 	if (!ok)
 		*why = xasprintf("%s: expected %d, got %d \"%s\"%s%s", what, want, code,
-				 msg ? msg : (code < 0 ? strerror(-code) : ""),
-				 code < 0 ? " " : "", code < 0 ? it_death(&fx->f.si) : "");
+				 msg ? msg : (code < 0 ? strerror(-code) : ""), code < 0 ? " " : "",
+				 code < 0 ? it_death(&fx->f.si) : "");
 	free(msg);
 	return ok;
 }
@@ -771,11 +771,11 @@ static char *exec_setup(struct fixture *fx, enum xstate xs, const char *xid)
 	char *msg = NULL, *why = NULL;
 	uint32_t st = 0;
 	int code;
-	const char *json = xs == XS_STOPPED || xs == XS_DELETED ? g_json_exit7
-			   : (xs == XS_BADCMD || xs == XS_STARTFAILED ||
-			      xs == XS_STARTFAILED_INFLIGHT)
-				   ? g_json_bad
-				   : g_json_sleep;
+	const char *json =
+		xs == XS_STOPPED || xs == XS_DELETED ? g_json_exit7
+		: (xs == XS_BADCMD || xs == XS_STARTFAILED || xs == XS_STARTFAILED_INFLIGHT)
+			? g_json_bad
+			: g_json_sleep;
 
 	code = it_exec(c, xid, json, NULL, NULL, NULL, &msg, OP_TIMEOUT_MS);
 	if (!step(fx, code, msg, 0, "Exec", &why))
@@ -827,8 +827,7 @@ static char *exec_setup(struct fixture *fx, enum xstate xs, const char *xid)
 
 /* --- operations --- */
 
-static void set_result(struct res *r, const struct it_fx *f, int code, const char *msg,
-		       char *resp)
+static void set_result(struct res *r, const struct it_fx *f, int code, const char *msg, char *resp)
 {
 	r->code = code;
 	r->msg = norm(f, msg ? msg : "");
@@ -870,27 +869,15 @@ static void variant_path(const struct it_fx *f, enum variant v, bool ckpt, char 
 {
 	const char *d = f->si.dir;
 	switch (v) {
-	case V_P_REL:
-		it_snprintf(out, n, "%s", ckpt ? "ckpt-rel" : "img-rel");
-		break;
-	case V_P_DOTDOT:
-		it_snprintf(out, n, "%s/real/../%s", d, ckpt ? "ckpt" : "real/img");
-		break;
-	case V_P_CTRL:
-		it_snprintf(out, n, "%s/%s", d, ckpt ? "ck\npt" : "im\ng");
-		break;
+	case V_P_REL: it_snprintf(out, n, "%s", ckpt ? "ckpt-rel" : "img-rel"); break;
+	case V_P_DOTDOT: it_snprintf(out, n, "%s/real/../%s", d, ckpt ? "ckpt" : "real/img"); break;
+	case V_P_CTRL: it_snprintf(out, n, "%s/%s", d, ckpt ? "ck\npt" : "im\ng"); break;
 	case V_P_NUL: /* the \001 becomes a NUL in the packed request (call_nul) */
 		it_snprintf(out, n, "%s/%s", d, ckpt ? "ck\001pt" : "im\001g");
 		break;
-	case V_P_SYMLINK:
-		it_snprintf(out, n, "%s/lnk/%s", d, ckpt ? "ckpt" : "img");
-		break;
-	case V_P_NOTDIR:
-		it_snprintf(out, n, "%s/file", d);
-		break;
-	case V_P_NOENT:
-		it_snprintf(out, n, "%s/%s", d, ckpt ? "nope/ckpt" : "nope");
-		break;
+	case V_P_SYMLINK: it_snprintf(out, n, "%s/lnk/%s", d, ckpt ? "ckpt" : "img"); break;
+	case V_P_NOTDIR: it_snprintf(out, n, "%s/file", d); break;
+	case V_P_NOENT: it_snprintf(out, n, "%s/%s", d, ckpt ? "nope/ckpt" : "nope"); break;
 	default: /* Checkpoint: a new leaf (the table's original case); Create: existing */
 		if (ckpt)
 			it_snprintf(out, n, "%s/ckpt", d);
@@ -902,17 +889,10 @@ static void variant_path(const struct it_fx *f, enum variant v, bool ckpt, char 
 static bool variant_work(const struct it_fx *f, enum variant v, char *out, size_t n)
 {
 	switch (v) {
-	case V_W_REL:
-		it_snprintf(out, n, "work-rel");
-		return true;
-	case V_W_SYMLINK:
-		it_snprintf(out, n, "%s/lnk/work", f->si.dir);
-		return true;
-	case V_W_NEW:
-		it_snprintf(out, n, "%s/work-new", f->si.dir);
-		return true;
-	default:
-		return false;
+	case V_W_REL: it_snprintf(out, n, "work-rel"); return true;
+	case V_W_SYMLINK: it_snprintf(out, n, "%s/lnk/work", f->si.dir); return true;
+	case V_W_NEW: it_snprintf(out, n, "%s/work-new", f->si.dir); return true;
+	default: return false;
 	}
 }
 
@@ -979,7 +959,9 @@ static char *planted_summary(const struct it_fx *f)
 	vd = it_count_dir(p);
 	it_snprintf(p, sizeof(p), "%s/criu-work", f->si.workdir);
 	return xasprintf("criu-dump.log=%s victim=%s victimdir=%s work=%s", dump, victim,
-			 vd == 0 ? "empty" : vd > 0 ? "written" : "missing",
+			 vd == 0  ? "empty"
+			 : vd > 0 ? "written"
+				  : "missing",
 			 lstat(p, &st) < 0 ? "removed" : "left");
 }
 
@@ -1023,7 +1005,7 @@ static void do_op(struct fixture *fx, const struct ecase *k, const char *id, str
 	char *msg = NULL, *resp = NULL;
 	int code = -1;
 	/* After a SIGKILL to a paused init the exit must come (runc thaws; the shim resumes). */
-	int tmo = k->op != OP_WAIT ? OP_TIMEOUT_MS
+	int tmo = k->op != OP_WAIT            ? OP_TIMEOUT_MS
 		  : k->fx == FX_PAUSED_KILLED ? 3000
 					      : WAIT_PROBE_MS;
 
@@ -1043,7 +1025,8 @@ static void do_op(struct fixture *fx, const struct ecase *k, const char *id, str
 	}
 	case OP_DELETE:
 	case OP_DELPROC: {
-		DeleteProcReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__DELETE_PROCESS_REQUEST__INIT;
+		DeleteProcReq req =
+			CONTAINERD__RUNTIME__LINUX__SHIM__V1__DELETE_PROCESS_REQUEST__INIT;
 		Google__Protobuf__Empty em = GOOGLE__PROTOBUF__EMPTY__INIT;
 		DeleteResp *d = NULL;
 		req.id = (char *)id;
@@ -1057,24 +1040,18 @@ static void do_op(struct fixture *fx, const struct ecase *k, const char *id, str
 		IT_FREE(d);
 		break;
 	}
-	case OP_KILL:
-		code = it_kill(c, id, k->sig, k->all, &msg, tmo);
-		break;
-	case OP_PAUSE:
-		code = it_empty_call(c, "Pause", D_EMPTY, &msg, tmo);
-		break;
-	case OP_RESUME:
-		code = it_empty_call(c, "Resume", D_EMPTY, &msg, tmo);
-		break;
+	case OP_KILL: code = it_kill(c, id, k->sig, k->all, &msg, tmo); break;
+	case OP_PAUSE: code = it_empty_call(c, "Pause", D_EMPTY, &msg, tmo); break;
+	case OP_RESUME: code = it_empty_call(c, "Resume", D_EMPTY, &msg, tmo); break;
 	case OP_UPDATE: {
 		UpdateReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__UPDATE_TASK_REQUEST__INIT;
 		Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
-		const char *v = k->var == V_BADJSON	? "{"
-				: k->var == V_GARBAGE	? "xx"
-				: k->var == V_ARRAY	? "[]"
-				: k->var == V_TRAILING	? "{}x"
-				: k->var == V_BADTYPE	? "{\"pids\":\"x\"}"
-							: "{}";
+		const char *v = k->var == V_BADJSON    ? "{"
+				: k->var == V_GARBAGE  ? "xx"
+				: k->var == V_ARRAY    ? "[]"
+				: k->var == V_TRAILING ? "{}x"
+				: k->var == V_BADTYPE  ? "{\"pids\":\"x\"}"
+						       : "{}";
 		any.type_url = IT_RESOURCES_TYPE_URL;
 		any.value.data = (uint8_t *)v;
 		any.value.len = strlen(v);
@@ -1084,14 +1061,14 @@ static void do_op(struct fixture *fx, const struct ecase *k, const char *id, str
 		break;
 	}
 	case OP_EXEC: {
-		const char *json = k->var == V_BADJSON	 ? "{"
-				   : k->var == V_GARBAGE ? "xx"
-				   : k->var == V_ARRAY	 ? "[]"
+		const char *json = k->var == V_BADJSON    ? "{"
+				   : k->var == V_GARBAGE  ? "xx"
+				   : k->var == V_ARRAY    ? "[]"
 				   : k->var == V_TRAILING ? "{}x"
-				   : k->var == V_BADTYPE ? "{\"args\":1}"
-				   : k->var == V_MISSING ? NULL
-				   : k->var == V_EXIT7	 ? g_json_exit7
-							 : g_json_sleep;
+				   : k->var == V_BADTYPE  ? "{\"args\":1}"
+				   : k->var == V_MISSING  ? NULL
+				   : k->var == V_EXIT7    ? g_json_exit7
+							  : g_json_sleep;
 		code = it_exec(c, id, json, NULL, NULL, NULL, &msg, tmo);
 		break;
 	}
@@ -1177,7 +1154,8 @@ static void do_op(struct fixture *fx, const struct ecase *k, const char *id, str
 		break;
 	}
 	case OP_CHECKPOINT: {
-		CheckpointReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__CHECKPOINT_TASK_REQUEST__INIT;
+		CheckpointReq req =
+			CONTAINERD__RUNTIME__LINUX__SHIM__V1__CHECKPOINT_TASK_REQUEST__INIT;
 		Containerd__Linux__Runc__CheckpointOptions co =
 			CONTAINERD__LINUX__RUNC__CHECKPOINT_OPTIONS__INIT;
 		Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
@@ -1256,25 +1234,33 @@ static void case_name(const struct ecase *k, char *out, size_t n)
 		snprintf(extra, sizeof(extra), ", %u%s", k->sig, k->all ? ", all" : "");
 	if (k->op == OP_CHECKPOINT || k->op == OP_CREATE) {
 		static const char *const vn[] = {
-			[V_P_OK] = "dir",	      [V_P_REL] = "relative",
-			[V_P_DOTDOT] = "..",	      [V_P_CTRL] = "newline",
+			[V_P_OK] = "dir",
+			[V_P_REL] = "relative",
+			[V_P_DOTDOT] = "..",
+			[V_P_CTRL] = "newline",
 			[V_P_NUL] = "NUL",
-			[V_P_SYMLINK] = "symlink",    [V_P_NOTDIR] = "file",
-			[V_P_NOENT] = "missing",      [V_W_REL] = "work relative",
-			[V_W_SYMLINK] = "work symlink", [V_W_NEW] = "work new",
-			[V_PARENT_UP] = "parent ../x", [V_DUMPLINK] = "criu-dump.log symlink",
+			[V_P_SYMLINK] = "symlink",
+			[V_P_NOTDIR] = "file",
+			[V_P_NOENT] = "missing",
+			[V_W_REL] = "work relative",
+			[V_W_SYMLINK] = "work symlink",
+			[V_W_NEW] = "work new",
+			[V_PARENT_UP] = "parent ../x",
+			[V_DUMPLINK] = "criu-dump.log symlink",
 			[V_WORKLINK] = "criu-work symlink",
 		};
 		if (k->var != V_DEFAULT && k->var < sizeof(vn) / sizeof(vn[0]) && vn[k->var])
 			snprintf(extra, sizeof(extra), "%s", vn[k->var]);
 	}
 	if (k->op == OP_EXEC || k->op == OP_UPDATE) {
-		const char *v = k->var == V_BADJSON ? "json \"{\""
-				: k->var == V_GARBAGE ? "json \"xx\""
-				: k->var == V_ARRAY ? "json \"[]\""
+		const char *v = k->var == V_BADJSON    ? "json \"{\""
+				: k->var == V_GARBAGE  ? "json \"xx\""
+				: k->var == V_ARRAY    ? "json \"[]\""
 				: k->var == V_TRAILING ? "json \"{}x\""
-				: k->var == V_BADTYPE ? (k->op == OP_EXEC ? "{\"args\":1}" : "{\"pids\":\"x\"}")
-				: k->var == V_MISSING ? (k->op == OP_EXEC ? "no spec" : "no resources")
+				: k->var == V_BADTYPE
+					? (k->op == OP_EXEC ? "{\"args\":1}" : "{\"pids\":\"x\"}")
+				: k->var == V_MISSING
+					? (k->op == OP_EXEC ? "no spec" : "no resources")
 				: k->op == OP_UPDATE ? "{}"
 						     : "";
 		if (*v)
@@ -1287,7 +1273,7 @@ static void case_name(const struct ecase *k, char *out, size_t n)
 	else if (strcmp(id, "@n") == 0)
 		id = "new";
 	else if (!*id && (k->op == OP_PAUSE || k->op == OP_RESUME || k->op == OP_UPDATE ||
-			   k->op == OP_DELETE || k->op == OP_CHECKPOINT || k->op == OP_CREATE))
+			  k->op == OP_DELETE || k->op == OP_CHECKPOINT || k->op == OP_CREATE))
 		id = NULL;
 	else if (!*id)
 		id = "\"\"";
@@ -1342,7 +1328,7 @@ static void run_table(bool is_c, struct res *out)
 				continue;
 			}
 		}
-		id = strcmp(k->id, "@c") == 0	? fx.f.si.id
+		id = strcmp(k->id, "@c") == 0   ? fx.f.si.id
 		     : strcmp(k->id, "@x") == 0 ? xid
 		     : strcmp(k->id, "@n") == 0 ? nid
 						: k->id;
@@ -1366,9 +1352,9 @@ static void run_table(bool is_c, struct res *out)
 			fx.dirty = true;
 		r->ms = it_now_ms() - t0;
 		if (verbose)
-			fprintf(stderr, "[%s] %-52s -> %d \"%s\" %s %s (%ld ms)\n", is_c ? "c" : "go",
-				name, r->code, r->msg ? r->msg : "", r->resp ? r->resp : "",
-				r->diag ? r->diag : "", r->ms);
+			fprintf(stderr, "[%s] %-52s -> %d \"%s\" %s %s (%ld ms)\n",
+				is_c ? "c" : "go", name, r->code, r->msg ? r->msg : "",
+				r->resp ? r->resp : "", r->diag ? r->diag : "", r->ms);
 	}
 	fixture_free(&fx);
 }
@@ -1378,21 +1364,11 @@ static void run_table(bool is_c, struct res *out)
 static void fmt_res(const struct res *r, char *out, size_t n)
 {
 	switch (r->code) {
-	case R_BLOCKS:
-		snprintf(out, n, "blocks");
-		break;
-	case R_TRANSPORT:
-		snprintf(out, n, "TRANSPORT: %s", r->diag ? r->diag : "");
-		break;
-	case R_SETUP:
-		snprintf(out, n, "SETUP FAILED: %s", r->diag ? r->diag : "");
-		break;
-	case R_SKIPPED:
-		snprintf(out, n, "(%s)", r->diag ? r->diag : "skipped");
-		break;
-	case R_NOTRUN:
-		snprintf(out, n, "(not run)");
-		break;
+	case R_BLOCKS: snprintf(out, n, "blocks"); break;
+	case R_TRANSPORT: snprintf(out, n, "TRANSPORT: %s", r->diag ? r->diag : ""); break;
+	case R_SETUP: snprintf(out, n, "SETUP FAILED: %s", r->diag ? r->diag : ""); break;
+	case R_SKIPPED: snprintf(out, n, "(%s)", r->diag ? r->diag : "skipped"); break;
+	case R_NOTRUN: snprintf(out, n, "(not run)"); break;
 	default:
 		if (r->code == 0)
 			snprintf(out, n, "0 %s", r->resp && *r->resp ? r->resp : "ok");

@@ -344,24 +344,19 @@ static void render_value(struct sb *o, const struct run *r, const ProtobufCField
 	}
 	case PROTOBUF_C_TYPE_INT32:
 	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-		sb_printf(o, "%" PRId32, *(const int32_t *)p);
-		break;
+	case PROTOBUF_C_TYPE_SFIXED32: sb_printf(o, "%" PRId32, *(const int32_t *)p); break;
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-		sb_printf(o, "%" PRId64, *(const int64_t *)p);
-		break;
+	case PROTOBUF_C_TYPE_SFIXED64: sb_printf(o, "%" PRId64, *(const int64_t *)p); break;
 	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		sb_printf(o, "%" PRIu64, *(const uint64_t *)p);
-		break;
+	case PROTOBUF_C_TYPE_FIXED64: sb_printf(o, "%" PRIu64, *(const uint64_t *)p); break;
 	case PROTOBUF_C_TYPE_BOOL:
 		sb_printf(o, "%s", *(const protobuf_c_boolean *)p ? "true" : "false");
 		break;
 	case PROTOBUF_C_TYPE_ENUM: {
 		int v = *(const int *)p;
-		const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(f->descriptor, v);
+		const ProtobufCEnumValue *ev =
+			protobuf_c_enum_descriptor_get_value(f->descriptor, v);
 		if (ev)
 			sb_printf(o, "%s", ev->name);
 		else
@@ -383,8 +378,7 @@ static void render_value(struct sb *o, const struct run *r, const ProtobufCField
 			render_msg(o, r, sub);
 		break;
 	}
-	default:
-		sb_printf(o, "?");
+	default: sb_printf(o, "?");
 	}
 }
 
@@ -392,21 +386,16 @@ static size_t elem_size(const ProtobufCFieldDescriptor *f)
 {
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
+	case PROTOBUF_C_TYPE_MESSAGE: return sizeof(void *);
+	case PROTOBUF_C_TYPE_BYTES: return sizeof(ProtobufCBinaryData);
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64:
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	default:
-		return 4;
+	case PROTOBUF_C_TYPE_DOUBLE: return 8;
+	case PROTOBUF_C_TYPE_BOOL: return sizeof(protobuf_c_boolean);
+	default: return 4;
 	}
 }
 
@@ -471,11 +460,11 @@ static int call(struct run *r, const char *method, const char *args, const void 
 	return code;
 }
 
-#define FREE_MSG(m)                                                                         \
-	do {                                                                                \
-		if (m)                                                                      \
-			protobuf_c_message_free_unpacked((ProtobufCMessage *)(m), NULL);    \
-		(m) = NULL;                                                                 \
+#define FREE_MSG(m)                                                                                \
+	do {                                                                                       \
+		if (m)                                                                             \
+			protobuf_c_message_free_unpacked((ProtobufCMessage *)(m), NULL);           \
+		(m) = NULL;                                                                        \
 	} while (0)
 
 static void expect_err(struct run *r, int code, const char *msg)
@@ -527,8 +516,8 @@ static bool bg_done(struct run *r, int i)
 }
 
 /* Joins background call i (waiting at most timeout_ms), records it, returns its code. */
-static int bg_join(struct run *r, int i, const char *args,
-		   const ProtobufCMessageDescriptor *rdesc, void *respp)
+static int bg_join(struct run *r, int i, const char *args, const ProtobufCMessageDescriptor *rdesc,
+		   void *respp)
 {
 	struct bgcall *b = &r->bg[i];
 	struct timespec t0, t1;
@@ -546,8 +535,8 @@ static int bg_join(struct run *r, int i, const char *args,
 	pthread_join(b->thr, NULL);
 	b->started = false;
 	if (b->rc < 0)
-		fail_msg("[%s] background %s: transport error %d (%s)%s", r->label, b->method, b->rc,
-			 strerror(-b->rc), shim_death(r));
+		fail_msg("[%s] background %s: transport error %d (%s)%s", r->label, b->method,
+			 b->rc, strerror(-b->rc), shim_death(r));
 	nm = norm(r, b->reply.msg);
 	trf(r, "%s(%s) [background] -> code=%d msg=\"%s\"", b->method, args, b->reply.code, nm);
 	free(nm);
@@ -752,8 +741,8 @@ static void check_exit_events(struct run *r, int want, uint32_t pid, uint32_t st
 	trf(r, "events: %d\n", n);
 	if (n != want) {
 		pub_events_free(ev, n);
-		fail_msg("[%s] expected %d /tasks/exit publications, got %d (%s)", r->label, want, n,
-			 r->si.events);
+		fail_msg("[%s] expected %d /tasks/exit publications, got %d (%s)", r->label, want,
+			 n, r->si.events);
 	}
 	snprintf(expect_argv, sizeof(expect_argv),
 		 "[--address] [%s] [publish] [--topic] [/tasks/exit] [--namespace] [%s]",
@@ -769,7 +758,8 @@ static void check_exit_events(struct run *r, int want, uint32_t pid, uint32_t st
 			char got[1024];
 			snprintf(got, sizeof(got), "%s", ev[i].argv);
 			pub_events_free(ev, n);
-			fail_msg("[%s] publisher argv \"%s\" != \"%s\"", r->label, got, expect_argv);
+			fail_msg("[%s] publisher argv \"%s\" != \"%s\"", r->label, got,
+				 expect_argv);
 		}
 		any = google__protobuf__any__unpack(NULL, ev[i].len, ev[i].data);
 		if (!any) {
@@ -782,16 +772,18 @@ static void check_exit_events(struct run *r, int want, uint32_t pid, uint32_t st
 			render_msg(&r->tr, r, &te->base);
 		trf(r, "\n");
 		bool ok = strcmp(any->type_url, "containerd.events.TaskExit") == 0 && te &&
-			  strcmp(te->container_id, r->si.id) == 0 && strcmp(te->id, r->si.id) == 0 &&
-			  te->pid == pid && te->exit_status == status && ts_is_recent(te->exited_at) &&
+			  strcmp(te->container_id, r->si.id) == 0 &&
+			  strcmp(te->id, r->si.id) == 0 && te->pid == pid &&
+			  te->exit_status == status && ts_is_recent(te->exited_at) &&
 			  (!exited_at || ts_equal(te->exited_at, exited_at));
 		if (te)
 			containerd__events__task_exit__free_unpacked(te, NULL);
 		google__protobuf__any__free_unpacked(any, NULL);
 		if (!ok) {
 			pub_events_free(ev, n);
-			fail_msg("[%s] bad TaskExit event (want pid %u status %u): see transcript:\n%s",
-				 r->label, pid, status, sb_str(&r->tr));
+			fail_msg(
+				"[%s] bad TaskExit event (want pid %u status %u): see transcript:\n%s",
+				r->label, pid, status, sb_str(&r->tr));
 		}
 	}
 	pub_events_free(ev, n);
@@ -825,7 +817,8 @@ static void scen_precreate(struct run *r)
 	kill_(r, "x", 9, "x, 9");
 	expect_err(r, 5, "process x does not exist: not found");
 	{
-		DeleteProcReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__DELETE_PROCESS_REQUEST__INIT;
+		DeleteProcReq req =
+			CONTAINERD__RUNTIME__LINUX__SHIM__V1__DELETE_PROCESS_REQUEST__INIT;
 		req.id = "";
 		call(r, "DeleteProcess", "\"\"", &req, D_DELETE_RESP, NULL);
 		expect_err(r, 3, "cannot delete init process with DeleteProcess");
@@ -1001,7 +994,8 @@ static void scen_sleep(struct run *r)
 	expect_err(r, 2, "cannot delete a running process");
 	FREE_MSG(dr);
 	{
-		DeleteProcReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__DELETE_PROCESS_REQUEST__INIT;
+		DeleteProcReq req =
+			CONTAINERD__RUNTIME__LINUX__SHIM__V1__DELETE_PROCESS_REQUEST__INIT;
 		req.id = r->si.id;
 		call(r, "DeleteProcess", "id", &req, D_DELETE_RESP, NULL);
 		expect_err(r, 3, "cannot delete init process with DeleteProcess");
@@ -1027,7 +1021,8 @@ static void scen_sleep(struct run *r)
 				continue;
 			found = true;
 			assert_non_null(pi->info);
-			assert_string_equal(pi->info->type_url, "containerd.linux.runc.ProcessDetails");
+			assert_string_equal(pi->info->type_url,
+					    "containerd.linux.runc.ProcessDetails");
 			Containerd__Linux__Runc__ProcessDetails *pd =
 				containerd__linux__runc__process_details__unpack(
 					NULL, pi->info->value.len, pi->info->value.data);
@@ -1035,7 +1030,8 @@ static void scen_sleep(struct run *r)
 			bool ok = strcmp(pd->exec_id, r->si.id) == 0;
 			containerd__linux__runc__process_details__free_unpacked(pd, NULL);
 			if (!ok)
-				fail_msg("[%s] ProcessDetails.exec_id is not the container id", r->label);
+				fail_msg("[%s] ProcessDetails.exec_id is not the container id",
+					 r->label);
 		}
 		FREE_MSG(lp);
 		if (!found)
@@ -1054,7 +1050,8 @@ static void scen_sleep(struct run *r)
 		assert_int_equal(shimclient_call_ex(r->c, SHIM_SERVICE, "Kill", &req.base,
 						    CALL_TIMEOUT_MS, &rep),
 				 0);
-		trf(r, "Kill(id, 9) -> code=%d msg=\"%s\" frame_len=%u type=%u flags=%u status=%s\n",
+		trf(r,
+		    "Kill(id, 9) -> code=%d msg=\"%s\" frame_len=%u type=%u flags=%u status=%s\n",
 		    rep.code, rep.msg, rep.frame_len, rep.type, rep.flags,
 		    rep.has_status ? "present" : "absent");
 		bool ok = rep.code == 0 && rep.frame_len == 0 && rep.type == 2 && rep.flags == 0 &&
@@ -1158,12 +1155,12 @@ static void scen_bad_command(struct run *r)
 }
 
 /* Records one raw reply line and checks the generic frame invariants. */
-static void wire_record(struct run *r, const char *what, int rc,
-			const struct shimclient_reply *rep, uint32_t want_stream)
+static void wire_record(struct run *r, const char *what, int rc, const struct shimclient_reply *rep,
+			uint32_t want_stream)
 {
 	if (rc < 0)
-		fail_msg("[%s] wire %s: transport error %d (%s)%s", r->label, what, rc, strerror(-rc),
-			 shim_death(r));
+		fail_msg("[%s] wire %s: transport error %d (%s)%s", r->label, what, rc,
+			 strerror(-rc), shim_death(r));
 	char *nm = norm(r, rep->msg);
 	trf(r, "wire %s -> stream=%s type=%u flags=%u code=%d msg=\"%s\" status=%s payload=%s\n",
 	    what, rep->stream == want_stream ? "same" : "OTHER", rep->type, rep->flags, rep->code,
@@ -1183,8 +1180,7 @@ static void wire_record(struct run *r, const char *what, int rc,
 }
 
 static int raw_request(struct run *r, uint32_t stream, uint8_t type, uint8_t flags,
-		       const char *service, const char *method, const uint8_t *payload,
-		       size_t plen)
+		       const char *service, const char *method, const uint8_t *payload, size_t plen)
 {
 	uint8_t *frame = NULL;
 	size_t flen = 0;
@@ -1351,11 +1347,10 @@ static void scen_wire(struct run *r)
 
 		sq.id = "x";
 		pn = protobuf_c_message_pack(&sq.base, pl);
-		assert_int_equal(ttrpc_request_frame(s1, SHIM_SERVICE, "ShimInfo", NULL, 0, 0, &f1,
-						     &l1),
-				 0);
-		assert_int_equal(ttrpc_request_frame(s2, SHIM_SERVICE, "State", pl, pn, 0, &f2, &l2),
-				 0);
+		assert_int_equal(
+			ttrpc_request_frame(s1, SHIM_SERVICE, "ShimInfo", NULL, 0, 0, &f1, &l1), 0);
+		assert_int_equal(
+			ttrpc_request_frame(s2, SHIM_SERVICE, "State", pl, pn, 0, &f2, &l2), 0);
 		both = malloc(l1 + l2);
 		assert_non_null(both);
 		memcpy(both, f1, l1);
@@ -1447,8 +1442,8 @@ static void scen_inflight(struct run *r)
 		int code = -1;
 		char *msg = NULL;
 		req.id = r->si.id;
-		assert_int_equal(shimclient_call(r->c2, "State", &req.base, D_STATE_RESP, &resp, &code,
-						 &msg, CALL_TIMEOUT_MS),
+		assert_int_equal(shimclient_call(r->c2, "State", &req.base, D_STATE_RESP, &resp,
+						 &code, &msg, CALL_TIMEOUT_MS),
 				 0);
 		trf(r, "State(id) [second connection] -> code=%d\n", code);
 		free(msg);

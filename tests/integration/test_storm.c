@@ -84,7 +84,7 @@
 #define MAX_WORKERS 8
 #define INIT_STATUS 42
 #define LIVENESS_MS 10000 /* State/ShimInfo must answer within this (generous: noisy box) */
-#define CALL_MS 60000	  /* any other call */
+#define CALL_MS 60000     /* any other call */
 #define GO_CALL_MS 10000  /* the same for the Go shim (bounded: it is the oracle) */
 #define POLL_SAMPLES 200000
 
@@ -92,8 +92,17 @@ static struct {
 	int seconds, loops, execs, workers, wrap, wrap_ms, go, go_seconds, go_execs, pids_max;
 	char delay[32];
 } G = {
-	.seconds = 4, .loops = 2, .execs = 8, .workers = 2, .wrap = 1, .wrap_ms = 3000,
-	.go = 0, .go_seconds = 1, .go_execs = 4, .pids_max = 4096, .delay = "0.5",
+	.seconds = 4,
+	.loops = 2,
+	.execs = 8,
+	.workers = 2,
+	.wrap = 1,
+	.wrap_ms = 3000,
+	.go = 0,
+	.go_seconds = 1,
+	.go_execs = 4,
+	.pids_max = 4096,
+	.delay = "0.5",
 };
 
 static long g_t_start;
@@ -116,13 +125,13 @@ struct run {
 	const char *label;
 	int seconds, execs, call_ms;
 	char rootfs[PATH_MAX];
-	struct shimclient *pc;		   /* the poller's connection */
+	struct shimclient *pc;              /* the poller's connection */
 	struct shimclient *wc[MAX_WORKERS]; /* one per exec worker */
 	struct item items[MAX_ITEMS];
 	atomic_int n_items;
 	atomic_int next_storm; /* next storm exec index */
 	atomic_bool storm_on, wrap_done, stop_poll, stop_mon;
-	atomic_bool stuck; /* a State or ShimInfo went unanswered for LIVENESS_MS */
+	atomic_bool stuck;         /* a State or ShimInfo went unanswered for LIVENESS_MS */
 	atomic_int execs_in_storm; /* storm execs started while the storm ran */
 	pthread_mutex_t mu;
 	char *errs[MAX_ERRS];
@@ -270,8 +279,7 @@ static int edit_config(const struct shim_inst *si, int pids_max)
 		return -EINVAL;
 	linux_ = json_object_get(cfg, "linux");
 	ns = json_object_get(linux_, "namespaces");
-	json_array_foreach(ns, i, v)
-	{
+	json_array_foreach(ns, i, v) {
 		const char *ty = json_string_value(json_object_get(v, "type"));
 		if (ty && strcmp(ty, "pid") == 0) {
 			json_array_remove(ns, i);
@@ -432,21 +440,22 @@ static void run_exec(struct run *r, struct shimclient *c, struct item *it, const
 	msg = NULL;
 	code = wait_ex(c, it->id, &st, &it->secs, &it->nanos, &msg, r->call_ms);
 	if (code != 0 || st != it->want || it->secs <= 0) {
-		rerr(r, "%s: Wait -> %d \"%s\" status %u (want %u) exited_at %" PRId64, it->id, code,
-		     msg ? msg : (code < 0 ? strerror(-code) : ""), st, it->want, it->secs);
+		rerr(r, "%s: Wait -> %d \"%s\" status %u (want %u) exited_at %" PRId64, it->id,
+		     code, msg ? msg : (code < 0 ? strerror(-code) : ""), st, it->want, it->secs);
 		goto fail;
 	}
 	free(msg);
 	msg = NULL;
 	{
-		DeleteProcReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__DELETE_PROCESS_REQUEST__INIT;
+		DeleteProcReq req =
+			CONTAINERD__RUNTIME__LINUX__SHIM__V1__DELETE_PROCESS_REQUEST__INIT;
 		DeleteResp *d = NULL;
 		req.id = it->id;
 		code = it_call(c, "DeleteProcess", &req, D_DELETE_RESP, &d, &msg, r->call_ms);
 		if (code != 0 || !d || d->exit_status != it->want || d->pid != it->pid) {
-			rerr(r, "%s: DeleteProcess -> %d \"%s\" status %u pid %u (want %u, %u)", it->id,
-			     code, msg ? msg : "", d ? d->exit_status : 0, d ? d->pid : 0, it->want,
-			     it->pid);
+			rerr(r, "%s: DeleteProcess -> %d \"%s\" status %u pid %u (want %u, %u)",
+			     it->id, code, msg ? msg : "", d ? d->exit_status : 0, d ? d->pid : 0,
+			     it->want, it->pid);
 			IT_FREE(d);
 			goto fail;
 		}
@@ -679,8 +688,8 @@ static void check_settled(struct run *r, const char *when, int base_fds)
 	char desc[2048];
 	int n = 0, z = 0, fds = 0;
 	if (!it_settle_children(r->f.si.pid, 1, 10000, desc, sizeof(desc), &n, &z))
-		rerr(r, "%s: %d children of the shim (want 1: the init), %d zombies: %.400s", when, n,
-		     z, desc);
+		rerr(r, "%s: %d children of the shim (want 1: the init), %d zombies: %.400s", when,
+		     n, z, desc);
 	if (!it_settle_fds(r->f.si.pid, base_fds, 5000, &fds)) {
 		rerr(r, "%s: the shim has %d fds, baseline %d", when, fds, base_fds);
 		it_fd_listing(r->f.si.pid);
@@ -729,10 +738,12 @@ static int check_events(struct run *r, bool init_secs_ok, int64_t i_secs, int32_
 		if (strcmp(ev[k].id, r->f.si.id) == 0) {
 			init_ev++;
 			init_idx = k;
-			if (ev[k].pid != (uint32_t)r->f.init_pid || ev[k].exit_status != INIT_STATUS ||
+			if (ev[k].pid != (uint32_t)r->f.init_pid ||
+			    ev[k].exit_status != INIT_STATUS ||
 			    (init_secs_ok && (ev[k].secs != i_secs || ev[k].nanos != i_nanos)))
 				rerr(r,
-				     "init TaskExit pid %u status %u at %" PRId64 ".%09d; want pid %d "
+				     "init TaskExit pid %u status %u at %" PRId64
+				     ".%09d; want pid %d "
 				     "status %d at %" PRId64 ".%09d",
 				     ev[k].pid, ev[k].exit_status, ev[k].secs, ev[k].nanos,
 				     r->f.init_pid, INIT_STATUS, i_secs, i_nanos);
@@ -746,8 +757,9 @@ static int check_events(struct run *r, bool init_secs_ok, int64_t i_secs, int32_
 			}
 		if (idx < 0) {
 			if (foreign++ < 3)
-				rerr(r, "event %d: /tasks/exit for an unknown process \"%s\" pid %u "
-					"status %u (an orphan?)",
+				rerr(r,
+				     "event %d: /tasks/exit for an unknown process \"%s\" pid %u "
+				     "status %u (an orphan?)",
 				     k, ev[k].id, ev[k].pid, ev[k].exit_status);
 			continue;
 		}
@@ -761,7 +773,8 @@ static int check_events(struct run *r, bool init_secs_ok, int64_t i_secs, int32_
 		    (it->ok && (ev[k].secs != it->secs || ev[k].nanos != it->nanos))) {
 			if (mism++ < 4)
 				rerr(r,
-				     "%s: TaskExit status %u pid %u at %" PRId64 ".%09d; want %u pid %u "
+				     "%s: TaskExit status %u pid %u at %" PRId64
+				     ".%09d; want %u pid %u "
 				     "at %" PRId64 ".%09d",
 				     it->id, ev[k].exit_status, ev[k].pid, ev[k].secs, ev[k].nanos,
 				     it->want, it->pid, it->secs, it->nanos);
@@ -812,8 +825,8 @@ static void exit_id_of_hex(const char *hex, size_t hl, char *id, size_t idn)
 	}
 	Google__Protobuf__Any *any = google__protobuf__any__unpack(NULL, n, b);
 	if (any && any->type_url && !strcmp(any->type_url, "containerd.events.TaskExit")) {
-		Containerd__Events__TaskExit *te =
-			containerd__events__task_exit__unpack(NULL, any->value.len, any->value.data);
+		Containerd__Events__TaskExit *te = containerd__events__task_exit__unpack(
+			NULL, any->value.len, any->value.data);
 		if (te)
 			snprintf(id, idn, "%s", te->id);
 		if (te)
@@ -856,10 +869,10 @@ static int spawn_pids(struct run *r, long *linger_pid, long *init_pid)
 /* ---- the scenario ---- */
 
 /* Ends the scenario early (cshim: a failure; Go shim: reported). */
-#define STOP(...)                                                                           \
-	do {                                                                                \
-		rerr(r, __VA_ARGS__);                                                       \
-		goto done;                                                                  \
+#define STOP(...)                                                                                  \
+	do {                                                                                       \
+		rerr(r, __VA_ARGS__);                                                              \
+		goto done;                                                                         \
 	} while (0)
 
 static void scenario(bool is_c)
@@ -1046,7 +1059,8 @@ static void scenario(bool is_c)
 			rerr(r, "Wait(init) -> %d status %u (want %d)", code, ist, INIT_STATUS);
 		code = recv_wait(r->f.c, ws_lg, r->call_ms, &st, &lg->secs, &lg->nanos);
 		if (code != 0 || st != 137)
-			rerr(r, "Wait(linger) -> %d status %u (want 137: runc kill --all)", code, st);
+			rerr(r, "Wait(linger) -> %d status %u (want 137: runc kill --all)", code,
+			     st);
 		else
 			lg->ok = true;
 		code = it_delete_process(r->f.c, lg->id, &msg, r->call_ms);
@@ -1063,24 +1077,28 @@ static void scenario(bool is_c)
 		/* anything more would come within a publisher delay or two */
 		usleep((useconds_t)(atof(G.delay) * 2e6) + 500000);
 		int nev = check_events(r, ist == INIT_STATUS, isecs, inanos, &linger_after_init);
-		print_message("[%s] %d/%d events within %ld ms of the init's exit (%d in the end)\n",
-			      r->label, got, want, t_ev, nev);
+		print_message(
+			"[%s] %d/%d events within %ld ms of the init's exit (%d in the end)\n",
+			r->label, got, want, t_ev, nev);
 		/* The exec killed by kill --all: its exit must be handed over before the init's
 		 * (publisher pids are handed out in increasing order, modulo pid_max). */
 		long lpid, ipid;
 		int nsp = spawn_pids(r, &lpid, &ipid);
 		long dist = (ipid - lpid + r->pid_max) % r->pid_max;
 		bool handed_after = lpid <= 0 || ipid <= 0 || dist == 0 || dist > r->pid_max / 2;
-		print_message("[%s] %d publishers started; the killed exec's was pid %ld, the init's "
-			      "pid %ld: handed over %s the init's, recorded %s it\n",
-			      r->label, nsp, lpid, ipid, handed_after ? "AFTER" : "before",
-			      linger_after_init ? "AFTER" : "before");
+		print_message(
+			"[%s] %d publishers started; the killed exec's was pid %ld, the init's "
+			"pid %ld: handed over %s the init's, recorded %s it\n",
+			r->label, nsp, lpid, ipid, handed_after ? "AFTER" : "before",
+			linger_after_init ? "AFTER" : "before");
 		if (is_c && handed_after)
-			rerr(r, "the exit of the exec killed by kill --all was handed to its publisher "
-				"after the init's");
+			rerr(r,
+			     "the exit of the exec killed by kill --all was handed to its publisher "
+			     "after the init's");
 		else if (is_c && linger_after_init)
-			rerr(r, "the exit of the exec killed by kill --all was handed over first but "
-				"recorded after the init's (publishers %ld pids apart)",
+			rerr(r,
+			     "the exit of the exec killed by kill --all was handed over first but "
+			     "recorded after the init's (publishers %ld pids apart)",
 			     dist);
 		else if (handed_after || linger_after_init)
 			print_message("[ GO-DIFF ] [go] the exec killed by kill --all is published "
@@ -1094,8 +1112,8 @@ static void scenario(bool is_c)
 
 	/* ---- after ---- */
 	if (!it_settle_children(r->f.si.pid, 0, 10000, desc, sizeof(desc), &nchild, &nz))
-		rerr(r, "after the init's exit: %d children of the shim, %d zombies: %.400s", nchild,
-		     nz, desc);
+		rerr(r, "after the init's exit: %d children of the shim, %d zombies: %.400s",
+		     nchild, nz, desc);
 	{
 		uint32_t pid = 0, s2 = 0;
 		code = shiminfo_call(r->f.c, &pid, LIVENESS_MS);
@@ -1103,7 +1121,8 @@ static void scenario(bool is_c)
 			rerr(r, "ShimInfo after the storm -> %d pid %u", code, pid);
 		code = state_call(r->f.c, r->f.si.id, &s2, LIVENESS_MS);
 		if (code != 0 || s2 != CONTAINERD__V1__TYPES__STATUS__STOPPED)
-			rerr(r, "State after the init's exit -> %d status %u (want STOPPED)", code, s2);
+			rerr(r, "State after the init's exit -> %d status %u (want STOPPED)", code,
+			     s2);
 	}
 	{
 		DeleteResp *d = NULL;
@@ -1171,14 +1190,16 @@ done:
 			      "children %d, max zombies %d (sampled)\n",
 			      r->label, r->t_storm_ms, r->iters, G.loops, 3 * r->iters, r->iters,
 			      11 * r->execs, r->orphans_seen, r->max_children, r->max_zombies);
-		print_message("[%s] execs: %d storm (%d started during it) + %d during the pid wrap "
-			      "(%ld pids in %ld ms) + warm-up + killed one, %d failed\n",
-			      r->label, r->execs, atomic_load(&r->execs_in_storm), r->wrap_execs,
-			      r->wrap_swept, r->t_wrap_ms, r->exec_fail);
-		print_message("[%s] liveness: %d State/ShimInfo calls, %d failed; State p50 %.2f ms "
-			      "p99 %.2f ms max %.2f ms; ShimInfo max %.2f ms\n",
-			      r->label, r->poll_calls, r->poll_fail, p50 / 1000.0, p99 / 1000.0,
-			      r->state_max_us / 1000.0, r->info_max_us / 1000.0);
+		print_message(
+			"[%s] execs: %d storm (%d started during it) + %d during the pid wrap "
+			"(%ld pids in %ld ms) + warm-up + killed one, %d failed\n",
+			r->label, r->execs, atomic_load(&r->execs_in_storm), r->wrap_execs,
+			r->wrap_swept, r->t_wrap_ms, r->exec_fail);
+		print_message(
+			"[%s] liveness: %d State/ShimInfo calls, %d failed; State p50 %.2f ms "
+			"p99 %.2f ms max %.2f ms; ShimInfo max %.2f ms\n",
+			r->label, r->poll_calls, r->poll_fail, p50 / 1000.0, p99 / 1000.0,
+			r->state_max_us / 1000.0, r->info_max_us / 1000.0);
 		print_message("[%s] shim pid %d: fds before Create %d, baseline %d, peak %d, after "
 			      "Delete %d; threads baseline %d peak %d; total %ld ms\n",
 			      r->label, (int)r->f.si.pid, b0, b1, r->peak_fds, fds_now, base_thr,

@@ -42,7 +42,7 @@ static int g_n = 500, g_workers = 8, g_conns = 4, g_batch = 16, g_waits = 500;
 static int g_fifo_every = 10; /* every k-th exec has FIFO stdio (0: none) */
 static long g_t_start;
 static long g_c_total_ms = -1; /* cshim part, for the summary */
-static int CALL_MS = 30000; /* per call; the Go shim gets more (it is much slower) */
+static int CALL_MS = 30000;    /* per call; the Go shim gets more (it is much slower) */
 
 struct item {
 	int idx;
@@ -243,7 +243,8 @@ static void run_batch(struct storm *s, struct shimclient *c, int lo, int hi)
 		code = it_start(c, it->id, &it->pid, &msg, CALL_MS);
 		if (code != 0) {
 			atomic_fetch_add(&s->fail_start, 1);
-			serr(s, "%s: Start -> %d \"%s\"", it->id, code, msg ? msg : strerror(-code));
+			serr(s, "%s: Start -> %d \"%s\"", it->id, code,
+			     msg ? msg : strerror(-code));
 		}
 		free(msg);
 		msg = NULL;
@@ -291,7 +292,8 @@ static void run_batch(struct storm *s, struct shimclient *c, int lo, int hi)
 	}
 	for (int i = lo; i < hi; i++) {
 		struct item *it = &s->items[i];
-		DeleteProcReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__DELETE_PROCESS_REQUEST__INIT;
+		DeleteProcReq req =
+			CONTAINERD__RUNTIME__LINUX__SHIM__V1__DELETE_PROCESS_REQUEST__INIT;
 		DeleteResp *d = NULL;
 		if (!it->wait_stream)
 			continue;
@@ -299,9 +301,9 @@ static void run_batch(struct storm *s, struct shimclient *c, int lo, int hi)
 		code = it_call(c, "DeleteProcess", &req, D_DELETE_RESP, &d, &msg, CALL_MS);
 		if (code != 0 || !d || d->exit_status != it->want || d->pid != it->pid) {
 			atomic_fetch_add(&s->fail_delete, 1);
-			serr(s, "%s: DeleteProcess -> %d \"%s\" exit %u pid %u (want %u, %u)", it->id,
-			     code, msg ? msg : (code < 0 ? strerror(-code) : ""), d ? d->exit_status : 0,
-			     d ? d->pid : 0, it->want, it->pid);
+			serr(s, "%s: DeleteProcess -> %d \"%s\" exit %u pid %u (want %u, %u)",
+			     it->id, code, msg ? msg : (code < 0 ? strerror(-code) : ""),
+			     d ? d->exit_status : 0, d ? d->pid : 0, it->want, it->pid);
 			it->ok = false;
 		}
 		IT_FREE(d);
@@ -346,8 +348,7 @@ static void *monitor_main(void *arg)
 	return NULL;
 }
 
-static void one_exec(struct storm *s, const char *id, const char *script, uint32_t want,
-		     bool fifo)
+static void one_exec(struct storm *s, const char *id, const char *script, uint32_t want, bool fifo)
 {
 	struct shimclient *c = s->f.c;
 	const char *argv[] = { "/bin/sh", "-c", script, NULL };
@@ -509,14 +510,15 @@ static void stress(bool is_c)
 			if (!ev[k].ok || strcmp(ev[k].container_id, s->f.si.id) != 0) {
 				bad_ev++;
 				if (bad_ev < 4)
-					serr(s, "event %d: bad record (argv/type/container_id \"%s\")", k,
-					     ev[k].container_id);
+					serr(s,
+					     "event %d: bad record (argv/type/container_id \"%s\")",
+					     k, ev[k].container_id);
 				continue;
 			}
 			if (strncmp(ev[k].id, "warm", 4) == 0)
 				continue;
-			if (ev[k].id[0] != 's' || sscanf(ev[k].id + 1, "%d", &idx) != 1 || idx < 0 ||
-			    idx >= g_n) {
+			if (ev[k].id[0] != 's' || sscanf(ev[k].id + 1, "%d", &idx) != 1 ||
+			    idx < 0 || idx >= g_n) {
 				foreign++;
 				serr(s, "event %d: unexpected id \"%s\"", k, ev[k].id);
 				continue;
@@ -528,10 +530,12 @@ static void stress(bool is_c)
 				mism++;
 				if (mism < 6)
 					serr(s,
-					     "%s: TaskExit status %u pid %u at %" PRId64 ".%09d; want %u "
+					     "%s: TaskExit status %u pid %u at %" PRId64
+					     ".%09d; want %u "
 					     "pid %u at %" PRId64 ".%09d",
 					     it->id, ev[k].exit_status, ev[k].pid, ev[k].secs,
-					     ev[k].nanos, it->want, it->pid, it->w_secs, it->w_nanos);
+					     ev[k].nanos, it->want, it->pid, it->w_secs,
+					     it->w_nanos);
 			}
 		}
 		for (int i = 0; i < g_n; i++) {
@@ -542,7 +546,8 @@ static void stress(bool is_c)
 			} else if (seen[i] > 1) {
 				dup++;
 				if (dup < 6)
-					serr(s, "%s: %d /tasks/exit events", s->items[i].id, seen[i]);
+					serr(s, "%s: %d /tasks/exit events", s->items[i].id,
+					     seen[i]);
 			}
 		}
 		free(seen);
@@ -567,12 +572,13 @@ static void stress(bool is_c)
 				lat[k++] = s->items[i].t_done - s->items[i].t_exec;
 		}
 		qsort(lat, (size_t)k, sizeof(long), cmp_long);
-		print_message("[%s] exec storm: %d execs (%d ok) by %d workers on %d connections in "
-			      "%ld ms (%.0f execs/s); per-exec Exec->Wait-reply (batched) p50 %ld ms, p99 %ld ms, max "
-			      "%ld ms; events drained %ld ms after the last exec\n",
-			      s->f.label, g_n, okn, g_workers, g_conns, t_storm,
-			      t_storm ? g_n * 1000.0 / (double)t_storm : 0.0, k ? lat[k / 2] : 0,
-			      k ? lat[(k * 99) / 100] : 0, k ? lat[k - 1] : 0, t_events);
+		print_message(
+			"[%s] exec storm: %d execs (%d ok) by %d workers on %d connections in "
+			"%ld ms (%.0f execs/s); per-exec Exec->Wait-reply (batched) p50 %ld ms, p99 %ld ms, max "
+			"%ld ms; events drained %ld ms after the last exec\n",
+			s->f.label, g_n, okn, g_workers, g_conns, t_storm,
+			t_storm ? g_n * 1000.0 / (double)t_storm : 0.0, k ? lat[k / 2] : 0,
+			k ? lat[(k * 99) / 100] : 0, k ? lat[k - 1] : 0, t_events);
 		free(lat);
 		if (okn != g_n)
 			failed = true;
@@ -585,7 +591,8 @@ static void stress(bool is_c)
 	/* zombies / stray children, fds, threads */
 	if (!it_settle_children(s->f.si.pid, 1, 5000, desc, sizeof(desc), &nchild, &nz)) {
 		failed = true;
-		serr(s, "after the storm: %d children of the shim (want 1: the init), %d zombies: %s",
+		serr(s,
+		     "after the storm: %d children of the shim (want 1: the init), %d zombies: %s",
 		     nchild, nz, desc);
 	}
 	if (!it_settle_fds(s->f.si.pid, base_fds, 5000, &fds_now)) {
@@ -593,10 +600,11 @@ static void stress(bool is_c)
 		serr(s, "after the storm: shim has %d fds, baseline %d", fds_now, base_fds);
 		it_fd_listing(s->f.si.pid);
 	}
-	print_message("[%s] shim pid %u: fds baseline %d peak %d after %d; threads baseline %d peak "
-		      "%d after %d; children after %d (zombies %d)\n",
-		      s->f.label, shim_pid, base_fds, s->peak_fds, fds_now, base_thr,
-		      s->peak_threads, it_proc_threads(s->f.si.pid), nchild, nz);
+	print_message(
+		"[%s] shim pid %u: fds baseline %d peak %d after %d; threads baseline %d peak "
+		"%d after %d; children after %d (zombies %d)\n",
+		s->f.label, shim_pid, base_fds, s->peak_fds, fds_now, base_thr, s->peak_threads,
+		it_proc_threads(s->f.si.pid), nchild, nz);
 
 	/* ---- wait storm on the init ---- */
 	{
@@ -635,14 +643,15 @@ static void stress(bool is_c)
 			uint32_t st = 0;
 			int64_t sec = 0;
 			int32_t ns = 0;
-			code = recv_wait(s->conns[conn_of[i]], streams[i], 15000, &st, &sec, &ns, &msg);
+			code = recv_wait(s->conns[conn_of[i]], streams[i], 15000, &st, &sec, &ns,
+					 &msg);
 			free(msg);
 			msg = NULL;
 			if (code != 0 || st != 137) {
 				badw++;
 				if (badw < 6)
-					serr(s, "init Wait %d (conn %d): code %d status %u", i, conn_of[i],
-					     code, st);
+					serr(s, "init Wait %d (conn %d): code %d status %u", i,
+					     conn_of[i], code, st);
 				continue;
 			}
 			if (first) {
@@ -652,16 +661,19 @@ static void stress(bool is_c)
 			} else if (sec != secs0 || ns != nanos0) {
 				badw++;
 				if (badw < 6)
-					serr(s, "init Wait %d: exited_at differs from the first one", i);
+					serr(s,
+					     "init Wait %d: exited_at differs from the first one",
+					     i);
 				continue;
 			}
 			released++;
 		}
 		t_kill = it_now_ms() - t0;
-		print_message("[%s] wait storm: %d/%d init Waits (%d on one connection, %d spread over "
-			      "%d) released with 137 by one Kill in %ld ms\n",
-			      s->f.label, released, g_waits, g_waits / 2, g_waits - g_waits / 2,
-			      g_conns, t_kill);
+		print_message(
+			"[%s] wait storm: %d/%d init Waits (%d on one connection, %d spread over "
+			"%d) released with 137 by one Kill in %ld ms\n",
+			s->f.label, released, g_waits, g_waits / 2, g_waits - g_waits / 2, g_conns,
+			t_kill);
 		if (released != g_waits)
 			failed = true;
 		free(streams);
@@ -677,7 +689,8 @@ static void stress(bool is_c)
 				if (ev[k].exit_status != 137 || ev[k].secs != secs0 ||
 				    ev[k].nanos != nanos0) {
 					failed = true;
-					serr(s, "init TaskExit status %u (want 137) or exited_at differs",
+					serr(s,
+					     "init TaskExit status %u (want 137) or exited_at differs",
 					     ev[k].exit_status);
 				}
 			}
@@ -702,8 +715,8 @@ static void stress(bool is_c)
 		}
 		if (!it_settle_children(s->f.si.pid, 0, 5000, desc, sizeof(desc), &nchild, &nz)) {
 			failed = true;
-			serr(s, "after Delete: %d children of the shim (zombies %d): %s", nchild, nz,
-			     desc);
+			serr(s, "after Delete: %d children of the shim (zombies %d): %s", nchild,
+			     nz, desc);
 		}
 	}
 	if (!shim_alive(&s->f.si)) {

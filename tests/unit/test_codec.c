@@ -17,12 +17,10 @@
 
 /* spec §2.1: State{id:"abc"} on stream 1 */
 static const uint8_t state_frame[] = {
-	0x00, 0x00, 0x00, 0x35, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00,
-	0x0a, 0x25, 'c', 'o', 'n', 't', 'a', 'i', 'n', 'e', 'r', 'd', '.', 'r', 'u', 'n', 't',
-	'i', 'm', 'e', '.', 'l', 'i', 'n', 'u', 'x', '.', 's', 'h', 'i', 'm', '.', 'v', '1',
-	'.', 'S', 'h', 'i', 'm',
-	0x12, 0x05, 'S', 't', 'a', 't', 'e',
-	0x1a, 0x05, 0x0a, 0x03, 'a', 'b', 'c',
+	0x00, 0x00, 0x00, 0x35, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x0a, 0x25, 'c', 'o', 'n', 't',
+	'a',  'i',  'n',  'e',  'r',  'd',  '.',  'r',  'u',  'n',  't',  'i',  'm', 'e', '.', 'l',
+	'i',  'n',  'u',  'x',  '.',  's',  'h',  'i',  'm',  '.',  'v',  '1',  '.', 'S', 'h', 'i',
+	'm',  0x12, 0x05, 'S',  't',  'a',  't',  'e',  0x1a, 0x05, 0x0a, 0x03, 'a', 'b', 'c',
 };
 static const uint8_t state_payload[] = { 0x0a, 0x03, 'a', 'b', 'c' };
 
@@ -70,11 +68,12 @@ static void test_request_frame_empty_payload(void **state)
 	uint8_t *f = NULL;
 	size_t n = 0;
 	/* Empty payload (e.g. Delete(Empty)): the bytes field is omitted */
-	static const uint8_t want[] = { 0, 0, 0, 0x2f, 0, 0, 0, 3, 1, 0,
-					0x0a, 0x25, 'c', 'o', 'n', 't', 'a', 'i', 'n', 'e', 'r',
-					'd', '.', 'r', 'u', 'n', 't', 'i', 'm', 'e', '.', 'l', 'i',
-					'n', 'u', 'x', '.', 's', 'h', 'i', 'm', '.', 'v', '1', '.',
-					'S', 'h', 'i', 'm', 0x12, 0x06, 'D', 'e', 'l', 'e', 't', 'e' };
+	static const uint8_t want[] = { 0,    0,    0,   0x2f, 0,   0,   0,   3,   1,   0,
+					0x0a, 0x25, 'c', 'o',  'n', 't', 'a', 'i', 'n', 'e',
+					'r',  'd',  '.', 'r',  'u', 'n', 't', 'i', 'm', 'e',
+					'.',  'l',  'i', 'n',  'u', 'x', '.', 's', 'h', 'i',
+					'm',  '.',  'v', '1',  '.', 'S', 'h', 'i', 'm', 0x12,
+					0x06, 'D',  'e', 'l',  'e', 't', 'e' };
 
 	assert_int_equal(ttrpc_request_frame(3, SHIM_SVC, "Delete", NULL, 0, 0, &f, &n), 0);
 	assert_int_equal(n, sizeof(want));
@@ -101,8 +100,8 @@ static void test_request_decode_with_metadata(void **state)
 {
 	(void)state;
 	/* service "s", method "m", timeout 5, metadata {k: v} */
-	static const uint8_t body[] = { 0x0a, 0x01, 's', 0x12, 0x01, 'm', 0x20, 0x05,
-					0x2a, 0x06, 0x0a, 0x01, 'k', 0x12, 0x01, 'v' };
+	static const uint8_t body[] = { 0x0a, 0x01, 's',  0x12, 0x01, 'm',  0x20, 0x05,
+					0x2a, 0x06, 0x0a, 0x01, 'k',  0x12, 0x01, 'v' };
 	Ttrpc__Request *r = ttrpc_request_decode(body, sizeof(body));
 
 	assert_non_null(r);
@@ -157,7 +156,9 @@ static void test_response_error_notfound_exact(void **state)
 	uint8_t *f = NULL;
 	size_t n = 0;
 	/* spec §2.5: 0a27 0805 1223 "process x does not exist: not found" */
-	uint8_t want[10 + 41] = { 0, 0, 0, 41, 0, 0, 0, 7, 2, 0, 0x0a, 0x27, 0x08, 0x05, 0x12, 0x23 };
+	uint8_t want[10 + 41] = {
+		0, 0, 0, 41, 0, 0, 0, 7, 2, 0, 0x0a, 0x27, 0x08, 0x05, 0x12, 0x23
+	};
 
 	assert_int_equal(strlen(NOTFOUND_MSG), 0x23);
 	memcpy(want + 16, NOTFOUND_MSG, 0x23);
@@ -222,8 +223,8 @@ static void test_response_success_payload(void **state)
 	uint8_t *f = NULL;
 	size_t n = 0;
 	/* StateResponse{id:"abc"} -> Response{payload: 0a03"abc"} = 12 05 0a 03 61 62 63 */
-	static const uint8_t want[] = { 0, 0, 0, 7, 0x80, 0, 0, 1, 2, 0,
-					0x12, 0x05, 0x0a, 0x03, 'a', 'b', 'c' };
+	static const uint8_t want[] = { 0, 0,    0,    7,    0x80, 0,   0,   1,  2,
+					0, 0x12, 0x05, 0x0a, 0x03, 'a', 'b', 'c' };
 
 	assert_int_equal(ttrpc_response_frame(0x80000001u, GRPC_OK, NULL, state_payload,
 					      sizeof(state_payload), &f, &n),
@@ -247,9 +248,8 @@ static void check_decoded(const uint8_t *frame, size_t flen, int want_code, cons
 	assert_int_equal(h.len, flen - TTRPC_HDR_LEN);
 	assert_int_equal(h.type, TTRPC_TYPE_RESPONSE);
 	assert_int_equal(h.flags, 0);
-	assert_int_equal(ttrpc_response_decode(frame + TTRPC_HDR_LEN, h.len, &code, &msg, &pl,
-					       &plen),
-			 0);
+	assert_int_equal(
+		ttrpc_response_decode(frame + TTRPC_HDR_LEN, h.len, &code, &msg, &pl, &plen), 0);
 	assert_int_equal(code, want_code);
 	assert_non_null(msg);
 	assert_string_equal(msg, want_msg);
@@ -319,14 +319,14 @@ static void test_response_decode_garbage(void **state)
 	uint8_t *pl = NULL;
 	size_t plen = 0;
 
-	assert_int_equal(ttrpc_response_decode(trunc_status, sizeof(trunc_status), &code, &msg, &pl,
-					       &plen),
-			 -EBADMSG);
+	assert_int_equal(
+		ttrpc_response_decode(trunc_status, sizeof(trunc_status), &code, &msg, &pl, &plen),
+		-EBADMSG);
 	assert_int_equal(ttrpc_response_decode(bad_len, sizeof(bad_len), &code, &msg, &pl, &plen),
 			 -EBADMSG);
-	assert_int_equal(ttrpc_response_decode(bad_varint, sizeof(bad_varint), &code, &msg, &pl,
-					       &plen),
-			 -EBADMSG);
+	assert_int_equal(
+		ttrpc_response_decode(bad_varint, sizeof(bad_varint), &code, &msg, &pl, &plen),
+		-EBADMSG);
 	assert_null(msg);
 	assert_null(pl);
 }
@@ -360,10 +360,11 @@ static void test_response_too_large_resource_exhausted(void **state)
 	uint8_t *pl = calloc(1, plen);
 	uint8_t *f = NULL;
 	size_t n = 0;
-	static const char want_msg[] = "message length 4194305 exceed maximum message size of 4194304";
+	static const char want_msg[] =
+		"message length 4194305 exceed maximum message size of 4194304";
 	/* Response{status: {code: 8, message: want_msg}}: 0a 41 08 08 12 3d "..." */
-	uint8_t want[10 + 6 + 61] = { 0, 0, 0, 67, 0, 0, 0, 0x21, 2, 0,
-				      0x0a, 0x41, 0x08, 0x08, 0x12, 0x3d };
+	uint8_t want[10 + 6 + 61] = { 0, 0, 0,    67,   0,    0,    0,    0x21,
+				      2, 0, 0x0a, 0x41, 0x08, 0x08, 0x12, 0x3d };
 
 	assert_non_null(pl);
 	assert_int_equal(strlen(want_msg), 61);

@@ -26,14 +26,10 @@ static uint64_t varint(const uint8_t *p, size_t n)
  * 0a1a "containerd.events.TaskExit" 121c 0a02"b3" 1202"b3" 18bb7f 208901
  * 2a0c08c1f5aad80610dba6e7aa02 */
 static const uint8_t spec_any[] = {
-	0x0a, 0x1a, 'c', 'o', 'n', 't', 'a', 'i', 'n', 'e', 'r', 'd', '.', 'e', 'v', 'e', 'n',
-	't', 's', '.', 'T', 'a', 's', 'k', 'E', 'x', 'i', 't',
-	0x12, 0x1c,
-	0x0a, 0x02, 'b', '3',
-	0x12, 0x02, 'b', '3',
-	0x18, 0xbb, 0x7f,
-	0x20, 0x89, 0x01,
-	0x2a, 0x0c, 0x08, 0xc1, 0xf5, 0xaa, 0xd8, 0x06, 0x10, 0xdb, 0xa6, 0xe7, 0xaa, 0x02,
+	0x0a, 0x1a, 'c',  'o',  'n',  't',  'a',  'i',  'n',  'e',  'r',  'd',  '.',  'e',  'v',
+	'e',  'n',  't',  's',  '.',  'T',  'a',  's',  'k',  'E',  'x',  'i',  't',  0x12, 0x1c,
+	0x0a, 0x02, 'b',  '3',  0x12, 0x02, 'b',  '3',  0x18, 0xbb, 0x7f, 0x20, 0x89, 0x01, 0x2a,
+	0x0c, 0x08, 0xc1, 0xf5, 0xaa, 0xd8, 0x06, 0x10, 0xdb, 0xa6, 0xe7, 0xaa, 0x02,
 };
 
 static void test_spec_example_byte_for_byte(void **state)
@@ -68,13 +64,10 @@ static void test_exec_process(void **state)
 	/* an exec: id is the exec id, exit status 0 omitted (proto3), exited_at always there */
 	struct timespec at = { .tv_sec = 1, .tv_nsec = 2 };
 	static const uint8_t want[] = {
-		0x0a, 0x1a, 'c', 'o', 'n', 't', 'a', 'i', 'n', 'e', 'r', 'd', '.', 'e', 'v', 'e',
-		'n', 't', 's', '.', 'T', 'a', 's', 'k', 'E', 'x', 'i', 't',
-		0x12, 0x13,
-		0x0a, 0x02, 'c', '1',
-		0x12, 0x05, 'e', 'x', 'e', 'c', '1',
-		0x18, 0x2a,
-		0x2a, 0x04, 0x08, 0x01, 0x10, 0x02,
+		0x0a, 0x1a, 'c',  'o',  'n',  't',  'a',  'i',  'n',  'e',  'r', 'd', '.',
+		'e',  'v',  'e',  'n',  't',  's',  '.',  'T',  'a',  's',  'k', 'E', 'x',
+		'i',  't',  0x12, 0x13, 0x0a, 0x02, 'c',  '1',  0x12, 0x05, 'e', 'x', 'e',
+		'c',  '1',  0x18, 0x2a, 0x2a, 0x04, 0x08, 0x01, 0x10, 0x02,
 	};
 	size_t n = 0;
 	uint8_t *b = events_encode_exit("c1", "exec1", 42, 0, &at, &n);
@@ -91,12 +84,9 @@ static void test_zero_fields_omitted_timestamp_kept(void **state)
 	/* pid 0, status 0, exited_at {0,0}: only the ids and an empty Timestamp (2a00) remain */
 	struct timespec at = { 0, 0 };
 	static const uint8_t want[] = {
-		0x0a, 0x1a, 'c', 'o', 'n', 't', 'a', 'i', 'n', 'e', 'r', 'd', '.', 'e', 'v', 'e',
-		'n', 't', 's', '.', 'T', 'a', 's', 'k', 'E', 'x', 'i', 't',
-		0x12, 0x08,
-		0x0a, 0x01, 'x',
-		0x12, 0x01, 'x',
-		0x2a, 0x00,
+		0x0a, 0x1a, 'c',  'o',  'n',  't',  'a', 'i',  'n',  'e', 'r',  'd',  '.',
+		'e',  'v',  'e',  'n',  't',  's',  '.', 'T',  'a',  's', 'k',  'E',  'x',
+		'i',  't',  0x12, 0x08, 0x0a, 0x01, 'x', 0x12, 0x01, 'x', 0x2a, 0x00,
 	};
 	size_t n = 0;
 	uint8_t *b = events_encode_exit("x", "x", 0, 0, &at, &n);
@@ -115,11 +105,34 @@ static void test_large_values(void **state)
 	size_t n = 0;
 	uint8_t *b = events_encode_exit("c", "c", 0xFFFFFFFFu, 0xFFFFFFFFu, &at, &n);
 	static const uint8_t tail[] = {
-		0x18, 0xff, 0xff, 0xff, 0xff, 0x0f,
-		0x20, 0xff, 0xff, 0xff, 0xff, 0x0f,
+		0x18,
+		0xff,
+		0xff,
+		0xff,
+		0xff,
+		0x0f,
+		0x20,
+		0xff,
+		0xff,
+		0xff,
+		0xff,
+		0x0f,
 		/* 253402300799 = 0x3AFFF4417F; 999999999 = 0x3B9AC9FF */
-		0x2a, 0x0d, 0x08, 0xff, 0x82, 0xd1, 0xff, 0xaf, 0x07, 0x10, 0xff, 0x93, 0xeb,
-		0xdc, 0x03,
+		0x2a,
+		0x0d,
+		0x08,
+		0xff,
+		0x82,
+		0xd1,
+		0xff,
+		0xaf,
+		0x07,
+		0x10,
+		0xff,
+		0x93,
+		0xeb,
+		0xdc,
+		0x03,
 	};
 
 	assert_non_null(b);

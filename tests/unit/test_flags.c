@@ -51,12 +51,18 @@ static void test_containerd_argv(void **state)
 	(void)state;
 	/* spec §1.3, every optional flag present, in containerd's order */
 	char *argv[] = { "containerd-shim",
-			 "-namespace", "default",
-			 "-workdir", "/var/lib/containerd/io.containerd.runtime.v1.linux/default/c1",
-			 "-address", "/run/containerd/containerd.sock",
-			 "-containerd-binary", "/usr/bin/containerd",
-			 "-criu-path", "/usr/sbin/criu",
-			 "-runtime-root", "/run/containerd/runc-alt",
+			 "-namespace",
+			 "default",
+			 "-workdir",
+			 "/var/lib/containerd/io.containerd.runtime.v1.linux/default/c1",
+			 "-address",
+			 "/run/containerd/containerd.sock",
+			 "-containerd-binary",
+			 "/usr/bin/containerd",
+			 "-criu-path",
+			 "/usr/sbin/criu",
+			 "-runtime-root",
+			 "/run/containerd/runc-alt",
 			 "-systemd-cgroup",
 			 "-debug" };
 	struct shim_flags f;
@@ -198,10 +204,10 @@ static void test_bool_forms(void **state)
 		const char *arg;
 		bool want;
 	} cases[] = {
-		{ "-debug", true },	   { "--debug", true },	     { "-debug=true", true },
+		{ "-debug", true },        { "--debug", true },      { "-debug=true", true },
 		{ "-debug=false", false }, { "--debug=true", true }, { "--debug=false", false },
-		{ "-debug=1", true },	   { "-debug=0", false },    { "-debug=t", true },
-		{ "-debug=F", false },	   { "-debug=TRUE", true },  { "-debug=False", false },
+		{ "-debug=1", true },      { "-debug=0", false },    { "-debug=t", true },
+		{ "-debug=F", false },     { "-debug=TRUE", true },  { "-debug=False", false },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *argv[] = { "shim", (char *)cases[i].arg };

@@ -117,12 +117,16 @@ static void test_hdr_decode(void **state)
 static void test_hdr_round_trip(void **state)
 {
 	(void)state;
-	static const uint32_t vals[] = { 0, 1, 0xFF, 0x100, 0xFFFF, 0x10000, 0x7FFFFFFF,
-					 0x80000000u, 0xFFFFFFFFu, TTRPC_MAX_MSG };
+	static const uint32_t vals[] = {
+		0,       1,          0xFF,        0x100,       0xFFFF,
+		0x10000, 0x7FFFFFFF, 0x80000000u, 0xFFFFFFFFu, TTRPC_MAX_MSG
+	};
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
 		for (size_t j = 0; j < sizeof(vals) / sizeof(vals[0]); j++) {
-			struct ttrpc_hdr a = { .len = vals[i], .stream = vals[j],
-					       .type = (uint8_t)i, .flags = (uint8_t)(0xF0 | j) };
+			struct ttrpc_hdr a = { .len = vals[i],
+					       .stream = vals[j],
+					       .type = (uint8_t)i,
+					       .flags = (uint8_t)(0xF0 | j) };
 			struct ttrpc_hdr b;
 			uint8_t buf[TTRPC_HDR_LEN];
 			ttrpc_hdr_encode(buf, &a);

@@ -155,8 +155,7 @@ static int unescape_body(const char *body, size_t len, char *out)
 			i += 2;
 			break;
 		}
-		default:
-			return -1;
+		default: return -1;
 		}
 	}
 	out[o] = '\0';

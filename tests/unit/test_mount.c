@@ -78,12 +78,16 @@ static void test_table_clear_pairs(void **state)
 		const char *set, *clear;
 		unsigned long flag;
 	} t[] = {
-		{ "sync", "async", MS_SYNCHRONOUS },	{ "noatime", "atime", MS_NOATIME },
-		{ "nodev", "dev", MS_NODEV },		{ "nodiratime", "diratime", MS_NODIRATIME },
-		{ "noexec", "exec", MS_NOEXEC },	{ "mand", "nomand", MS_MANDLOCK },
+		{ "sync", "async", MS_SYNCHRONOUS },
+		{ "noatime", "atime", MS_NOATIME },
+		{ "nodev", "dev", MS_NODEV },
+		{ "nodiratime", "diratime", MS_NODIRATIME },
+		{ "noexec", "exec", MS_NOEXEC },
+		{ "mand", "nomand", MS_MANDLOCK },
 		{ "relatime", "norelatime", MS_RELATIME },
 		{ "strictatime", "nostrictatime", MS_STRICTATIME },
-		{ "nosuid", "suid", MS_NOSUID },	{ "ro", "rw", MS_RDONLY },
+		{ "nosuid", "suid", MS_NOSUID },
+		{ "ro", "rw", MS_RDONLY },
 	};
 	for (size_t i = 0; i < N(t); i++) {
 		unsigned long flags;
@@ -129,7 +133,7 @@ static void test_unknown_joined_as_data(void **state)
 {
 	(void)state;
 	unsigned long flags;
-	char *overlay[] = { "index=off", "workdir=/w", "ro",
+	char *overlay[] = { "index=off",   "workdir=/w",       "ro",
 			    "upperdir=/u", "lowerdir=/l1:/l2", "nosuid" };
 	char *one[] = { "size=65536k" };
 	char *near[] = { "robind", "RO", "bind=1" };
@@ -236,7 +240,7 @@ static void test_data_buffer_limit(void **state)
 	(void)state;
 	unsigned long flags;
 	char small[8];
-	char *two[] = { "a=1", "b=2" };   /* "a=1,b=2" needs 8 bytes */
+	char *two[] = { "a=1", "b=2" }; /* "a=1,b=2" needs 8 bytes */
 	char *three[] = { "a=1", "b=2", "c" };
 
 	assert_int_equal(mount_parse_options(two, 2, &flags, small, sizeof(small)), 0);

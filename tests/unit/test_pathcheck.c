@@ -45,8 +45,8 @@ static void test_syntax_abs(void **state)
 	assert_int_equal(abs_ok("/tmp/ctd-checkpoint1234567"), 0);
 	assert_int_equal(abs_ok("/run/user/0/ctrd-checkpoint99"), 0);
 	assert_int_equal(abs_ok("/"), 0);
-	assert_int_equal(abs_ok("/a/b/"), 0);	  /* one trailing slash */
-	assert_int_equal(abs_ok("/a/.b/c..d/..."), 0); /* dots inside names are names */
+	assert_int_equal(abs_ok("/a/b/"), 0);              /* one trailing slash */
+	assert_int_equal(abs_ok("/a/.b/c..d/..."), 0);     /* dots inside names are names */
 	assert_int_equal(abs_ok("/\xc3\xa9t\xc3\xa9"), 0); /* non-ASCII names */
 
 	assert_string_equal(abs_why("relative"), UNCLEAN);
@@ -113,9 +113,7 @@ static void mk(const char *rel, char kind, const char *target)
 	char p[256];
 	snprintf(p, sizeof(p), "%s/%s", g_dir, rel);
 	switch (kind) {
-	case 'd':
-		assert_int_equal(mkdir(p, 0700), 0);
-		break;
+	case 'd': assert_int_equal(mkdir(p, 0700), 0); break;
 	case 'f': {
 		int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		assert_true(fd >= 0);
@@ -123,12 +121,8 @@ static void mk(const char *rel, char kind, const char *target)
 		close(fd);
 		break;
 	}
-	case 'l':
-		assert_int_equal(symlink(target, p), 0);
-		break;
-	case 'p':
-		assert_int_equal(mkfifo(p, 0600), 0);
-		break;
+	case 'l': assert_int_equal(symlink(target, p), 0); break;
+	case 'p': assert_int_equal(mkfifo(p, 0600), 0); break;
 	}
 }
 
@@ -179,8 +173,8 @@ static void test_open_nofollow(void **state)
 	assert_int_equal(open_dir_both("dir"), 0);
 	assert_int_equal(open_dir_both("dir/sub"), 0);
 	assert_int_equal(open_dir_both("dir/sub/"), 0);
-	assert_int_equal(open_dir_both("lnk"), -ELOOP);	   /* the leaf is a symlink */
-	assert_int_equal(open_dir_both("lnk/sub"), -ELOOP);     /* a middle component is */
+	assert_int_equal(open_dir_both("lnk"), -ELOOP);     /* the leaf is a symlink */
+	assert_int_equal(open_dir_both("lnk/sub"), -ELOOP); /* a middle component is */
 	assert_int_equal(open_dir_both("dir/dangling"), -ELOOP);
 	assert_int_equal(open_dir_both("file"), -ENOTDIR);
 	assert_int_equal(open_dir_both("file/x"), -ENOTDIR);
@@ -272,18 +266,16 @@ static void test_remove_tree(void **state)
 	assert_int_equal(path_remove_tree(top), 0);
 	snprintf(top, sizeof(top), "%s/tl", g_dir);
 	struct stat st;
-	assert_int_not_equal(lstat(top, &st), 0); /* the link is gone ... */
-	assert_int_equal(access(p, F_OK), 0);	  /* ... its target is not */
+	assert_int_not_equal(lstat(top, &st), 0);   /* the link is gone ... */
+	assert_int_equal(access(p, F_OK), 0);       /* ... its target is not */
 	assert_int_equal(path_remove_tree(top), 0); /* missing: nothing to do */
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_syntax_abs),
-		cmocka_unit_test(test_syntax_rel),
-		cmocka_unit_test(test_open_nofollow),
-		cmocka_unit_test(test_check_dir),
+		cmocka_unit_test(test_syntax_abs),    cmocka_unit_test(test_syntax_rel),
+		cmocka_unit_test(test_open_nofollow), cmocka_unit_test(test_check_dir),
 		cmocka_unit_test(test_remove_tree),
 	};
 	return cmocka_run_group_tests_name("pathcheck", tests, tree_setup, tree_teardown);

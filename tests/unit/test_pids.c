@@ -85,10 +85,9 @@ static void test_ps_json_invalid(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"",	      "garbage",  "[1,2",	"[1,]",	      "{\"pids\":[1]}",
-		"[-1]",	      "[1,-5]",	  "[1.5]",	"[1e3]",      "[\"1\"]",
-		"[true]",     "[null]",	  "[[1]]",	"[4294967296]", "7",
-		"\"[1]\"",    "true",	  "[1] [2]",
+		"",       "garbage",      "[1,2",  "[1,]",    "{\"pids\":[1]}", "[-1]",
+		"[1,-5]", "[1.5]",        "[1e3]", "[\"1\"]", "[true]",         "[null]",
+		"[[1]]",  "[4294967296]", "7",     "\"[1]\"", "true",           "[1] [2]",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint32_t *v = NULL;
@@ -294,7 +293,8 @@ int main(void)
 		cmocka_unit_test(test_state_hybrid_prefers_devices),
 		cmocka_unit_test(test_state_missing),
 		cmocka_unit_test(test_state_garbage),
-		cmocka_unit_test_setup_teardown(test_from_cgroup_walk, tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_from_cgroup_walk, tmpdir_setup,
+						tmpdir_teardown),
 	};
 	return cmocka_run_group_tests_name("pids", tests, NULL, NULL);
 }

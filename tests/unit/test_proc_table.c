@@ -95,7 +95,9 @@ static void test_snap_set_get(void **state)
 {
 	(void)state;
 	struct proc *p = proc_new("snap-1", false, NULL, NULL, NULL, false);
-	struct proc_snap s = { .status = PROC_STOPPED, .pid = 4242, .exit_status = 137,
+	struct proc_snap s = { .status = PROC_STOPPED,
+			       .pid = 4242,
+			       .exit_status = 137,
 			       .exited_at = { 1795865281, 626643803 } };
 	struct proc_snap got;
 
@@ -139,13 +141,13 @@ static void test_transition_masks(void **state)
 	proc_snap_get(p, &s);
 	assert_int_equal(s.status, PROC_RUNNING);
 	/* multi-status mask */
-	assert_int_equal(proc_transition(p, (1u << PROC_RUNNING) | (1u << PROC_PAUSED),
-					 PROC_PAUSING),
-			 PROC_RUNNING);
+	assert_int_equal(
+		proc_transition(p, (1u << PROC_RUNNING) | (1u << PROC_PAUSED), PROC_PAUSING),
+		PROC_RUNNING);
 	assert_int_equal(proc_transition(p, 1u << PROC_PAUSING, PROC_PAUSED), PROC_PAUSING);
-	assert_int_equal(proc_transition(p, (1u << PROC_RUNNING) | (1u << PROC_PAUSED),
-					 PROC_STOPPED),
-			 PROC_PAUSED);
+	assert_int_equal(
+		proc_transition(p, (1u << PROC_RUNNING) | (1u << PROC_PAUSED), PROC_STOPPED),
+		PROC_PAUSED);
 	proc_snap_get(p, &s);
 	assert_int_equal(s.status, PROC_STOPPED);
 	assert_int_equal(proc_transition(p, 1u << PROC_STOPPED, PROC_DELETED), PROC_STOPPED);

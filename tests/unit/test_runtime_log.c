@@ -41,8 +41,8 @@ static void test_last_error_wins(void **state)
 static void test_whitespace_trimmed(void **state)
 {
 	(void)state;
-	assert_int_equal(last_error("{\"level\":\"error\",\"msg\":\"  \\t spaced out \\n\\r\\n\"}\n"),
-			 1);
+	assert_int_equal(
+		last_error("{\"level\":\"error\",\"msg\":\"  \\t spaced out \\n\\r\\n\"}\n"), 1);
 	assert_string_equal(out, "spaced out");
 	/* inner whitespace stays */
 	assert_int_equal(last_error("{\"level\":\"error\",\"msg\":\"\\na\\n b\\n\"}"), 1);
@@ -109,8 +109,8 @@ static void test_error_without_msg(void **state)
 {
 	(void)state;
 	/* an error entry without a msg still counts: it replaces an earlier one */
-	assert_int_equal(last_error("{\"level\":\"error\",\"msg\":\"old\"}\n{\"level\":\"error\"}\n"),
-			 1);
+	assert_int_equal(
+		last_error("{\"level\":\"error\",\"msg\":\"old\"}\n{\"level\":\"error\"}\n"), 1);
 	assert_string_equal(out, "");
 }
 

@@ -50,7 +50,8 @@ static void need_slices(void)
 	int r = slice_set(SLICE_MIN_NS);
 	if (r < 0 || slice_of("/proc/thread-self/sched") != (long long)SLICE_MIN_NS) {
 		(void)slice_set(0);
-		print_message("no custom scheduler slices here (%s)\n", r < 0 ? strerror(-r) : "ignored");
+		print_message("no custom scheduler slices here (%s)\n",
+			      r < 0 ? strerror(-r) : "ignored");
 		skip();
 	}
 }
@@ -83,8 +84,9 @@ static void test_spawned_process_gets_the_default(void **state)
 	char *argv[] = { "cat", "/proc/self/sched", NULL };
 	char *envp[] = { NULL };
 	int pipefd[2], fds[3];
-	struct spawn_opts o = { .path = "/bin/cat", .argv = argv, .envp = envp, .fds = fds,
-				.nfds = 3 };
+	struct spawn_opts o = {
+		.path = "/bin/cat", .argv = argv, .envp = envp, .fds = fds, .nfds = 3
+	};
 	size_t len = 0;
 	ssize_t n;
 	pid_t pid;

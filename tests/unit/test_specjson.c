@@ -31,15 +31,19 @@ static void test_syntax(void **state)
 static void test_types(void **state)
 {
 	(void)state;
-	expect_err("[]", SPECJSON_PROCESS, "json: cannot unmarshal array into Go value of type specs.Process");
+	expect_err("[]", SPECJSON_PROCESS,
+		   "json: cannot unmarshal array into Go value of type specs.Process");
 	expect_err("7", SPECJSON_RESOURCES,
 		   "json: cannot unmarshal number into Go value of type specs.LinuxResources");
-	expect_err("{\"args\":1}", SPECJSON_PROCESS,
-		   "json: cannot unmarshal number into Go struct field Process.args of type []string");
-	expect_err("{\"args\":[\"a\",2]}", SPECJSON_PROCESS,
-		   "json: cannot unmarshal number into Go struct field Process.args of type string");
-	expect_err("{\"pids\":\"x\"}", SPECJSON_RESOURCES,
-		   "json: cannot unmarshal string into Go struct field LinuxResources.pids of type specs.LinuxPids");
+	expect_err(
+		"{\"args\":1}", SPECJSON_PROCESS,
+		"json: cannot unmarshal number into Go struct field Process.args of type []string");
+	expect_err(
+		"{\"args\":[\"a\",2]}", SPECJSON_PROCESS,
+		"json: cannot unmarshal number into Go struct field Process.args of type string");
+	expect_err(
+		"{\"pids\":\"x\"}", SPECJSON_RESOURCES,
+		"json: cannot unmarshal string into Go struct field LinuxResources.pids of type specs.LinuxPids");
 }
 
 static void test_ok(void **state)
