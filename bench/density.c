@@ -90,9 +90,9 @@ int density_run(const struct density_params *p, struct density_result *res)
 
 	for (int s = 0; s < p->nshims; s++) {
 		struct density_result *r = &res[s];
-		double *v[7];
+		double *v[8];
 		int k = 0;
-		for (int j = 0; j < 7; j++) {
+		for (int j = 0; j < 8; j++) {
 			v[j] = calloc((size_t)p->n, sizeof(double));
 			if (!v[j])
 				die("out of memory");
@@ -107,6 +107,7 @@ int density_run(const struct density_params *p, struct density_result *res)
 			v[4][k] = r->idle_mem[i].fds;
 			v[5][k] = r->start_mem[i].threads;
 			v[6][k] = r->first_answer_s[i] * 1e3;
+			v[7][k] = (double)r->idle_mem[i].vm_data_kb;
 			k++;
 		}
 		r->pss_kb = stats(v[0], k);
@@ -117,7 +118,8 @@ int density_run(const struct density_params *p, struct density_result *res)
 		r->threads_start = stats(v[5], k);
 		r->first_ms = stats(v[6], k); /* sorts v[6] */
 		r->first_p90_ms = k ? v[6][(int)ceil(0.9 * k) - 1] : 0;
-		for (int j = 0; j < 7; j++)
+		r->vm_data_kb = stats(v[7], k);
+		for (int j = 0; j < 8; j++)
 			free(v[j]);
 	}
 	return 0;
@@ -129,9 +131,9 @@ void density_print(FILE *f, const struct density_result *res, int nshims)
 		"density: %d shim(s) per binary, each with an idle container (launched "
 		"interleaved; memory/threads/fds after the fleet idled)\n",
 		res[0].n);
-	fprintf(f, "%-10s %4s %12s %12s %12s %12s %12s %10s %8s %8s %10s %10s\n", "", "ok",
-		"Pss/shim", "PrivDirty", "Rss/shim", "Pss total", "PrivD total", "threads",
-		"thr@start", "fds", "1st ans p50", "p90/max");
+	fprintf(f, "%-10s %4s %12s %12s %12s %12s %12s %12s %10s %8s %8s %10s %10s\n", "", "ok",
+		"Pss/shim", "PrivDirty", "Rss/shim", "VmData", "Pss total", "PrivD total",
+		"threads", "thr@start", "fds", "1st ans p50", "p90/max");
 	for (int s = 0; s < nshims; s++) {
 		const struct density_result *r = &res[s];
 		char a[24], b[24], c[24];
@@ -139,11 +141,11 @@ void density_print(FILE *f, const struct density_result *res, int nshims)
 		xsnprintf(b, sizeof(b), "%.0f-%.0f", r->threads_start.min, r->threads_start.max);
 		xsnprintf(c, sizeof(c), "%.1f/%.1f", r->first_p90_ms, r->first_ms.max);
 		fprintf(f,
-			"%-10s %4d %9.0f kB %9.0f kB %9.0f kB %9.1f MB %9.1f MB %10s %8s %8.0f "
-			"%8.2fms %10s\n",
+			"%-10s %4d %9.0f kB %9.0f kB %9.0f kB %9.0f kB %9.1f MB %9.1f MB %10s %8s "
+			"%8.0f %8.2fms %10s\n",
 			r->label, r->nok, r->pss_kb.mean, r->pd_kb.mean, r->rss_kb.mean,
-			r->pss_kb.total / 1024, r->pd_kb.total / 1024, a, b, r->fds.median,
-			r->first_ms.median, c);
+			r->vm_data_kb.mean, r->pss_kb.total / 1024, r->pd_kb.total / 1024, a, b,
+			r->fds.median, r->first_ms.median, c);
 	}
 }
 
@@ -166,6 +168,7 @@ json_t *density_json(const struct density_result *res, int nshims, double settle
 		json_object_set_new(o, "pss_kb", stats_json(&r->pss_kb));
 		json_object_set_new(o, "private_dirty_kb", stats_json(&r->pd_kb));
 		json_object_set_new(o, "rss_kb", stats_json(&r->rss_kb));
+		json_object_set_new(o, "vm_data_kb", stats_json(&r->vm_data_kb));
 		json_object_set_new(o, "threads_idle", stats_json(&r->threads));
 		json_object_set_new(o, "threads_after_start", stats_json(&r->threads_start));
 		json_object_set_new(o, "fds", stats_json(&r->fds));
@@ -175,11 +178,12 @@ json_t *density_json(const struct density_result *res, int nshims, double settle
 			const struct proc_mem *m = &r->idle_mem[i];
 			json_array_append_new(
 				per,
-				json_pack("{s:f,s:I,s:I,s:I,s:i,s:i,s:i}", "first_answer_ms",
+				json_pack("{s:f,s:I,s:I,s:I,s:I,s:i,s:i,s:i}", "first_answer_ms",
 					  r->first_answer_s[i] * 1e3, "pss_kb",
 					  (json_int_t)m->pss_kb, "private_dirty_kb",
 					  (json_int_t)m->private_dirty_kb, "rss_kb",
-					  (json_int_t)m->rss_kb, "threads", m->threads, "fds",
+					  (json_int_t)m->rss_kb, "vm_data_kb",
+					  (json_int_t)m->vm_data_kb, "threads", m->threads, "fds",
 					  m->fds, "threads_after_start", r->start_mem[i].threads));
 		}
 		json_object_set_new(o, "shims", per);

@@ -32,7 +32,8 @@ struct density_result {
 	double *first_answer_s;     /* per launched shim */
 	struct proc_mem *start_mem; /* right after Create+Start */
 	struct proc_mem *idle_mem;  /* after settling */
-	struct density_stats pss_kb, pd_kb, rss_kb, threads, fds, threads_start, first_ms;
+	struct density_stats pss_kb, pd_kb, rss_kb, vm_data_kb, threads, fds, threads_start,
+		first_ms;
 	double first_p90_ms;
 };
 

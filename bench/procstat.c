@@ -108,9 +108,12 @@ static long field_kb(const char *text, const char *key)
 
 struct proc_mem proc_mem(pid_t pid)
 {
-	struct proc_mem m = {
-		.pss_kb = -1, .private_dirty_kb = -1, .rss_kb = -1, .threads = -1, .fds = -1
-	};
+	struct proc_mem m = { .pss_kb = -1,
+			      .private_dirty_kb = -1,
+			      .rss_kb = -1,
+			      .vm_data_kb = -1,
+			      .threads = -1,
+			      .fds = -1 };
 	char path[64], buf[8192];
 	DIR *d;
 
@@ -121,8 +124,10 @@ struct proc_mem proc_mem(pid_t pid)
 		m.private_dirty_kb = field_kb(buf, "\nPrivate_Dirty:");
 	}
 	xsnprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (read_small(path, buf, sizeof(buf)) > 0)
+	if (read_small(path, buf, sizeof(buf)) > 0) {
 		m.threads = (int)field_kb(buf, "\nThreads:");
+		m.vm_data_kb = field_kb(buf, "\nVmData:");
+	}
 	xsnprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
 	d = opendir(path);
 	if (d) {

@@ -21,6 +21,7 @@ struct proc_cpu {
 
 struct proc_mem {
 	long pss_kb, private_dirty_kb, rss_kb;
+	long vm_data_kb; /* private writable address space: what vm.overcommit_memory=2 charges */
 	int threads, fds;
 	int ok;
 };
@@ -33,7 +34,8 @@ struct proc_cpu proc_cpu(pid_t pid);
 uint64_t proc_run_delay_between(const struct proc_cpu *a, const struct proc_cpu *b);
 /* The caller itself: getrusage(RUSAGE_SELF). */
 double self_cpu_s(void);
-/* /proc/PID/smaps_rollup (Pss, Private_Dirty, Rss), /proc/PID/status Threads, /proc/PID/fd. */
+/* /proc/PID/smaps_rollup (Pss, Private_Dirty, Rss), /proc/PID/status (Threads, VmData),
+ * /proc/PID/fd. */
 struct proc_mem proc_mem(pid_t pid);
 
 /* System-wide CPU from /proc/stat: busy and total jiffies (all CPUs). */

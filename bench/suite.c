@@ -424,6 +424,10 @@ int cmd_suite(int argc, char **argv)
 		xsnprintf(b, sizeof(b), "%.0f kB", c->rss_kb.mean);
 		xsnprintf(r, sizeof(r), "%.3g", c->rss_kb.mean / g->rss_kb.mean);
 		row("  Rss/shim (idle)", a, b, r, NULL);
+		xsnprintf(a, sizeof(a), "%.0f kB", g->vm_data_kb.mean);
+		xsnprintf(b, sizeof(b), "%.0f kB", c->vm_data_kb.mean);
+		xsnprintf(r, sizeof(r), "%.3g", c->vm_data_kb.mean / g->vm_data_kb.mean);
+		row("  VmData/shim (commit charge)", a, b, r, NULL);
 		xsnprintf(a, sizeof(a), "%.1f MB", g->pss_kb.total / 1024);
 		xsnprintf(b, sizeof(b), "%.1f MB", c->pss_kb.total / 1024);
 		xsnprintf(r, sizeof(r), "%.3g", c->pss_kb.total / g->pss_kb.total);

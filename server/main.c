@@ -168,8 +168,9 @@ int main(int argc, char **argv)
 	static struct term_watch tw;
 	struct shim_config cfg = { 0 };
 	struct shim_flags f;
+	struct call_rcu_data *crd;
 	sigset_t all, term;
-	char msg[256];
+	char msg[256], comm[16] = "";
 	int listen_fd, r;
 
 	switch (flags_parse(argc, argv, &f, msg, sizeof(msg))) {
@@ -201,6 +202,8 @@ int main(int argc, char **argv)
 	sigdelset(&all, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if ((r = thread_defaults_init()) < 0)
+		die("thread attributes: %s", strerror(-r));
 
 	if (*f.workdir) {
 		int out = open_log_fifo(f.workdir, "shim.stdout.log");
@@ -232,6 +235,15 @@ int main(int argc, char **argv)
 	if (spawn_init_env() < 0)
 		die("out of memory");
 	urcu_memb_register_thread();
+	/* liburcu's call_rcu thread, started now with its own name (a new thread takes its
+	 * creator's; started lazily, it would carry a worker's) and before this thread takes
+	 * the short slice. */
+	prctl(PR_GET_NAME, comm);
+	prctl(PR_SET_NAME, "shim-rcu");
+	crd = urcu_memb_get_default_call_rcu_data();
+	prctl(PR_SET_NAME, comm);
+	if (!crd)
+		die("call_rcu thread: out of memory");
 	cfg.ns = f.ns;
 	cfg.workdir = f.workdir;
 	cfg.address = f.address;

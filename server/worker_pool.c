@@ -29,6 +29,19 @@ static struct {
 	int threads, idle, max, idle_ms;
 } P = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
+int thread_defaults_init(void)
+{
+	pthread_attr_t attr;
+	int r;
+
+	pthread_attr_init(&attr);
+	r = pthread_attr_setstacksize(&attr, STACK_SIZE);
+	if (r == 0)
+		r = pthread_setattr_default_np(&attr);
+	pthread_attr_destroy(&attr);
+	return -r;
+}
+
 int thread_start(const char *name, void *(*fn)(void *), void *arg)
 {
 	pthread_attr_t attr;

@@ -13,6 +13,9 @@
  * all in flight, then one Kill(SIGKILL) must release every one of them with 137 and the same
  * exited_at; one /tasks/exit for the init.
  *
+ * idle (cshim): the worker pool drains back to the loop, reaper and call_rcu threads, all on
+ * small stacks.
+ *
  * cshim always; then the Go shim with a reduced exec storm (CSHIM_STRESS_GO_N execs, default
  * 50) unless CSHIM_STRESS_GO=0: from ~100 concurrent execs on, the Go shim intermittently
  * stalls for tens of seconds (500 execs took 151 s to > 380 s), far beyond the 90 s budget.
@@ -397,6 +400,105 @@ static int cmp_long(const void *a, const void *b)
 }
 
 /* The whole scenario for one shim. */
+/* After the storms (cshim only): the worker pool drains once idle (10 s in server/main.c),
+ * leaving the loop (main) thread, shim-reaper and shim-rcu; every thread but the main one on
+ * a small stack (server/worker_pool.c: 256 KiB, not glibc's 8 MiB), found as the mapping
+ * that holds the stack pointer of the thread, blocked in a system call. Returns 0 or -1 with
+ * the reason in desc. */
+#define IDLE_THREADS_MS 20000
+#define SMALL_STACK_KB 256
+
+static long stack_mapping_kb(pid_t pid, unsigned long sp)
+{
+	char path[64], line[512];
+	long kb = -1;
+	FILE *f;
+
+	it_snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	if (!(f = fopen(path, "re")))
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && sp >= lo && sp < hi) {
+			kb = (long)((hi - lo) / 1024);
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+static int idle_threads_check(pid_t pid, char *desc, size_t dn)
+{
+	static const char *const want[] = { "shim-reaper", "shim-rcu" };
+	long deadline = it_now_ms() + IDLE_THREADS_MS;
+	char path[96], buf[256];
+	int n;
+
+	while ((n = it_proc_threads(pid)) > 3 && it_now_ms() < deadline)
+		usleep(200000);
+	if (n != 3) {
+		it_snprintf(desc, dn, "%d threads %d s after the storms (want 3)", n,
+			    IDLE_THREADS_MS / 1000);
+		return -1;
+	}
+	for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+		bool found = false;
+		DIR *d;
+		struct dirent *de;
+		it_snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+		if (!(d = opendir(path)))
+			return -1;
+		while ((de = readdir(d)) && !found) {
+			int tid = atoi(de->d_name);
+			unsigned long sp = 0;
+			long kb;
+			FILE *f;
+			if (tid <= 0 || tid == pid)
+				continue;
+			it_snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, tid);
+			if (!(f = fopen(path, "re")))
+				continue;
+			buf[0] = '\0';
+			if (!fgets(buf, sizeof(buf), f))
+				buf[0] = '\0';
+			fclose(f);
+			buf[strcspn(buf, "\n")] = '\0';
+			if (strcmp(buf, want[w]) != 0)
+				continue;
+			found = true;
+			/* "nr a1 .. a6 sp pc" while blocked in a system call */
+			it_snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid, tid);
+			if (!(f = fopen(path, "re")))
+				continue;
+			if (fgets(buf, sizeof(buf), f)) {
+				char *tok[9];
+				int k = 0;
+				for (char *save = NULL, *t = strtok_r(buf, " \n", &save);
+				     t && k < 9; t = strtok_r(NULL, " \n", &save))
+					tok[k++] = t;
+				if (k == 9)
+					sp = strtoul(tok[7], NULL, 16);
+			}
+			fclose(f);
+			kb = sp ? stack_mapping_kb(pid, sp) : -1;
+			if (kb < 0 || kb > SMALL_STACK_KB) {
+				closedir(d);
+				it_snprintf(desc, dn,
+					    "thread %s: stack mapping %ld KiB (want <= %d)",
+					    want[w], kb, SMALL_STACK_KB);
+				return -1;
+			}
+		}
+		closedir(d);
+		if (!found) {
+			it_snprintf(desc, dn, "no thread named %s among the 3", want[w]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void stress(bool is_c)
 {
 	struct storm *s = calloc(1, sizeof(*s));
@@ -717,6 +819,17 @@ static void stress(bool is_c)
 			failed = true;
 			serr(s, "after Delete: %d children of the shim (zombies %d): %s", nchild,
 			     nz, desc);
+		}
+	}
+	if (is_c && shim_alive(&s->f.si)) {
+		long t_idle = it_now_ms();
+		if (idle_threads_check(s->f.si.pid, desc, sizeof(desc)) < 0) {
+			failed = true;
+			serr(s, "idle threads: %s", desc);
+		} else {
+			print_message("[%s] idle after %ld ms: 3 threads (main, shim-reaper, "
+				      "shim-rcu), stacks <= %d KiB\n",
+				      s->f.label, it_now_ms() - t_idle, SMALL_STACK_KB);
 		}
 	}
 	if (!shim_alive(&s->f.si)) {
