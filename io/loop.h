@@ -40,6 +40,19 @@ bool loop_is_loop_thread(struct loop *l);
  * after having done something (for giving memory back when a burst is over). Costs nothing
  * on the busy path: it is only epoll_wait's timeout. */
 void loop_set_idle(struct loop *l, int ms, void (*fn)(void *), void *arg);
+/* Loop thread only (or before loop_run): after a batch of one event, poll for up to ns more
+ * before sleeping, when the last gap between a batch and the next event was short (a few
+ * times ns). A peer that answers in microseconds (a client calling in a loop on one
+ * connection) then finds the loop awake: on a VM, waking a sleeping thread on another CPU
+ * costs tens of microseconds each way. A peer whose gaps are longer (containerd's occasional
+ * calls, a client at a fixed rate) finds it asleep as before, and a spin that finds nothing
+ * is not tried again for up to 64 waits. 0: off. */
+void loop_set_spin(struct loop *l, uint64_t ns);
+struct loop_spin_stats {
+	uint64_t hits;   /* spins that found an event */
+	uint64_t misses; /* spins that ended in a blocking wait */
+};
+struct loop_spin_stats loop_spin_stats(struct loop *l);
 /* Runs until loop_stop(). */
 int loop_run(struct loop *l);
 void loop_stop(struct loop *l);
