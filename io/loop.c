@@ -34,6 +34,7 @@ struct loop {
 	uint64_t spin_ns;  /* loop_set_spin; 0: never */
 	uint64_t last_gap; /* from the end of the last batch to the next event */
 	unsigned spin_backoff, spin_skip;
+	bool spin_hold; /* loop_spin_hold: the next wait does not spin */
 	int last_batch; /* events in the last batch */
 	struct loop_spin_stats spin;
 };
@@ -215,6 +216,11 @@ void loop_set_spin(struct loop *l, uint64_t ns)
 	l->last_gap = UINT64_MAX;
 }
 
+void loop_spin_hold(struct loop *l)
+{
+	l->spin_hold = true;
+}
+
 struct loop_spin_stats loop_spin_stats(struct loop *l)
 {
 	return l->spin;
@@ -252,7 +258,9 @@ static int loop_wait(struct loop *l, struct epoll_event *evs, int max)
 	if (!l->spin_ns)
 		return epoll_wait(l->epfd, evs, max, timeout);
 	t0 = mono_ns();
-	if (l->spin_skip) {
+	if (l->spin_hold) {
+		l->spin_hold = false;
+	} else if (l->spin_skip) {
 		l->spin_skip--;
 	} else if (l->last_batch <= SPIN_MAX_BATCH && l->last_gap <= SPIN_GAP_FACTOR * l->spin_ns) {
 		do {

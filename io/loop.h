@@ -48,6 +48,10 @@ void loop_set_idle(struct loop *l, int ms, void (*fn)(void *), void *arg);
  * calls, a client at a fixed rate) finds it asleep as before, and a spin that finds nothing
  * is not tried again for up to 64 waits. 0: off. */
 void loop_set_spin(struct loop *l, uint64_t ns);
+/* Loop thread only: the next wait sleeps at once. For a batch that handed work to another
+ * thread: a spin would keep the CPU that thread may need (the loop thread's short slice,
+ * io/slice.h, outlasts sched_yield's courtesy). */
+void loop_spin_hold(struct loop *l);
 struct loop_spin_stats {
 	uint64_t hits;   /* spins that found an event */
 	uint64_t misses; /* spins that ended in a blocking wait */

@@ -146,6 +146,9 @@ void dispatch_frame(struct conn *c, const struct ttrpc_hdr *h, uint8_t *body)
 		m->fn(call);
 		return;
 	}
+	/* A worker runs it: the loop sleeps after this batch instead of spinning on the CPU the
+	 * worker may need (io/loop.h). */
+	loop_spin_hold(c->loop);
 	if (worker_pool_submit(run_call, call) < 0)
 		call_reply(call, GRPC_RESOURCE_EXHAUSTED, "too many requests in flight", NULL, 0);
 	return;
