@@ -40,9 +40,9 @@ bool loop_is_loop_thread(struct loop *l);
  * after having done something (for giving memory back when a burst is over). Costs nothing
  * on the busy path: it is only epoll_wait's timeout. */
 void loop_set_idle(struct loop *l, int ms, void (*fn)(void *), void *arg);
-/* Loop thread only (or before loop_run): after a batch of one event, poll for up to ns more
- * before sleeping, when the last gap between a batch and the next event was short (a few
- * times ns). A peer that answers in microseconds (a client calling in a loop on one
+/* Loop thread only (or before loop_run): after two batches of one event on the same watch,
+ * poll for up to ns more before sleeping, when the last gap between a batch and the next
+ * event was short (a few times ns). A peer that answers in microseconds (a client calling in a loop on one
  * connection) then finds the loop awake: on a VM, waking a sleeping thread on another CPU
  * costs tens of microseconds each way. A peer whose gaps are longer (containerd's occasional
  * calls, a client at a fixed rate) finds it asleep as before, and a spin that finds nothing

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the loop's adaptive spin (io/loop.h, loop_set_spin): a client that answers at
  * once finds the loop polling; one that waits longer than the spin never makes it spin; one
- * whose gaps are just too long for it makes it spin rarely (back-off); spin 0 never spins.
+ * whose gaps are just too long for it makes it spin rarely (back-off); two clients taking turns
+ * never make it spin; spin 0 never spins.
  * The "client" is a thread writing one byte to a pipe the loop watches; the loop answers by
  * writing one byte back. */
 #include <errno.h>
@@ -21,10 +22,18 @@
 
 #define SPIN_NS 50000ULL
 
+struct pp;
+
+struct req_watch {
+	struct loop_watch w; /* first: the loop hands back &w */
+	struct pp *p;
+};
+
 struct pp {
 	struct loop *l;
-	struct loop_watch w;
-	int req[2], resp[2];
+	struct req_watch w, w2;
+	int req[2], req2[2], resp[2];
+	bool two; /* requests alternate between req and req2: two clients taking turns */
 	int rounds;
 	long pause_us; /* the client's pause before each request (and before the end) */
 	struct loop_spin_stats stats;
@@ -33,7 +42,7 @@ struct pp {
 
 static void on_request(struct loop_watch *w, uint32_t revents)
 {
-	struct pp *p = (struct pp *)((char *)w - offsetof(struct pp, w));
+	struct pp *p = ((struct req_watch *)w)->p;
 	char b;
 	(void)revents;
 	if (read(w->fd, &b, 1) == 1)
@@ -65,17 +74,19 @@ static void run(struct pp *p, uint64_t spin_ns)
 {
 	assert_int_equal(loop_new(&p->l), 0);
 	assert_int_equal(pipe2(p->req, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(p->req2, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(p->resp, O_CLOEXEC), 0);
-	p->w.fd = p->req[0];
-	p->w.cb = on_request;
-	assert_int_equal(loop_add(p->l, &p->w, EPOLLIN), 0);
+	p->w = (struct req_watch){ .w = { .fd = p->req[0], .cb = on_request }, .p = p };
+	p->w2 = (struct req_watch){ .w = { .fd = p->req2[0], .cb = on_request }, .p = p };
+	assert_int_equal(loop_add(p->l, &p->w.w, EPOLLIN), 0);
+	assert_int_equal(loop_add(p->l, &p->w2.w, EPOLLIN), 0);
 	loop_set_spin(p->l, spin_ns);
 	assert_int_equal(pthread_create(&p->loop_thread, NULL, run_loop, p), 0);
 	for (int i = 0; i < p->rounds; i++) {
 		char b = (char)i, r = 0;
 		if (p->pause_us)
 			pause_us(p->pause_us);
-		assert_int_equal(write(p->req[1], &b, 1), 1);
+		assert_int_equal(write(p->two && i % 2 ? p->req2[1] : p->req[1], &b, 1), 1);
 		assert_int_equal(read(p->resp[0], &r, 1), 1);
 		assert_int_equal(r, b);
 	}
@@ -87,6 +98,7 @@ static void run(struct pp *p, uint64_t spin_ns)
 	loop_free(p->l);
 	for (int i = 0; i < 2; i++) {
 		close(p->req[i]);
+		close(p->req2[i]);
 		close(p->resp[i]);
 	}
 }
@@ -134,6 +146,16 @@ static void test_gaps_just_too_long_back_off(void **state)
 	assert_true(p.stats.misses <= (uint64_t)p.rounds / 8);
 }
 
+static void test_clients_taking_turns_never_make_it_spin(void **state)
+{
+	struct pp p = { .rounds = 2000, .two = true };
+	(void)state;
+	run(&p, SPIN_NS);
+	/* Every batch is one event, but never twice on the same watch: several clients, each
+	 * waiting for its turn, gain nothing from a spin and pay its CPU. */
+	assert_int_equal(p.stats.hits + p.stats.misses, 0);
+}
+
 static void test_spin_off_never_spins(void **state)
 {
 	struct pp p = { .rounds = 2000 };
@@ -148,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_closed_loop_client_finds_the_loop_polling),
 		cmocka_unit_test(test_slow_client_never_makes_it_spin),
 		cmocka_unit_test(test_gaps_just_too_long_back_off),
+		cmocka_unit_test(test_clients_taking_turns_never_make_it_spin),
 		cmocka_unit_test(test_spin_off_never_spins),
 	};
 	return cmocka_run_group_tests_name("loop spin", tests, NULL, NULL);
