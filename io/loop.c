@@ -242,11 +242,10 @@ static uint64_t mono_ns(void)
 
 /* The next events. After the second of two one-event batches on the same watch, when the last
  * gap to the next event was short (the peer answers in microseconds: a client calling in a
- * loop), they are polled for up to spin_ns,
- * the CPU given to anything runnable here between polls; otherwise, and when the spin finds
- * nothing, a blocking wait. A spin that finds nothing is not tried again for a while
- * (doubling up to SPIN_BACKOFF_MAX waits), so a peer whose gaps are just too long for it
- * does not make the loop spin for nothing after every request. */
+ * loop), they are polled for up to spin_ns, the CPU given to anything runnable here between
+ * polls; otherwise, and when the spin finds nothing, a blocking wait. A spin that finds
+ * nothing is not tried again for a while (doubling up to SPIN_BACKOFF_MAX waits), so a peer
+ * whose gaps are just too long for it does not make the loop spin after every request. */
 static int loop_wait(struct loop *l, struct epoll_event *evs, int max)
 {
 	int timeout = l->idle_fn && l->busy ? l->idle_ms : -1;

@@ -42,11 +42,11 @@ bool loop_is_loop_thread(struct loop *l);
 void loop_set_idle(struct loop *l, int ms, void (*fn)(void *), void *arg);
 /* Loop thread only (or before loop_run): after two batches of one event on the same watch,
  * poll for up to ns more before sleeping, when the last gap between a batch and the next
- * event was short (a few times ns). A peer that answers in microseconds (a client calling in a loop on one
- * connection) then finds the loop awake: on a VM, waking a sleeping thread on another CPU
- * costs tens of microseconds each way. A peer whose gaps are longer (containerd's occasional
- * calls, a client at a fixed rate) finds it asleep as before, and a spin that finds nothing
- * is not tried again for up to 64 waits. 0: off. */
+ * event was short (a few times ns). A peer that answers in microseconds (a client calling in
+ * a loop on one connection) then finds the loop awake: on a VM, waking a sleeping thread on
+ * another CPU costs tens of microseconds each way. A peer whose gaps are longer
+ * (containerd's occasional calls, a client at a fixed rate) finds it asleep as before, and a
+ * spin that finds nothing is not tried again for up to 64 waits. 0: off. */
 void loop_set_spin(struct loop *l, uint64_t ns);
 /* Loop thread only: the next wait sleeps at once. For a batch that handed work to another
  * thread: a spin would keep the CPU that thread may need (the loop thread's short slice,
