@@ -34,6 +34,12 @@ int thread_defaults_init(void)
 	pthread_attr_t attr;
 	int r;
 
+#ifdef __SANITIZE_THREAD__
+	/* ThreadSanitizer keeps its per-thread state in static TLS, which glibc carves out of
+	 * the thread's stack: on 256 KiB a thread created without attributes (liburcu's) fails
+	 * with EINVAL. TSan enlarges the stacks it is asked for, not the default: keep glibc's. */
+	return 0;
+#endif
 	pthread_attr_init(&attr);
 	r = pthread_attr_setstacksize(&attr, STACK_SIZE);
 	if (r == 0)
