@@ -399,7 +399,6 @@ static int cmp_long(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The whole scenario for one shim. */
 /* After the storms (cshim only): the worker pool drains once idle (10 s in server/main.c),
  * leaving the loop (main) thread, shim-reaper and shim-rcu; every thread but the main one on
  * a small stack (server/worker_pool.c: 256 KiB, not glibc's 8 MiB), found as the mapping
@@ -502,6 +501,7 @@ static int idle_threads_check(pid_t pid, char *desc, size_t dn)
 	return 0;
 }
 
+/* The whole scenario for one shim. */
 static void stress(bool is_c)
 {
 	struct storm *s = calloc(1, sizeof(*s));
