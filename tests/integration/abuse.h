@@ -85,9 +85,6 @@ void set_stream(uint8_t *frame, uint32_t stream);
 
 /* ---- typed RPCs: the gRPC code (>= 0) or -errno; *msg heap when msg != NULL ---- */
 
-int rpc_shiminfo(struct shimclient *c, uint32_t *pid, int timeout_ms);
-int rpc_state(struct shimclient *c, const char *id, int *status, uint32_t *exit_status, char **msg,
-	      int timeout_ms);
 int rpc_create(struct shimclient *c, const struct shim_inst *si, const char *runtime,
 	       const char *out, const char *err, uint32_t *pid, char **msg, int timeout_ms);
 int rpc_delete(struct shimclient *c, uint32_t *exit_status, char **msg, int timeout_ms);
@@ -122,8 +119,6 @@ const char *wrapper(const char *name);
 int edit_json(const char *path, void (*fn)(json_t *));
 void drop_pid_ns(json_t *cfg);
 int mk_fifo(const struct fx *f, const char *name, bool open_reader, char *path, size_t n, int *rfd);
-char *read_until(int fd, const char *needle, int timeout_ms);
-char *read_text(const char *path);
 
 /* ---- the cases ---- */
 

@@ -55,7 +55,7 @@ void case_idle1000(struct tc *t)
 	long worst = 0;
 	for (int i = 0; i < 20; i++) {
 		long a = it_now_ms();
-		int rc = rpc_shiminfo(f.c, NULL, 5000);
+		int rc = it_shiminfo(f.c, NULL, 5000);
 		long d = it_now_ms() - a;
 		if (d > worst)
 			worst = d;
@@ -63,7 +63,7 @@ void case_idle1000(struct tc *t)
 	}
 	long a = it_now_ms();
 	struct shimclient *c2 = shimclient_connect(f.si.sock, 3000);
-	int rc2 = c2 ? rpc_state(c2, "nope", NULL, NULL, NULL, 5000) : -1;
+	int rc2 = c2 ? it_state(c2, "nope", NULL, NULL, NULL, 5000) : -1;
 	long dnew = it_now_ms() - a;
 	shimclient_close(c2);
 	CHECK(t, worst < 1000 && dnew < 1000 && rc2 == GRPC_NOT_FOUND,
@@ -126,7 +126,7 @@ static void *prober_main(void *arg)
 	struct prober *p = arg;
 	while (!atomic_load(&p->stop)) {
 		long a = it_now_ms();
-		int rc = rpc_shiminfo(p->c, NULL, 5000);
+		int rc = it_shiminfo(p->c, NULL, 5000);
 		long d = it_now_ms() - a;
 		p->calls++;
 		if (rc != 0)
@@ -403,7 +403,7 @@ void case_peercred(struct tc *t)
 	int fdn = wait_fds_le(pid, fd0, 3000);
 	CHECK(t, fdn <= fd0, "fd count %d, baseline %d, after refused clients", fdn, fd0);
 	shim_ok(t, &f, "after refused clients");
-	char *l1 = read_text(f.si.shimlog), *l2 = read_text(f.si.fifolog);
+	char *l1 = it_read_file(f.si.shimlog, NULL), *l2 = it_read_file(f.si.fifolog, NULL);
 	bool logged = (l1 && strstr(l1, "refusing connection")) ||
 		      (l2 && strstr(l2, "refusing connection"));
 	obs(t, "uid 65534: %s; gid 65534: %s; root: %s; refusal logged: %s", peer_text(r_nobody),

@@ -34,13 +34,13 @@ void case_failcreate(struct tc *t)
 	free(msg);
 	msg = NULL;
 	int st = -1;
-	code = rpc_state(f.c, f.si.id, &st, NULL, &msg, 5000);
+	code = it_state(f.c, f.si.id, &st, NULL, &msg, 5000);
 	CHECK(t, code == GRPC_NOT_FOUND, "State after the failed create: %d \"%s\" status %d", code,
 	      msg ? msg : "", st);
 	obs(t, "State after the failed Create: %d \"%s\"", code, msg ? msg : "");
 	free(msg);
 	msg = NULL;
-	code = rpc_state(f.c, "", NULL, NULL, NULL, 5000);
+	code = it_state(f.c, "", NULL, NULL, NULL, 5000);
 	code = rpc_delete(f.c, NULL, &msg, 5000);
 	obs(t, "Delete after the failed Create: %d \"%s\"", code, msg ? msg : "");
 	free(msg);
@@ -55,7 +55,7 @@ void case_failcreate(struct tc *t)
 	free(msg);
 	msg = NULL;
 	f.init_pid = pid;
-	code = rpc_state(f.c, f.si.id, &st, NULL, NULL, 5000);
+	code = it_state(f.c, f.si.id, &st, NULL, NULL, 5000);
 	CHECK(t, code == 0 && st == ST_CREATED, "State after the good create: %d status %d", code,
 	      st);
 	code = it_start(f.c, f.si.id, NULL, &msg, 20000);
@@ -114,14 +114,14 @@ void case_hangstart(struct tc *t)
 		}
 		long a = it_now_ms();
 		int st = -1;
-		int sc = rpc_state(c2, f.si.id, &st, NULL, NULL, 5000);
+		int sc = it_state(c2, f.si.id, &st, NULL, NULL, 5000);
 		long d = it_now_ms() - a;
 		if (sc != 0)
 			state_fail++;
 		if (d > worst_state)
 			worst_state = d;
 		a = it_now_ms();
-		int ic = rpc_shiminfo(c2, NULL, 5000);
+		int ic = it_shiminfo(c2, NULL, 5000);
 		d = it_now_ms() - a;
 		if (ic != 0)
 			info_fail++;
@@ -157,7 +157,7 @@ void case_hangstart(struct tc *t)
 	CHECK(t, nk == 0, "the hung runtime is still running (%d 'sleep' children of the shim)",
 	      nk);
 	int st = -1;
-	code = rpc_state(f.c, f.si.id, &st, NULL, NULL, 5000);
+	code = it_state(f.c, f.si.id, &st, NULL, NULL, 5000);
 	obs(t, "after the failed Start: State %d status %d; hung runtime processes left: %d", code,
 	    st, nk);
 	shim_ok(t, &f, "after the hung start");
@@ -228,7 +228,7 @@ void case_killcreated(struct tc *t)
 	int st = -1;
 	uint32_t es = 0;
 	while (it_now_ms() - t0 < 5000) {
-		code = rpc_state(f.c, f.si.id, &st, &es, NULL, 3000);
+		code = it_state(f.c, f.si.id, &st, &es, NULL, 3000);
 		if (code != 0 || st == ST_STOPPED)
 			break;
 		sleep_ms(20);
@@ -309,7 +309,7 @@ static void bg_one(struct tc *t, enum bgmode mode)
 	uint32_t es = 99;
 	int wc = it_wait(f.c, wid, &es, NULL, 10000);
 	long t_wait = it_now_ms() - t0;
-	text = read_until(ofd, "hi\n", 2000);
+	text = fifo_read_until(ofd, "hi\n", 2000);
 	char *bgp = text ? strstr(text, "bg=") : NULL;
 	pid_t bg = bgp ? (pid_t)atoi(bgp + 3) : 0;
 	bool bg_alive = false;
@@ -460,9 +460,9 @@ static void noreader_one(struct tc *t, bool never_opened)
 	int fails = 0, st = -1, np = -1;
 	for (int i = 0; i < 5 && c2; i++) {
 		long a = it_now_ms();
-		if (rpc_shiminfo(c2, NULL, 3000) != 0)
+		if (it_shiminfo(c2, NULL, 3000) != 0)
 			fails++;
-		if (rpc_state(c2, f.si.id, &st, NULL, NULL, 3000) != 0)
+		if (it_state(c2, f.si.id, &st, NULL, NULL, 3000) != 0)
 			fails++;
 		if (rpc_listpids(c2, f.si.id, &np, 5000) != 0)
 			fails++;
@@ -602,7 +602,7 @@ void case_stuckio(struct tc *t)
 			left--;
 		}
 		long a = it_now_ms();
-		(void)rpc_state(c2, "q", NULL, NULL, NULL, 3000);
+		(void)it_state(c2, "q", NULL, NULL, NULL, 3000);
 		if (it_now_ms() - a > worst_state)
 			worst_state = it_now_ms() - a;
 		sleep_ms(10);

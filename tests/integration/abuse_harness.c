@@ -507,33 +507,6 @@ void set_stream(uint8_t *frame, uint32_t stream)
  * Typed RPCs over shimclient
  * ====================================================================================== */
 
-int rpc_shiminfo(struct shimclient *c, uint32_t *pid, int timeout_ms)
-{
-	Google__Protobuf__Empty e = GOOGLE__PROTOBUF__EMPTY__INIT;
-	ShimInfoResp *r = NULL;
-	int code = it_call(c, "ShimInfo", &e, D_SHIMINFO_RESP, &r, NULL, timeout_ms);
-	if (pid)
-		*pid = (code == 0 && r) ? r->shim_pid : 0;
-	IT_FREE(r);
-	return code;
-}
-
-int rpc_state(struct shimclient *c, const char *id, int *status, uint32_t *exit_status, char **msg,
-	      int timeout_ms)
-{
-	StateReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__STATE_REQUEST__INIT;
-	StateResp *r = NULL;
-	int code;
-	req.id = (char *)id;
-	code = it_call(c, "State", &req, D_STATE_RESP, &r, msg, timeout_ms);
-	if (status)
-		*status = (code == 0 && r) ? (int)r->status : -1;
-	if (exit_status)
-		*exit_status = (code == 0 && r) ? r->exit_status : 0;
-	IT_FREE(r);
-	return code;
-}
-
 int rpc_create(struct shimclient *c, const struct shim_inst *si, const char *runtime,
 	       const char *out, const char *err, uint32_t *pid, char **msg, int timeout_ms)
 {
@@ -617,7 +590,7 @@ int fx_launch(struct tc *t, struct fx *f, const char *tag, const char *const arg
 	if (!CHECK(t, f->c != NULL, "harness: connect: %s", strerror(errno)))
 		return -1;
 	uint32_t pid = 0;
-	rc = rpc_shiminfo(f->c, &pid, 5000);
+	rc = it_shiminfo(f->c, &pid, 5000);
 	if (!CHECK(t, rc == 0 && pid == (uint32_t)f->si.pid,
 		   "harness: first ShimInfo: rc %d pid %u", rc, pid))
 		return -1;
@@ -673,7 +646,7 @@ bool shim_ok(struct tc *t, struct fx *f, const char *when)
 {
 	uint32_t pid = 0;
 	bool alive = shim_alive(&f->si);
-	int rc = alive ? rpc_shiminfo(f->c, &pid, 3000) : -1;
+	int rc = alive ? it_shiminfo(f->c, &pid, 3000) : -1;
 	return CHECK(t, alive && rc == 0 && pid == (uint32_t)f->si.pid,
 		     "shim not serving %s: alive %d, ShimInfo rc %d pid %u (exit status 0x%x)",
 		     when, alive, rc, pid, (unsigned)f->si.exit_status);
@@ -728,77 +701,6 @@ int mk_fifo(const struct fx *f, const char *name, bool open_reader, char *path, 
 	return 0;
 }
 
-/* Reads from a non-blocking fd until `needle` was seen or timeout; heap text. */
-char *read_until(int fd, const char *needle, int timeout_ms)
-{
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap + 1);
-	long dl = it_now_ms() + timeout_ms;
-	if (!buf)
-		return NULL;
-	buf[0] = '\0';
-	for (;;) {
-		if (n == cap) {
-			char *nb = realloc(buf, cap * 2 + 1);
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r > 0) {
-			n += (size_t)r;
-			buf[n] = '\0';
-			if (needle && strstr(buf, needle))
-				break;
-			continue;
-		}
-		if (r == 0)
-			break;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			break;
-		long left = dl - it_now_ms();
-		if (left <= 0)
-			break;
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		poll(&p, 1, (int)(left > 50 ? 50 : left));
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-char *read_text(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	size_t cap = 8192, n = 0;
-	char *buf;
-	if (!f)
-		return NULL;
-	buf = malloc(cap + 1);
-	while (buf) {
-		if (n == cap) {
-			char *nb = realloc(buf, cap * 2 + 1);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		size_t k = fread(buf + n, 1, cap - n, f);
-		if (k == 0)
-			break;
-		n += k;
-	}
-	fclose(f);
-	if (buf)
-		buf[n] = '\0';
-	return buf;
-}
-
 int copy_wrappers(void)
 {
 	static const char *const names[] = { "fdprobe.sh", "publish-probe.sh", "fail-create.sh",
@@ -829,7 +731,7 @@ int copy_wrappers(void)
 		char s[PATH_MAX + 64], d[PATH_MAX + 64];
 		it_snprintf(s, sizeof(s), "%s/%s", srcdir, names[i]);
 		it_snprintf(d, sizeof(d), "%s/%s", g_wrappers, names[i]);
-		char *txt = read_text(s);
+		char *txt = it_read_file(s, NULL);
 		if (!txt) {
 			fprintf(stderr, "[ ERROR  ] cannot read %s\n", s);
 			return -ENOENT;

@@ -19,7 +19,7 @@
  * reads (its O_CLOEXEC fd is the one allowed extra). */
 static void check_probe(struct tc *t, const char *what, const char *path, const char *script)
 {
-	char *txt = read_text(path);
+	char *txt = it_read_file(path, NULL);
 	if (!CHECK(t, txt != NULL, "%s: no record %s", what, path))
 		return;
 	char *save = NULL;
@@ -58,7 +58,7 @@ static void check_probe(struct tc *t, const char *what, const char *path, const 
 /* se.slice of a task (/proc/.../sched), -1 when the kernel does not show it. */
 static long long sched_slice(const char *path)
 {
-	char *txt = read_text(path), *p;
+	char *txt = it_read_file(path, NULL), *p;
 	long long v = -1;
 	if (txt && (p = strstr(txt, "se.slice")) && (p = strchr(p, ':')))
 		v = strtoll(p + 1, NULL, 10);
@@ -97,7 +97,7 @@ void case_hygiene(struct tc *t)
 		goto out;
 	/* The fake publisher becomes the recording one (same directory as events.log). */
 	{
-		char *src = read_text(wrapper("publish-probe.sh"));
+		char *src = it_read_file(wrapper("publish-probe.sh"), NULL);
 		FILE *o = fopen(f.si.publisher, "we");
 		if (!CHECK(t, src && o, "harness: publisher copy"))
 			goto out_pub;
@@ -249,7 +249,7 @@ void case_hygiene(struct tc *t)
 			if (strncmp(de->d_name, "probe.create.", 13) == 0) {
 				char p[PATH_MAX + 300];
 				it_snprintf(p, sizeof(p), "%s/%s", f.si.bundle, de->d_name);
-				char *txt = read_text(p);
+				char *txt = it_read_file(p, NULL);
 				for (char *q = txt; q && *q; q++)
 					if (*q == '\n')
 						*q = '|';

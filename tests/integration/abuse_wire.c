@@ -60,7 +60,7 @@ void case_oversize(struct tc *t)
 
 	/* 2. The same connection still works. */
 	uint32_t spid = 0;
-	rc = rpc_shiminfo(f.c, &spid, 5000);
+	rc = it_shiminfo(f.c, &spid, 5000);
 	CHECK(t, rc == 0 && spid == (uint32_t)pid,
 	      "ShimInfo on the same connection after the oversize frame: rc %d pid %u", rc, spid);
 
@@ -276,7 +276,7 @@ void case_vanish(struct tc *t)
 	if (!shim_ok(t, &f, "after the vanishing clients"))
 		goto out;
 	int st = -1;
-	int rc = rpc_state(f.c, f.si.id, &st, NULL, NULL, 5000);
+	int rc = it_state(f.c, f.si.id, &st, NULL, NULL, 5000);
 	CHECK(t, rc == 0 && st == ST_RUNNING, "State after the vanishing clients: rc %d status %d",
 	      rc, st);
 	/* The orphaned Waits are answered into closed connections now. */
@@ -330,7 +330,7 @@ void case_streams(struct tc *t)
 			shimclient_reply_free(&rep);
 	}
 	uint32_t spid = 0;
-	rc = rpc_shiminfo(c2, &spid, 3000);
+	rc = it_shiminfo(c2, &spid, 3000);
 	CHECK(t, rc == 0 && spid == (uint32_t)f.si.pid, "connection unusable after even ids: %d",
 	      rc);
 
@@ -381,7 +381,7 @@ void case_streams(struct tc *t)
 	      rc == 0 ? rep.code : -1);
 	if (rc == 0)
 		shimclient_reply_free(&rep);
-	rc = rpc_shiminfo(c2, &spid, 3000);
+	rc = it_shiminfo(c2, &spid, 3000);
 	CHECK(t, rc == 0, "connection unusable after the stream id cases: %d", rc);
 	shim_ok(t, &f, "after the stream id cases");
 out:

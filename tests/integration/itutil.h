@@ -205,6 +205,34 @@ static IT_UNUSED int it_create(struct it_fx *f, char **msg)
 	return code;
 }
 
+/* State: *status (-1 on error) and *exit_status when not NULL. */
+static IT_UNUSED int it_state(struct shimclient *c, const char *id, int *status,
+			      uint32_t *exit_status, char **msg, int timeout_ms)
+{
+	StateReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__STATE_REQUEST__INIT;
+	StateResp *r = NULL;
+	int code;
+	req.id = (char *)id;
+	code = it_call(c, "State", &req, D_STATE_RESP, &r, msg, timeout_ms);
+	if (status)
+		*status = (code == 0 && r) ? (int)r->status : -1;
+	if (exit_status)
+		*exit_status = (code == 0 && r) ? r->exit_status : 0;
+	IT_FREE(r);
+	return code;
+}
+
+static IT_UNUSED int it_shiminfo(struct shimclient *c, uint32_t *pid, int timeout_ms)
+{
+	Google__Protobuf__Empty e = GOOGLE__PROTOBUF__EMPTY__INIT;
+	ShimInfoResp *r = NULL;
+	int code = it_call(c, "ShimInfo", &e, D_SHIMINFO_RESP, &r, NULL, timeout_ms);
+	if (pid)
+		*pid = (code == 0 && r) ? r->shim_pid : 0;
+	IT_FREE(r);
+	return code;
+}
+
 static IT_UNUSED int it_start(struct shimclient *c, const char *id, uint32_t *pid, char **msg,
 			      int timeout_ms)
 {

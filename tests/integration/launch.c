@@ -151,7 +151,7 @@ static int atomic_write(const char *dir, const char *name, const char *text)
 	return rename(tmp, dst) < 0 ? -errno : 0;
 }
 
-static char *read_file(const char *path, size_t *len)
+char *it_read_file(const char *path, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	size_t cap = 4096, n = 0;
@@ -191,7 +191,7 @@ static char *read_file(const char *path, size_t *len)
 static int copy_file(const char *src, const char *dst, mode_t mode)
 {
 	size_t n;
-	char *data = read_file(src, &n);
+	char *data = it_read_file(src, &n);
 	int rc;
 	if (!data)
 		return -errno ? -errno : -EIO;
@@ -755,7 +755,7 @@ static int hexval(int c)
 
 int pub_events_read(const struct shim_inst *si, struct pub_event **ev)
 {
-	char *text = read_file(si->events, NULL);
+	char *text = it_read_file(si->events, NULL);
 	char *save = NULL, *line;
 	struct pub_event *arr = NULL;
 	int n = 0;
@@ -847,6 +847,11 @@ int fifos_make(const struct shim_inst *si, struct test_fifos *f)
 
 char *fifo_read_all(int fd, int timeout_ms)
 {
+	return fifo_read_until(fd, NULL, timeout_ms);
+}
+
+char *fifo_read_until(int fd, const char *needle, int timeout_ms)
+{
 	long dl = now_ms() + timeout_ms;
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap + 1);
@@ -864,6 +869,9 @@ char *fifo_read_all(int fd, int timeout_ms)
 		ssize_t r = read(fd, buf + n, cap - n);
 		if (r > 0) {
 			n += (size_t)r;
+			buf[n] = '\0';
+			if (needle && strstr(buf, needle))
+				break;
 			continue;
 		}
 		if (r == 0)

@@ -92,4 +92,9 @@ struct test_fifos {
 int fifos_make(const struct shim_inst *si, struct test_fifos *f);
 /* Reads a FIFO until EOF (all writers closed) or timeout; returns heap NUL-terminated data. */
 char *fifo_read_all(int fd, int timeout_ms);
+/* The same, but stops as soon as the data read contains needle (NULL: never). */
+char *fifo_read_until(int fd, const char *needle, int timeout_ms);
+/* A whole file, heap and NUL-terminated (*len: its length, when len != NULL); NULL if it
+ * cannot be read. */
+char *it_read_file(const char *path, size_t *len);
 void fifos_close(struct test_fifos *f);

@@ -367,30 +367,6 @@ static int recv_wait(struct shimclient *c, uint32_t stream, int timeout_ms, uint
 	return rc;
 }
 
-static int state_call(struct shimclient *c, const char *id, uint32_t *status, int timeout_ms)
-{
-	StateReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__STATE_REQUEST__INIT;
-	StateResp *s = NULL;
-	int code;
-	req.id = (char *)id;
-	code = it_call(c, "State", &req, D_STATE_RESP, &s, NULL, timeout_ms);
-	if (status)
-		*status = code == 0 && s ? (uint32_t)s->status : 0;
-	IT_FREE(s);
-	return code;
-}
-
-static int shiminfo_call(struct shimclient *c, uint32_t *pid, int timeout_ms)
-{
-	Google__Protobuf__Empty e = GOOGLE__PROTOBUF__EMPTY__INIT;
-	ShimInfoResp *s = NULL;
-	int code = it_call(c, "ShimInfo", &e, D_SHIMINFO_RESP, &s, NULL, timeout_ms);
-	if (pid)
-		*pid = code == 0 && s ? s->shim_pid : 0;
-	IT_FREE(s);
-	return code;
-}
-
 /* ---- execs ---- */
 
 /* A new item; id NULL: "w<index>". */
@@ -543,7 +519,7 @@ static void *poller_main(void *arg)
 		long us;
 
 		clock_gettime(CLOCK_MONOTONIC, &a);
-		code = state_call(r->pc, r->f.si.id, NULL, LIVENESS_MS);
+		code = it_state(r->pc, r->f.si.id, NULL, NULL, NULL, LIVENESS_MS);
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		us = (b.tv_sec - a.tv_sec) * 1000000L + (b.tv_nsec - a.tv_nsec) / 1000;
 		r->poll_calls++;
@@ -559,7 +535,7 @@ static void *poller_main(void *arg)
 		if (r->n_lat < POLL_SAMPLES)
 			r->lat_us[r->n_lat++] = us;
 		clock_gettime(CLOCK_MONOTONIC, &a);
-		code = shiminfo_call(r->pc, &pid, LIVENESS_MS);
+		code = it_shiminfo(r->pc, &pid, LIVENESS_MS);
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		us = (b.tv_sec - a.tv_sec) * 1000000L + (b.tv_nsec - a.tv_nsec) / 1000;
 		r->poll_calls++;
@@ -938,7 +914,7 @@ static void scenario(bool is_c)
 	for (int w = 0; w < G.workers; w++)
 		if (!r->pc || !r->wc[w])
 			STOP("connect: %s", strerror(errno));
-	code = shiminfo_call(r->f.c, NULL, 5000);
+	code = it_shiminfo(r->f.c, NULL, 5000);
 	if (code != 0)
 		STOP("ShimInfo -> %d", code);
 	usleep(100000);
@@ -1115,13 +1091,14 @@ static void scenario(bool is_c)
 		rerr(r, "after the init's exit: %d children of the shim, %d zombies: %.400s",
 		     nchild, nz, desc);
 	{
-		uint32_t pid = 0, s2 = 0;
-		code = shiminfo_call(r->f.c, &pid, LIVENESS_MS);
+		uint32_t pid = 0;
+		int s2 = 0;
+		code = it_shiminfo(r->f.c, &pid, LIVENESS_MS);
 		if (code != 0 || pid != (uint32_t)r->f.si.pid)
 			rerr(r, "ShimInfo after the storm -> %d pid %u", code, pid);
-		code = state_call(r->f.c, r->f.si.id, &s2, LIVENESS_MS);
+		code = it_state(r->f.c, r->f.si.id, &s2, NULL, NULL, LIVENESS_MS);
 		if (code != 0 || s2 != CONTAINERD__V1__TYPES__STATUS__STOPPED)
-			rerr(r, "State after the init's exit -> %d status %u (want STOPPED)", code,
+			rerr(r, "State after the init's exit -> %d status %d (want STOPPED)", code,
 			     s2);
 	}
 	{
@@ -1139,7 +1116,7 @@ static void scenario(bool is_c)
 	}
 	{
 		uint32_t pid = 0;
-		code = shiminfo_call(r->f.c, &pid, LIVENESS_MS);
+		code = it_shiminfo(r->f.c, &pid, LIVENESS_MS);
 		if (code != 0 || pid != (uint32_t)r->f.si.pid)
 			rerr(r, "ShimInfo after Delete -> %d pid %u", code, pid);
 	}

@@ -93,6 +93,9 @@ static void run(struct pp *p, uint64_t spin_ns)
 	if (p->pause_us)
 		pause_us(p->pause_us);
 	assert_int_equal(loop_call(p->l, take_stats, p), 0);
+	print_message("pause %ld us%s: %llu hits, %llu misses in %d round trips\n", p->pause_us,
+		      p->two ? ", two clients" : "", (unsigned long long)p->stats.hits,
+		      (unsigned long long)p->stats.misses, p->rounds);
 	loop_stop(p->l);
 	assert_int_equal(pthread_join(p->loop_thread, NULL), 0);
 	loop_free(p->l);
@@ -108,9 +111,6 @@ static void test_closed_loop_client_finds_the_loop_polling(void **state)
 	struct pp p = { .rounds = 4000 };
 	(void)state;
 	run(&p, SPIN_NS);
-	print_message("closed loop: %llu hits, %llu misses in %d round trips\n",
-		      (unsigned long long)p.stats.hits, (unsigned long long)p.stats.misses,
-		      p.rounds);
 	/* The first waits block (no short gap seen yet); then nearly every request arrives
 	 * while the loop polls. Half is far below what this needs, on a loaded machine too. */
 	assert_true(p.stats.hits >= (uint64_t)p.rounds / 2);
@@ -122,9 +122,6 @@ static void test_slow_client_never_makes_it_spin(void **state)
 	struct pp p = { .rounds = 100, .pause_us = 2000 };
 	(void)state;
 	run(&p, SPIN_NS);
-	print_message("2 ms gaps: %llu hits, %llu misses in %d round trips\n",
-		      (unsigned long long)p.stats.hits, (unsigned long long)p.stats.misses,
-		      p.rounds);
 	/* 2 ms gaps are more than SPIN_GAP_FACTOR spins long: no spin (the first request and
 	 * the loop_call that reads the statistics come after 2 ms as well). On a busy machine
 	 * the loop thread may be preempted between a batch and its wait, so that the next
@@ -137,9 +134,6 @@ static void test_gaps_just_too_long_back_off(void **state)
 	struct pp p = { .rounds = 600, .pause_us = 120 };
 	(void)state;
 	run(&p, SPIN_NS);
-	print_message("120 us gaps: %llu hits, %llu misses in %d round trips\n",
-		      (unsigned long long)p.stats.hits, (unsigned long long)p.stats.misses,
-		      p.rounds);
 	/* Each miss doubles the waits without a spin (up to 64): a handful of misses, not one a
 	 * request. Hits (a gap that came out short) restart the back-off, so both are bounded
 	 * together. */
