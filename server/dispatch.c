@@ -8,16 +8,10 @@
 #include "conn.h"
 #include "core/runtime.h"
 #include "dispatch.h"
+#include "io/clock.h"
 #include "io/log.h"
 #include "proto/ttrpc_codec.h"
 #include "worker_pool.h"
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 void call_reply(struct call *call, int code, const char *msg, const uint8_t *payload, size_t plen)
 {
@@ -129,7 +123,7 @@ void dispatch_frame(struct conn *c, const struct ttrpc_hdr *h, uint8_t *body)
 	call->stream = h->stream;
 	call->m = m;
 	if (req->timeout_nano > 0)
-		call->deadline_ns = now_ns() + (uint64_t)req->timeout_nano;
+		call->deadline_ns = clock_mono_ns() + (uint64_t)req->timeout_nano;
 	/* The payload points into body, which the call keeps until it is answered. */
 	call->payload = req->payload.data;
 	call->plen = req->payload.len;

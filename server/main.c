@@ -265,7 +265,8 @@ int main(int argc, char **argv)
 		die("event loop: %s", strerror(-r));
 	if ((r = container_setup(&cfg, main_loop, on_exit_event)) < 0)
 		die("process tables: %s", strerror(-r));
-	worker_pool_init(WORKERS_MAX, WORKER_IDLE_MS);
+	if ((r = worker_pool_init(WORKERS_MAX, WORKER_IDLE_MS)) < 0)
+		die("worker pool: %s", strerror(-r));
 	if ((r = container_reaper_start()) < 0)
 		die("reaper: %s", strerror(-r));
 	sigemptyset(&term);
