@@ -177,7 +177,7 @@ int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	char pidfile[4200], work[4200];
 	struct console_socket cs = { .fd = -1 };
 	struct runtime_result res;
-	struct timespec t0;
+	uint64_t t0;
 	const char *args[24];
 	uint32_t pid;
 	int n = 0, r, master = -1;
@@ -211,8 +211,7 @@ int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	args[n++] = p->id;
 	args[n] = NULL;
 
-	reaper_start_begin();
-	clock_gettime(CLOCK_REALTIME, &t0);
+	t0 = reaper_start_begin();
 	r = runtime_run(&C.rt,
 			&(struct runtime_call){ .args = args,
 						.fds = p->terminal ? NULL : p->io.rt_fd,
@@ -254,7 +253,7 @@ int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	if (r < 0)
 		log_warn("%s: failed to start io copy: %s", p->id, strerror(-r));
 	p->io_started = true;
-	container_claim_exit(p, pid, &t0);
+	container_claim_exit(p, pid, t0);
 	r = 0;
 out:
 	reaper_start_end();

@@ -125,7 +125,7 @@ int container_read_pid_file(const char *path, uint32_t *ret)
 }
 
 /* The pid of a just-started process is known: route its exit (which may have happened). */
-void container_claim_exit(struct proc *p, uint32_t pid, const struct timespec *t0)
+void container_claim_exit(struct proc *p, uint32_t pid, uint64_t t0)
 {
 	int status, pidfd = -1, r;
 	bool exec = !p->is_init;
@@ -205,7 +205,7 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	struct console_socket cs = { .fd = -1 };
 	struct logger lg = { .pidfd = -1 };
 	struct runtime_result res;
-	struct timespec t0;
+	uint64_t t0;
 	struct proc *p = NULL;
 	const char *args[16];
 	uint32_t pid = 0;
@@ -291,8 +291,7 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	args[n++] = req->id;
 	args[n] = NULL;
 
-	reaper_start_begin();
-	clock_gettime(CLOCK_REALTIME, &t0);
+	t0 = reaper_start_begin();
 	r = runtime_run(&rt,
 			&(struct runtime_call){ .args = args,
 						.fds = req->terminal ? NULL : io.rt_fd,
@@ -351,7 +350,7 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	if (r < 0)
 		log_warn("%s: failed to start io copy: %s", req->id, strerror(-r));
 	p->io_started = true;
-	container_claim_exit(p, pid, &t0);
+	container_claim_exit(p, pid, t0);
 	reaper_start_end();
 	proc_unref(p);
 	*ret_pid = pid;

@@ -38,7 +38,7 @@ const char *container_status_word(enum proc_status st);
 enum proc_status container_proc_status(struct proc *p);
 int container_read_pid_file(const char *path, uint32_t *ret);
 /* Routes the exit of a just-started process (which may have happened already). */
-void container_claim_exit(struct proc *p, uint32_t pid, const struct timespec *t0);
+void container_claim_exit(struct proc *p, uint32_t pid, uint64_t t0);
 /* Gets a console master after the runtime ran with --console-socket. */
 int container_recv_console(struct console_socket *cs, int *ret_master, struct shim_error *err);
 /* Start of an init created from a checkpoint: runc restore (p->mu held). */

@@ -98,7 +98,8 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 				  .terminal = p->terminal };
 	struct runtime_result res;
 	struct stdio io;
-	struct timespec t0, zero = { 0, 0 };
+	struct timespec zero = { 0, 0 };
+	uint64_t t0;
 	const char *args[12];
 	uint32_t pid;
 	int n = 0, r, master = -1;
@@ -139,8 +140,7 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 	args[n++] = container_id();
 	args[n] = NULL;
 
-	reaper_start_begin();
-	clock_gettime(CLOCK_REALTIME, &t0);
+	t0 = reaper_start_begin();
 	r = runtime_run(&C.rt,
 			&(struct runtime_call){ .args = args,
 						.fds = p->terminal ? NULL : io.rt_fd,
@@ -183,7 +183,7 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 	if (r < 0)
 		log_warn("%s: failed to start io copy: %s", p->id, strerror(-r));
 	p->io_started = true;
-	container_claim_exit(p, pid, &t0);
+	container_claim_exit(p, pid, t0);
 	reaper_start_end();
 	return 0;
 fail:

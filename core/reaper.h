@@ -13,7 +13,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <time.h>
 
 struct reaper_watch;
 typedef void (*reaper_cb)(struct reaper_watch *w, int status);
@@ -49,15 +48,17 @@ int reaper_wait(struct reaper_watch *w, int pidfd, uint64_t deadline_ns);
 int reaper_wait_until(struct reaper_watch *w, uint64_t until_ns);
 
 /* A container process's pid became known (read from a pid file). Claims an exit that may
- * already have happened (reaped at or after not_before), else routes the future exit to the
- * sink with cookie. Returns 1 if the process already exited (*ret_status set, no future
- * sink call), 0 if claimed. ret_pidfd: a pidfd pinning the process (or -1). */
-int reaper_claim_pid(pid_t pid, void *cookie, const struct timespec *not_before, int *ret_status,
-		     int *ret_pidfd);
+ * already have happened (reaped at or after not_before, the stamp reaper_start_begin()
+ * returned), else routes the future exit to the sink with cookie. Returns 1 if the process
+ * already exited (*ret_status set, no future sink call), 0 if claimed. ret_pidfd: a pidfd
+ * pinning the process (or -1). */
+int reaper_claim_pid(pid_t pid, void *cookie, uint64_t not_before, int *ret_status, int *ret_pidfd);
 /* Forgets a claimed pid (process deleted before it exited). */
 void reaper_unclaim_pid(pid_t pid);
-/* Starts/ends a window in which pid files are being read: unclaimed exits are kept. */
-void reaper_start_begin(void);
+/* Starts/ends a window in which pid files are being read: unclaimed exits are kept.
+ * reaper_start_begin returns the window's stamp (CLOCK_MONOTONIC ns) for reaper_claim_pid:
+ * exits reaped from then on may be the started process's. */
+uint64_t reaper_start_begin(void);
 void reaper_start_end(void);
 
 /* Runs fn(arg) on the reaper thread after delay_ms (timers for publish retries). */
