@@ -55,7 +55,8 @@ static int open_dump_log(const char *work, bool own_work)
  * included) instead of writing through it. */
 static void copy_dump_log(const char *to, const char *work, bool own_work)
 {
-	char tmp[4300], *buf = NULL;
+	_cleanup_free_ char *tmp = NULL;
+	char *buf = NULL;
 	size_t len = 0;
 	int src, fd, r;
 
@@ -70,7 +71,10 @@ static void copy_dump_log(const char *to, const char *work, bool own_work)
 		free(buf);
 		return;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", to);
+	if (asprintf(&tmp, "%s.XXXXXX", to) < 0) {
+		free(buf);
+		return;
+	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		log_warn("checkpoint: cannot create %s: %s", tmp, strerror(errno));
@@ -91,7 +95,8 @@ static void copy_dump_log(const char *to, const char *work, bool own_work)
 
 int container_checkpoint(const struct checkpoint_req *req, struct shim_error *err)
 {
-	char work[4200], text[SHIM_ERR_MAX], dumplog[4200];
+	_cleanup_free_ char *dumplog = NULL; /* heap: worker stacks are 256 KiB */
+	char work[4200], text[SHIM_ERR_MAX];
 	const char *args[32];
 	struct runtime_result res;
 	struct proc *p;
@@ -159,9 +164,12 @@ int container_checkpoint(const struct checkpoint_req *req, struct shim_error *er
 		else
 			runtime_exit_text(&C.rt, &res, text, sizeof(text));
 		text[strcspn(text, "\n")] = '\0'; /* the first line */
-		snprintf(dumplog, sizeof(dumplog), "%s/criu-dump.log", container_bundle_path());
-		copy_dump_log(dumplog, work, own_work);
-		r = shim_error_set(err, 2, "%s path= %s", text, dumplog);
+		if (asprintf(&dumplog, "%s/criu-dump.log", container_bundle_path()) < 0)
+			dumplog = NULL;
+		if (dumplog)
+			copy_dump_log(dumplog, work, own_work);
+		r = shim_error_set(err, 2, "%s path= %s/criu-dump.log", text,
+				   container_bundle_path());
 	}
 	runtime_result_free(&res);
 	if (own_work)
@@ -174,7 +182,8 @@ out:
 
 int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 {
-	char pidfile[4200], work[4200];
+	const char *work = C.criu_work_path ? C.criu_work_path : C.cfg.workdir;
+	char pidfile[4200];
 	struct console_socket cs = { .fd = -1 };
 	struct runtime_result res;
 	uint64_t t0;
@@ -183,7 +192,6 @@ int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	int n = 0, r, master = -1;
 
 	snprintf(pidfile, sizeof(pidfile), "%s/init.pid", container_bundle_path());
-	snprintf(work, sizeof(work), "%s", C.criu_work_path ? C.criu_work_path : C.cfg.workdir);
 	if (p->terminal && (r = console_socket_new(&cs)) < 0)
 		return shim_error_set(err, 2, "failed to create OCI runtime console socket: %s",
 				      strerror(-r));

@@ -193,7 +193,8 @@ static void create_commit(const struct create_req *req, struct runtime *rt, bool
 
 int container_create(const struct create_req *req, uint32_t *ret_pid, struct shim_error *err)
 {
-	char pidfile[4096], rootfs[4096], msg[512];
+	_cleanup_free_ char *pidfile = NULL; /* heap: worker stacks are 256 KiB */
+	char rootfs[4096], msg[512];
 	struct runtime rt;
 	struct stdio io;
 	struct stdio_cfg scfg = { .in = req->in,
@@ -212,6 +213,8 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	bool mounted = false;
 	int n = 0, r, master = -1;
 
+	if (asprintf(&pidfile, "%s/init.pid", req->bundle) < 0)
+		return -ENOMEM;
 	pthread_mutex_lock(&C.mu);
 	r = runtime_init(&rt, req->runtime, C.cfg.runtime_root, C.cfg.ns, C.cfg.bundle, C.cfg.criu,
 			 C.cfg.systemd_cgroup);
@@ -274,7 +277,6 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 		stdio_destroy(&io);
 		goto out_unmount;
 	}
-	snprintf(pidfile, sizeof(pidfile), "%s/init.pid", req->bundle);
 	args[n++] = "create";
 	args[n++] = "--bundle";
 	args[n++] = req->bundle;
@@ -661,12 +663,12 @@ int container_delete_process(const char *id, struct exit_info *ret, struct shim_
 	} else if (st == PROC_DELETED) {
 		r = shim_error_set(err, 5, "cannot delete a deleted process: not found");
 	} else {
-		char path[8192];
+		_cleanup_free_ char *path = NULL;
 		(void)stdio_wait(&p->io, IO_WAIT_MS);
 		stdio_destroy(&p->io);
 		logger_stop(&p->logger);
-		snprintf(path, sizeof(path), "%s/%s.pid", C.cfg.bundle, p->id);
-		(void)unlink(path);
+		if (asprintf(&path, "%s/%s.pid", C.cfg.bundle, p->id) >= 0)
+			(void)unlink(path);
 		(void)proc_transition(p, ~0u, PROC_DELETED);
 		exit_info_of(p, ret);
 		proc_table_remove(p);

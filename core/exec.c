@@ -88,7 +88,8 @@ static int write_spec(const char *json, char *path, size_t pathsz)
 
 int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 {
-	char specfile[4200], pidfile[8192], msg[512];
+	_cleanup_free_ char *pidfile = NULL; /* heap: worker stacks are 256 KiB */
+	char specfile[4200], msg[512];
 	struct console_socket cs = { .fd = -1 };
 	struct stdio_cfg scfg = { .in = p->in,
 				  .out = p->out,
@@ -108,6 +109,8 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 	if (st != PROC_CREATED)
 		return shim_error_set(err, 2, "cannot start a %s process",
 				      container_status_word(st));
+	if (asprintf(&pidfile, "%s/%s.pid", C.cfg.bundle, p->id) < 0)
+		return -ENOMEM;
 	struct logger lg = { .pidfd = -1 };
 
 	r = container_io_prepare(&scfg, p->id, &io, &lg, msg, sizeof(msg));
@@ -126,7 +129,6 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 		return shim_error_set(err, 2, "failed to create OCI runtime console socket: %s",
 				      strerror(-r));
 	}
-	snprintf(pidfile, sizeof(pidfile), "%s/%s.pid", C.cfg.bundle, p->id);
 	args[n++] = "exec";
 	args[n++] = "--process";
 	args[n++] = specfile;

@@ -201,7 +201,7 @@ void pids_forget(void)
 
 static int cgroup_of(const char *runtime_root_ns, const char *id, char *cg, size_t cgsz)
 {
-	char path[4096];
+	_cleanup_free_ char *path = NULL;
 	char *buf = NULL;
 	size_t len;
 	int r;
@@ -213,7 +213,8 @@ static int cgroup_of(const char *runtime_root_ns, const char *id, char *cg, size
 		return 0;
 	}
 	pthread_mutex_unlock(&cache.mu);
-	snprintf(path, sizeof(path), "%s/%s/state.json", runtime_root_ns, id);
+	if (asprintf(&path, "%s/%s/state.json", runtime_root_ns, id) < 0)
+		return -ENOMEM;
 	r = fd_read_file(path, 4u << 20, &buf, &len);
 	if (r < 0)
 		return -ENOENT;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/pathcheck.h"
+#include "io/base.h"
 #include "validate.h"
 
 #define IDENTIFIER_MAX 76
@@ -47,14 +48,16 @@ bool validate_identifier(const char *id, char *msg, size_t msgsz)
 
 bool validate_bundle(const char *bundle, const char *cwd, char *msg, size_t msgsz)
 {
-	char a[PATH_MAX], b[PATH_MAX];
+	_cleanup_free_ char *a = NULL, *b = NULL; /* two PATH_MAX buffers: not on the stack */
 
 	if (!bundle || bundle[0] != '/') {
 		snprintf(msg, msgsz, "bundle path %s is not absolute: invalid argument",
 			 bundle ? bundle : "");
 		return false;
 	}
-	if (!realpath(bundle, a) || !realpath(cwd, b) || strcmp(a, b) != 0) {
+	a = realpath(bundle, NULL);
+	b = a ? realpath(cwd, NULL) : NULL;
+	if (!a || !b || strcmp(a, b) != 0) {
 		snprintf(msg, msgsz, "bundle %s is not the shim's bundle %s: invalid argument",
 			 bundle, cwd);
 		return false;
