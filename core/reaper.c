@@ -124,6 +124,66 @@ void reaper_watch(struct reaper_watch *w)
 	pthread_mutex_unlock(&R.mu);
 }
 
+int reaper_spawn(const struct spawn_opts *o, struct reaper_watch *w, int *ret_pidfd)
+{
+	pid_t pid;
+	int r;
+
+	/* The child runs only system calls and exec (core/spawn.h): it never needs R.mu, and the
+	 * vfork-style spawn returns once it has exec'd. */
+	pthread_mutex_lock(&R.mu);
+	r = spawn_process(o, &pid, ret_pidfd);
+	if (r == 0) {
+		/* Our child is not reaped while we hold R.mu: an unclaimed exit with its pid is an
+		 * earlier process's. */
+		for (size_t i = 0; i < R.n_unclaimed; i++) {
+			if (R.unclaimed[i].pid == pid) {
+				R.unclaimed[i] = R.unclaimed[--R.n_unclaimed];
+				break;
+			}
+		}
+		w->pid = pid;
+		w->exited = false;
+		w->next = R.watches[bucket(pid)];
+		R.watches[bucket(pid)] = w;
+	}
+	pthread_mutex_unlock(&R.mu);
+	return r;
+}
+
+void reaper_watch_pidfd(struct reaper_watch *w, int pidfd)
+{
+	siginfo_t si = { 0 };
+	bool reaped;
+
+	pthread_mutex_lock(&R.mu);
+	/* WNOWAIT: a zombie stays for the reaper; ECHILD: the pidfd's process was reaped. */
+	reaped = waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG | WNOWAIT) < 0 &&
+		 errno == ECHILD;
+	w->status = -1;
+	for (size_t i = 0; i < R.n_unclaimed; i++) {
+		if (R.unclaimed[i].pid == w->pid) {
+			/* Reaped: ours, unless a later process with the pid overwrote it. Not
+			 * reaped: an earlier process's. */
+			if (reaped)
+				w->status = R.unclaimed[i].status;
+			R.unclaimed[i] = R.unclaimed[--R.n_unclaimed];
+			break;
+		}
+	}
+	if (reaped) {
+		w->exited = true;
+		pthread_mutex_unlock(&R.mu);
+		if (w->cb)
+			w->cb(w, w->status);
+		return;
+	}
+	w->exited = false;
+	w->next = R.watches[bucket(w->pid)];
+	R.watches[bucket(w->pid)] = w;
+	pthread_mutex_unlock(&R.mu);
+}
+
 static void unlink_watch_locked(struct reaper_watch *w)
 {
 	for (struct reaper_watch **pp = &R.watches[bucket(w->pid)]; *pp; pp = &(*pp)->next) {

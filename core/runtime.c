@@ -225,11 +225,10 @@ int runtime_run(const struct runtime *rt, const struct runtime_call *c, struct r
 	o.fds = fds;
 	o.nfds = 3;
 	o.pdeathsig = true;
-	r = spawn_process(&o, &pid, &pidfd);
+	r = reaper_spawn(&o, &w, &pidfd);
 	if (r < 0)
 		return r;
-	w.pid = pid;
-	reaper_watch(&w);
+	pid = w.pid;
 	out_w = safe_close(out_w);
 	in_r = safe_close(in_r);
 	if (out_r >= 0)
@@ -357,7 +356,6 @@ void runtime_run_async(const struct runtime *rt, const char *const *args,
 	struct spawn_opts o = { 0 };
 	struct async_run *a;
 	int n = 0, r;
-	pid_t pid;
 
 	n = build_argv(rt, args, argv, ARRAY_SIZE(argv));
 	if (n < 0) {
@@ -376,13 +374,10 @@ void runtime_run_async(const struct runtime *rt, const char *const *args,
 	o.envp = spawn_child_env();
 	o.fds = fds;
 	o.nfds = 3;
-	r = spawn_process(&o, &pid, NULL);
+	a->w.cb = async_exited;
+	r = reaper_spawn(&o, &a->w, NULL); /* a is the callback's from now on */
 	if (r < 0) {
 		free(a);
 		done(data, r);
-		return;
 	}
-	a->w.pid = pid;
-	a->w.cb = async_exited;
-	reaper_watch(&a->w);
 }

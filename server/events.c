@@ -220,7 +220,6 @@ static void pub_spawn(struct pub *p)
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, fds[3];
 	struct spawn_opts o = { 0 };
 	char path[4096];
-	pid_t pid;
 	int r;
 
 	p->attempt++;
@@ -252,14 +251,10 @@ static void pub_spawn(struct pub *p)
 	o.envp = spawn_child_env();
 	o.fds = fds;
 	o.nfds = 3;
-	r = spawn_process(&o, &pid, &p->pidfd);
-	in[0] = safe_close(in[0]);
-	out[1] = safe_close(out[1]);
-	if (r < 0)
-		goto fail;
+	/* Everything the exit callback and the timeout use is set before the spawn: the
+	 * callback may run as soon as reaper_spawn returns. */
 	p->out_r = out[0];
 	atomic_store(&p->exited, false);
-	p->w.pid = pid;
 	p->w.cb = pub_exited;
 	/* A second reference for the timeout timer of this attempt. */
 	{
@@ -277,8 +272,17 @@ static void pub_spawn(struct pub *p)
 			}
 		}
 	}
-	reaper_watch(&p->w);
-	return;
+	r = reaper_spawn(&o, &p->w, &p->pidfd);
+	in[0] = safe_close(in[0]);
+	out[1] = safe_close(out[1]);
+	if (r >= 0)
+		return;
+	p->out_r = -1; /* out[0] is closed below */
+	if (p->timer && reaper_cancel(p->timer)) {
+		free(p->timer_arg);
+		atomic_fetch_sub(&p->refs, 1);
+	}
+	p->timer = NULL;
 fail:
 	safe_close(in[0]);
 	safe_close(in[1]);

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for core/reaper.h with forked children (no containers, no runtime):
  * - an exit reaped before its watch is registered still reaches the watcher;
+ * - reaper_spawn: a child's watch is in place before it can be reaped (it gets its own exit,
+ *   never an earlier process's with the same pid); reaper_watch_pidfd tells a reaped child
+ *   from a live process that has its pid now;
  * - watches, waits with a deadline (the child is SIGKILLed), exit status encoding;
  * - reaper_claim_pid orders a reaped exit against the start's stamp on the monotonic clock:
  *   CLOCK_REALTIME stepped back between the start and the reap (simulated: this program's
@@ -303,6 +306,87 @@ static void test_claim_live_goes_to_sink(void **state)
 	close(pidfd);
 }
 
+/* ---- reaper_spawn: the watch is registered before the child can be reaped ---- */
+
+static char *const sh_env[] = { "PATH=/usr/bin:/bin", NULL };
+
+static int spawn_sh(const char *script, struct reaper_watch *w, int *ret_pidfd)
+{
+	char *const argv[] = { "sh", "-c", (char *)script, NULL };
+	int fds[3] = { -1, -1, 2 };
+	struct spawn_opts o = {
+		.path = "/bin/sh", .argv = argv, .envp = sh_env, .fds = fds, .nfds = 3
+	};
+	return reaper_spawn(&o, w, ret_pidfd);
+}
+
+static atomic_int async_status = -1;
+static void async_cb(struct reaper_watch *w, int status)
+{
+	(void)w;
+	atomic_store(&async_status, status);
+}
+
+static void test_spawn_watched(void **state)
+{
+	(void)state;
+	struct reaper_watch w = { 0 }, wa = { .cb = async_cb };
+	int pidfd = -1;
+
+	/* exits at once: whatever the reaper does meanwhile, the watch gets it */
+	assert_int_equal(spawn_sh("exit 3", &w, &pidfd), 0);
+	assert_true(w.pid > 0);
+	assert_true(pidfd >= 0);
+	assert_true(fcntl(pidfd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(reaper_wait(&w, pidfd, 0), 3);
+	close(pidfd);
+	for (int i = 0; i < 50; i++) {
+		struct reaper_watch wi = { 0 };
+		assert_int_equal(spawn_sh("exit 4", &wi, NULL), 0);
+		assert_int_equal(reaper_wait(&wi, -1, 0), 4);
+	}
+	assert_int_equal(spawn_sh("kill -9 $$", &wa, NULL), 0);
+	for (int i = 0; i < 60000 && atomic_load(&async_status) < 0; i++)
+		pause_ms(1);
+	assert_int_equal(atomic_load(&async_status), 137);
+}
+
+static void test_spawn_failure_registers_nothing(void **state)
+{
+	(void)state;
+	char *const argv[] = { "nope", NULL };
+	struct spawn_opts o = { .path = "/nonexistent/nope", .argv = argv, .envp = sh_env };
+	struct reaper_watch w = { 0 };
+	int pidfd = -1;
+
+	assert_int_equal(reaper_spawn(&o, &w, &pidfd), -ENOENT);
+	assert_int_equal(w.pid, 0);
+	assert_int_equal(pidfd, -1);
+}
+
+/* reaper_watch_pidfd: a child that died and was reaped before the watch; one that is still
+ * running. */
+static void test_watch_pidfd(void **state)
+{
+	(void)state;
+	int release;
+	pid_t a = child_exiting(44), b = child_blocked(45, &release);
+	int fa = (int)syscall(SYS_pidfd_open, a, 0), fb = (int)syscall(SYS_pidfd_open, b, 0);
+	struct reaper_watch wa = { .pid = a }, wb = { .pid = b };
+
+	assert_true(fa >= 0 && fb >= 0); /* a: alive or a zombie, not reaped yet */
+	assert_true(wait_reaped(a));
+	reaper_watch_pidfd(&wa, fa);
+	assert_true(wa.exited);
+	assert_int_equal(wa.status, 44);
+	reaper_watch_pidfd(&wb, fb);
+	assert_false(wb.exited);
+	close(release);
+	assert_int_equal(reaper_wait(&wb, fb, 0), 45);
+	close(fa);
+	close(fb);
+}
+
 /* ---- in a pid namespace of its own: pid reuse and EMFILE ---- */
 
 #define CHECK(c)                                                                                   \
@@ -389,9 +473,51 @@ static int emfile_scenario(void)
 	return 0;
 }
 
-static void test_emfile_is_not_reaped(void **state)
+/* Pid reuse without EMFILE: reaper_spawn gets a pid whose earlier owner's exit (7) is in the
+ * unclaimed table, and its watch gets its own exit; reaper_watch_pidfd tells a reaped child
+ * from the live process that has its pid now. */
+static int reuse_scenario(void)
 {
-	(void)state;
+	int release, pidfd;
+	pid_t old, live;
+
+	CHECK(reaper_start(sink) == 0);
+	old = child_exiting(7);
+	CHECK(old > 0);
+	CHECK(wait_reaped(old));
+	CHECK(set_last_pid(old - 1));
+	{
+		struct reaper_watch w = { 0 };
+		CHECK(spawn_sh("read x; exit 9", &w, NULL) == 0);
+		if (w.pid != old)
+			_exit(77);
+		CHECK(!w.exited);
+		CHECK(reaper_wait(&w, -1, 0) == 9);
+	}
+
+	old = child_blocked(7, &release);
+	CHECK(old > 0);
+	pidfd = (int)syscall(SYS_pidfd_open, old, 0);
+	CHECK(pidfd >= 0);
+	close(release);
+	CHECK(wait_reaped(old));
+	CHECK(set_last_pid(old - 1));
+	live = child_blocked(9, &release);
+	if (live != old)
+		_exit(77);
+	{
+		struct reaper_watch w = { .pid = old };
+		reaper_watch_pidfd(&w, pidfd);
+		CHECK(w.exited);
+		CHECK(w.status == 7);
+	}
+	close(release);
+	return 0;
+}
+
+/* Runs scenario as pid 1 of a new pid namespace (so that ns_last_pid is ours to set). */
+static void in_pid_namespace(int (*scenario)(void))
+{
 	int st;
 	pid_t c = fork();
 
@@ -400,9 +526,9 @@ static void test_emfile_is_not_reaped(void **state)
 		pid_t g;
 		if (unshare(CLONE_NEWPID) < 0)
 			_exit(77);
-		g = fork(); /* pid 1 of the new namespace */
+		g = fork();
 		if (g == 0)
-			_exit(emfile_scenario());
+			_exit(scenario());
 		if (g < 0 || waitpid(g, &st, 0) != g)
 			_exit(2);
 		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 100 + WTERMSIG(st));
@@ -410,8 +536,20 @@ static void test_emfile_is_not_reaped(void **state)
 	assert_int_equal(waitpid(c, &st, 0), c);
 	assert_true(WIFEXITED(st));
 	if (WEXITSTATUS(st) == 77)
-		skip(); /* not root: no pid namespace, or ns_last_pid not writable */
+		skip(); /* not root (no pid namespace, ns_last_pid not writable), or no reuse */
 	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void test_emfile_is_not_reaped(void **state)
+{
+	(void)state;
+	in_pid_namespace(emfile_scenario);
+}
+
+static void test_reused_pid(void **state)
+{
+	(void)state;
+	in_pid_namespace(reuse_scenario);
 }
 
 int main(void)
@@ -426,6 +564,7 @@ int main(void)
 	/* First, with no reaper thread in this process (forked children start their own). */
 	const struct CMUnitTest forked[] = {
 		cmocka_unit_test(test_emfile_is_not_reaped),
+		cmocka_unit_test(test_reused_pid),
 	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exit_status_encoding),
@@ -436,6 +575,9 @@ int main(void)
 		cmocka_unit_test(test_claim_orders_by_stamp),
 		cmocka_unit_test(test_claim_survives_wall_clock_step),
 		cmocka_unit_test(test_claim_live_goes_to_sink),
+		cmocka_unit_test(test_spawn_watched),
+		cmocka_unit_test(test_spawn_failure_registers_nothing),
+		cmocka_unit_test(test_watch_pidfd),
 	};
 	int r = cmocka_run_group_tests_name("reaper (pid namespace)", forked, NULL, NULL);
 	return r | cmocka_run_group_tests_name("reaper", tests, reaper_setup, reaper_teardown);
