@@ -17,8 +17,13 @@ LDLIBS  += $(EXTRA_CFLAGS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthre
 # leaves each object's frame sizes in a .su file next to it, listed by `make stack-report`.
 # The largest frame is 6.7 KiB today (m_state); paths and buffers of a page or more live on the
 # heap. Sanitizer and fuzzing builds (EXTRA_CFLAGS set) have instrumented frames: not checked.
+# GCC's -fcallgraph-info adds each object's call graph (.ci), from which `make stack-report`
+# also lists the worst chains of direct calls and fails on recursion (tests/stack-chains.awk).
 FRAME_MAX ?= 8192
-STACK_CFLAGS := $(if $(strip $(EXTRA_CFLAGS)),,-Wframe-larger-than=$(FRAME_MAX) -fstack-usage)
+CALLGRAPH := $(shell d=$$(mktemp -d) && $(CC) -fcallgraph-info=su -x c -c /dev/null -o $$d/t.o \
+		2>/dev/null && echo -fcallgraph-info=su; rm -rf $$d)
+STACK_CFLAGS := $(if $(strip $(EXTRA_CFLAGS)),,-Wframe-larger-than=$(FRAME_MAX) -fstack-usage \
+		$(CALLGRAPH))
 
 PROTO_DIR := proto/protos
 PROTOS := google/protobuf/any.proto google/protobuf/empty.proto google/protobuf/timestamp.proto \
@@ -83,12 +88,20 @@ $(BIN): $(BUILD)/obj/server/main.o $(BUILD)/libcshim.a
 deps:
 	@sh tests/deps.sh
 
-# The largest stack frames of the shim (from the .su files of the last build), largest first.
+# The largest stack frames of the shim (from the .su files of the last build), largest first,
+# then the worst chains of direct calls (bytes: the chain's frames, libc's not counted). Fails
+# on recursion other than these, each bounded: remove_at (a tree removal, at most
+# REMOVE_MAX_DEPTH levels), ttrpc_response_frame (once: a reply too big becomes an error reply).
 STACK_TOP ?= 15
+STACK_RECURSION_OK := core/pathcheck.c:remove_at ttrpc_response_frame
 stack-report: $(BIN)
+	@echo "largest frames:"
 	@find $(BUILD)/obj $(BUILD)/gen -name '*.su' -exec cat {} + | sort -t '	' -k2,2nr | \
 		head -n $(STACK_TOP) | awk -F '\t' '{ printf "%7d  %-10s %s\n", $$2, $$3, $$1 }'
 	@echo "frame limit (-Wframe-larger-than): $(FRAME_MAX) bytes; thread stacks: 262144 bytes"
+	@if [ -n "$(CALLGRAPH)" ]; then echo "worst chains of direct calls:"; \
+		find $(BUILD)/obj -name '*.ci' -exec awk -v TOP=$(STACK_TOP) \
+			-v ALLOW="$(STACK_RECURSION_OK)" -f tests/stack-chains.awk {} +; fi
 
 # Sanitizer builds (own build dirs): unit and integration tiers under ASan+UBSan, UBSan, TSan.
 # A report from the shim (started by the tests) lands in $(BUILD)/<san>/reports/ and fails.

@@ -42,6 +42,7 @@ $(IT_MORE_BINS): $(BUILD)/tests/test_%: tests/integration/test_%.c \
 test: deps
 	$(MAKE) format-check
 	$(MAKE) all $(UNIT_BINS) $(IT_BIN) $(IT_MORE_BINS) bench-build
+	$(MAKE) stack-report
 	$(MAKE) test-unit test-integration
 	$(MAKE) asan
 	$(MAKE) test-fuzz
