@@ -142,7 +142,7 @@ static int push_subdirs(int dfd, const char *rel, struct dirstack *ds)
 	if (r == 0 && errno)
 		r = -errno;
 	closedir(d);
-	if (r == 0)
+	if (r == 0 && names.n > 1)
 		qsort(names.v, names.n, sizeof(*names.v), cmp_names);
 	for (size_t i = names.n; i-- > 0;) {
 		if (r == 0)
