@@ -370,12 +370,17 @@ static void test_watch_pidfd(void **state)
 {
 	(void)state;
 	int release;
-	pid_t a = child_exiting(44), b = child_blocked(45, &release);
-	int fa = (int)syscall(SYS_pidfd_open, a, 0), fb = (int)syscall(SYS_pidfd_open, b, 0);
-	struct reaper_watch wa = { .pid = a }, wb = { .pid = b };
+	pid_t a = child_blocked(44, &release), b;
+	int fa = (int)syscall(SYS_pidfd_open, a, 0), fb;
+	struct reaper_watch wa = { .pid = a }, wb = { 0 };
 
-	assert_true(fa >= 0 && fb >= 0); /* a: alive or a zombie, not reaped yet */
+	assert_true(fa >= 0);
+	close(release); /* before b is forked: b would hold it open */
 	assert_true(wait_reaped(a));
+	b = child_blocked(45, &release);
+	fb = (int)syscall(SYS_pidfd_open, b, 0);
+	assert_true(fb >= 0);
+	wb.pid = b;
 	reaper_watch_pidfd(&wa, fa);
 	assert_true(wa.exited);
 	assert_int_equal(wa.status, 44);
