@@ -311,6 +311,16 @@ int runtime_log_last_error(const char *buf, size_t len, char *out, size_t outsz)
 void runtime_error(const struct runtime *rt, const struct runtime_result *res, const char *prefix,
 		   struct shim_error *err)
 {
+	struct shim_error e = { 0 };
+	char text[SHIM_ERR_MAX];
+	(void)runtime_failure(rt, res, SHIM_OP_NONE, &e);
+	snprintf(text, sizeof(text), "%s", e.msg);
+	shim_error_set(err, 2, "%s: %s", prefix, text);
+}
+
+int runtime_failure(const struct runtime *rt, const struct runtime_result *res, enum shim_op op,
+		    struct shim_error *err)
+{
 	char text[SHIM_ERR_MAX], last[SHIM_ERR_MAX];
 	char *log = NULL;
 	size_t len = 0;
@@ -318,22 +328,19 @@ void runtime_error(const struct runtime *rt, const struct runtime_result *res, c
 
 	runtime_exit_text(rt, res, text, sizeof(text));
 	r = fd_read_file(rt->log, 8u << 20, &log, &len);
-	if (r < 0) {
-		shim_error_set(err, 2, "%s: unable to retrieve OCI runtime error (open %s: %s): %s",
-			       prefix, rt->log, strerror(-r), text);
-		return;
-	}
+	if (r < 0)
+		return shim_fail(err, -EIO, SHIM_ERR_RUNTIME, op,
+				 "unable to retrieve OCI runtime error (open %s: %s): %s", rt->log,
+				 strerror(-r), text);
 	r = runtime_log_last_error(log, len, last, sizeof(last));
 	free(log);
 	if (r > 0)
-		shim_error_set(err, 2, "%s: %s", prefix, last);
-	else if (r == 0)
-		shim_error_set(err, 2, "%s: %s", prefix, text);
-	else
-		shim_error_set(err, 2,
-			       "%s: unable to retrieve OCI runtime error (invalid character in "
-			       "%s): %s",
-			       prefix, rt->log, text);
+		return shim_fail(err, -EIO, SHIM_ERR_RUNTIME, op, "%s", last);
+	if (r == 0)
+		return shim_fail(err, -EIO, SHIM_ERR_RUNTIME, op, "%s", text);
+	return shim_fail(err, -EIO, SHIM_ERR_RUNTIME, op,
+			 "unable to retrieve OCI runtime error (invalid character in %s): %s",
+			 rt->log, text);
 }
 
 struct async_run {
