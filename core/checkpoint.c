@@ -106,19 +106,12 @@ int container_checkpoint(const struct checkpoint_req *req, struct shim_error *er
 		return container_err_no_init(err);
 	if (!req->path || !*req->path) {
 		proc_unref(p);
-		return shim_error_set(err, 3,
-				      "checkpoint image path not provided: invalid argument");
+		return shim_fail(err, -EINVAL, SHIM_ERR_MISSING, SHIM_OP_CHECKPOINT, "%s", "path");
 	}
 	pthread_mutex_lock(&p->mu);
 	st = container_proc_status(p);
 	if (st != PROC_RUNNING && st != PROC_PAUSED) {
-		if (st == PROC_CREATED)
-			r = shim_error_set(err, 2, "cannot checkpoint a task in created state");
-		else if (st == PROC_DELETED)
-			r = shim_error_set(err, 2, "cannot checkpoint a deleted process");
-		else
-			r = shim_error_set(err, 2, "cannot checkpoint a %s container",
-					   container_status_word(st));
+		r = shim_fail_state(err, SHIM_OP_CHECKPOINT, st);
 		goto out;
 	}
 	if (req->work_path && *req->work_path) {
@@ -158,10 +151,11 @@ int container_checkpoint(const struct checkpoint_req *req, struct shim_error *er
 			snprintf(text, sizeof(text), "%s", strerror(-r));
 		else
 			runtime_exit_text(&C.rt, &res, text, sizeof(text));
-		text[strcspn(text, "\n")] = '\0'; /* the first line */
 		snprintf(dumplog, sizeof(dumplog), "%s/criu-dump.log", container_bundle_path());
 		copy_dump_log(dumplog, work, own_work);
-		r = shim_error_set(err, 2, "%s path= %s", text, dumplog);
+		r = shim_fail(err, -EIO, SHIM_ERR_RUNTIME, SHIM_OP_CHECKPOINT, "%s", text);
+		if (err)
+			snprintf(err->path, sizeof(err->path), "%s", dumplog);
 	}
 	runtime_result_free(&res);
 	if (own_work)
@@ -185,8 +179,8 @@ int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	snprintf(pidfile, sizeof(pidfile), "%s/init.pid", container_bundle_path());
 	snprintf(work, sizeof(work), "%s", C.criu_work_path ? C.criu_work_path : C.cfg.workdir);
 	if (p->terminal && (r = console_socket_new(&cs)) < 0)
-		return shim_error_set(err, 2, "failed to create OCI runtime console socket: %s",
-				      strerror(-r));
+		return shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_RESTORE,
+				 "failed to create OCI runtime console socket: %s", strerror(-r));
 	args[n++] = "restore";
 	args[n++] = "--image-path";
 	args[n++] = p->ckpt_image;
@@ -221,9 +215,9 @@ int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	stdio_spawned(&p->io);
 	if (r < 0 || res.status != 0) {
 		if (r < 0)
-			shim_error_set(err, 2, "OCI runtime restore failed: %s", strerror(-r));
+			shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_RESTORE, "%s", strerror(-r));
 		else
-			runtime_error(&C.rt, &res, "OCI runtime restore failed", err);
+			runtime_failure(&C.rt, &res, SHIM_OP_RESTORE, err);
 		runtime_result_free(&res);
 		r = -EIO;
 		goto out;
@@ -234,8 +228,8 @@ int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	r = container_read_pid_file(pidfile, &pid);
 	if (r < 0) {
 		safe_close(master);
-		r = shim_error_set(err, 2, "failed to retrieve OCI runtime container pid: %s",
-				   strerror(-r));
+		r = shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_RESTORE,
+			      "failed to retrieve OCI runtime container pid: %s", strerror(-r));
 		goto out;
 	}
 	pthread_mutex_lock(&p->st_mu);
