@@ -59,19 +59,6 @@ int container_err_no_init(struct shim_error *err)
 	return shim_fail(err, -ENOENT, SHIM_ERR_NO_INIT, SHIM_OP_NONE, "%s", "");
 }
 
-const char *container_status_word(enum proc_status st)
-{
-	switch (st) {
-	case PROC_CREATED: return "created";
-	case PROC_RUNNING: return "running";
-	case PROC_STOPPED: return "stopped";
-	case PROC_PAUSED: return "paused";
-	case PROC_PAUSING: return "pausing";
-	case PROC_DELETED: return "deleted";
-	default: return "unknown";
-	}
-}
-
 enum proc_status container_proc_status(struct proc *p)
 {
 	struct proc_snap s;

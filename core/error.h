@@ -52,7 +52,6 @@ struct shim_error {
 	enum shim_err_kind kind;
 	enum shim_op op;
 	enum proc_status state; /* SHIM_ERR_STATE: the state that refused op */
-	int code;               /* legacy: a wire code set in core/ (until core/ gives facts) */
 	char msg[SHIM_ERR_MAX]; /* the facts (see the kinds) */
 	char path[4200];        /* a file the error points to (Checkpoint: the dump log) */
 };

@@ -4,7 +4,6 @@
 #include <jansson.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,18 +30,6 @@ void runtime_set_cancel(const _Atomic bool *flag)
 static bool cancelled(void)
 {
 	return cancel_flag && atomic_load(cancel_flag);
-}
-
-int shim_error_set(struct shim_error *e, int code, const char *fmt, ...)
-{
-	va_list ap;
-	if (!e)
-		return -EIO;
-	e->code = code;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	return -EIO;
 }
 
 int runtime_init(struct runtime *rt, const char *name, const char *runtime_root, const char *ns,
@@ -306,16 +293,6 @@ int runtime_log_last_error(const char *buf, size_t len, char *out, size_t outsz)
 		json_decref(o);
 	}
 	return found;
-}
-
-void runtime_error(const struct runtime *rt, const struct runtime_result *res, const char *prefix,
-		   struct shim_error *err)
-{
-	struct shim_error e = { 0 };
-	char text[SHIM_ERR_MAX];
-	(void)runtime_failure(rt, res, SHIM_OP_NONE, &e);
-	snprintf(text, sizeof(text), "%s", e.msg);
-	shim_error_set(err, 2, "%s: %s", prefix, text);
 }
 
 int runtime_failure(const struct runtime *rt, const struct runtime_result *res, enum shim_op op,

@@ -13,10 +13,6 @@
 
 #include "error.h"
 
-/* Legacy: a wire code and text set in core/ (until core/ gives facts). */
-int shim_error_set(struct shim_error *e, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* The strings live in one allocation (a shim holds one runtime for its life: five page-sized
  * arrays would be five dirty pages). */
 struct runtime {
@@ -62,9 +58,6 @@ void runtime_exit_text(const struct runtime *rt, const struct runtime_result *re
 /* The last "level":"error" msg of a runc JSON log (whitespace-trimmed).
  * Returns 1 found, 0 none, -EINVAL unparsable. Pure, for tests and fuzzing. */
 int runtime_log_last_error(const char *buf, size_t len, char *out, size_t outsz);
-/* Legacy: "<prefix>: <the runtime's message>" as a wire code 2 (until core/ gives facts). */
-void runtime_error(const struct runtime *rt, const struct runtime_result *res, const char *prefix,
-		   struct shim_error *err);
 /* A failed runtime call of op: the runtime's own message (from BUNDLE/log.json, or its error
  * text) as a SHIM_ERR_RUNTIME (spec §3.0). Returns -EIO. */
 int runtime_failure(const struct runtime *rt, const struct runtime_result *res, enum shim_op op,

@@ -171,10 +171,6 @@ int errmap_code(int r, const struct shim_error *e, char *msg, size_t msgsz)
 {
 	if (!e)
 		return from_errno(r, msg, msgsz);
-	if (e->code) { /* legacy: set in core/ */
-		snprintf(msg, msgsz, "%s", e->msg);
-		return e->code;
-	}
 	switch (e->kind) {
 	case SHIM_ERR_NO_PROCESS:
 		if (e->op == SHIM_OP_RESIZE) /* service.go's ResizePty */
