@@ -17,6 +17,7 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include <urcu/urcu-memb.h>
 
 #include "io/loop.h"
 #include "proto/ttrpc_codec.h"
@@ -35,7 +36,11 @@ struct harness {
 static inline void *harness_loop_main(void *arg)
 {
 	struct harness *h = arg;
-	return (void *)(intptr_t)loop_run(h->l);
+	intptr_t r;
+	urcu_memb_register_thread(); /* inline methods read the RCU tables, as in the shim */
+	r = loop_run(h->l);
+	urcu_memb_unregister_thread();
+	return (void *)r;
 }
 
 /* srv_sndbuf, cli_rcvbuf: socket buffer sizes (0: the default). */
