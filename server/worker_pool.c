@@ -166,3 +166,12 @@ int worker_pool_threads(void)
 	pthread_mutex_unlock(&P.mu);
 	return n;
 }
+
+int worker_pool_idle(void)
+{
+	int n;
+	pthread_mutex_lock(&P.mu);
+	n = P.idle;
+	pthread_mutex_unlock(&P.mu);
+	return n;
+}
