@@ -115,8 +115,11 @@ out:
 
 int worker_pool_init(int max_threads, int idle_ms)
 {
+	/* under the lock: the tests change the knobs while workers wait */
+	pthread_mutex_lock(&P.mu);
 	P.max = max_threads;
 	P.idle_ms = idle_ms;
+	pthread_mutex_unlock(&P.mu);
 	return 0;
 }
 

@@ -6,6 +6,8 @@
  */
 #pragma once
 
+/* Sets the bound and the idle time (any time: a waiting thread uses the new idle time when it
+ * next waits). */
 int worker_pool_init(int max_threads, int idle_ms);
 /* Queues fn(arg). Returns 0 or -ENOMEM / -EAGAIN (queue full). */
 int worker_pool_submit(void (*fn)(void *), void *arg);
