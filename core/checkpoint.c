@@ -93,9 +93,18 @@ static void copy_dump_log(const char *to, const char *work, bool own_work)
 	free(buf);
 }
 
+/* <bundle>/criu-dump.log, made once (the bundle never changes; checkpoints run under the
+ * init's lock): it lives as long as the shim, so an error may point to it. */
+static const char *dump_log_path(void)
+{
+	static char *path;
+	if (!path && asprintf(&path, "%s/criu-dump.log", container_bundle_path()) < 0)
+		path = NULL;
+	return path;
+}
+
 int container_checkpoint(const struct checkpoint_req *req, struct shim_error *err)
 {
-	_cleanup_free_ char *dumplog = NULL; /* heap: worker stacks are 256 KiB */
 	char work[4200], text[SHIM_ERR_MAX];
 	const char *args[32];
 	struct runtime_result res;
@@ -111,19 +120,12 @@ int container_checkpoint(const struct checkpoint_req *req, struct shim_error *er
 		return container_err_no_init(err);
 	if (!req->path || !*req->path) {
 		proc_unref(p);
-		return shim_error_set(err, 3,
-				      "checkpoint image path not provided: invalid argument");
+		return shim_fail(err, -EINVAL, SHIM_ERR_MISSING, SHIM_OP_CHECKPOINT, "%s", "path");
 	}
 	pthread_mutex_lock(&p->mu);
 	st = container_proc_status(p);
 	if (st != PROC_RUNNING && st != PROC_PAUSED) {
-		if (st == PROC_CREATED)
-			r = shim_error_set(err, 2, "cannot checkpoint a task in created state");
-		else if (st == PROC_DELETED)
-			r = shim_error_set(err, 2, "cannot checkpoint a deleted process");
-		else
-			r = shim_error_set(err, 2, "cannot checkpoint a %s container",
-					   container_status_word(st));
+		r = shim_fail_state(err, SHIM_OP_CHECKPOINT, st);
 		goto out;
 	}
 	if (req->work_path && *req->work_path) {
@@ -163,13 +165,12 @@ int container_checkpoint(const struct checkpoint_req *req, struct shim_error *er
 			snprintf(text, sizeof(text), "%s", strerror(-r));
 		else
 			runtime_exit_text(&C.rt, &res, text, sizeof(text));
-		text[strcspn(text, "\n")] = '\0'; /* the first line */
-		if (asprintf(&dumplog, "%s/criu-dump.log", container_bundle_path()) < 0)
-			dumplog = NULL;
+		const char *dumplog = dump_log_path();
 		if (dumplog)
 			copy_dump_log(dumplog, work, own_work);
-		r = shim_error_set(err, 2, "%s path= %s/criu-dump.log", text,
-				   container_bundle_path());
+		r = shim_fail(err, -EIO, SHIM_ERR_RUNTIME, SHIM_OP_CHECKPOINT, "%s", text);
+		if (err)
+			err->path = dumplog;
 	}
 	runtime_result_free(&res);
 	if (own_work)
@@ -193,8 +194,8 @@ int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 
 	snprintf(pidfile, sizeof(pidfile), "%s/init.pid", container_bundle_path());
 	if (p->terminal && (r = console_socket_new(&cs)) < 0)
-		return shim_error_set(err, 2, "failed to create OCI runtime console socket: %s",
-				      strerror(-r));
+		return shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_RESTORE,
+				 "failed to create OCI runtime console socket: %s", strerror(-r));
 	args[n++] = "restore";
 	args[n++] = "--image-path";
 	args[n++] = p->ckpt_image;
@@ -228,9 +229,9 @@ int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	stdio_spawned(&p->io);
 	if (r < 0 || res.status != 0) {
 		if (r < 0)
-			shim_error_set(err, 2, "OCI runtime restore failed: %s", strerror(-r));
+			shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_RESTORE, "%s", strerror(-r));
 		else
-			runtime_error(&C.rt, &res, "OCI runtime restore failed", err);
+			runtime_failure(&C.rt, &res, SHIM_OP_RESTORE, err);
 		runtime_result_free(&res);
 		r = -EIO;
 		goto out;
@@ -241,8 +242,8 @@ int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	r = container_read_pid_file(pidfile, &pid);
 	if (r < 0) {
 		safe_close(master);
-		r = shim_error_set(err, 2, "failed to retrieve OCI runtime container pid: %s",
-				   strerror(-r));
+		r = shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_RESTORE,
+			      "failed to retrieve OCI runtime container pid: %s", strerror(-r));
 		goto out;
 	}
 	pthread_mutex_lock(&p->st_mu);

@@ -51,27 +51,12 @@ const char *container_bundle_path(void)
 
 int container_err_not_found(struct shim_error *err, const char *id)
 {
-	shim_error_set(err, 5, "process %s does not exist: not found", id);
-	return -ENOENT;
+	return shim_fail(err, -ENOENT, SHIM_ERR_NO_PROCESS, SHIM_OP_NONE, "%s", id);
 }
 
 int container_err_no_init(struct shim_error *err)
 {
-	shim_error_set(err, 9, "container must be created: failed precondition");
-	return -ENOENT;
-}
-
-const char *container_status_word(enum proc_status st)
-{
-	switch (st) {
-	case PROC_CREATED: return "created";
-	case PROC_RUNNING: return "running";
-	case PROC_STOPPED: return "stopped";
-	case PROC_PAUSED: return "paused";
-	case PROC_PAUSING: return "pausing";
-	case PROC_DELETED: return "deleted";
-	default: return "unknown";
-	}
+	return shim_fail(err, -ENOENT, SHIM_ERR_NO_INIT, SHIM_OP_NONE, "%s", "");
 }
 
 enum proc_status container_proc_status(struct proc *p)
@@ -219,29 +204,29 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	r = runtime_init(&rt, req->runtime, C.cfg.runtime_root, C.cfg.ns, C.cfg.bundle, C.cfg.criu,
 			 C.cfg.systemd_cgroup);
 	if (r < 0) {
-		shim_error_set(err, 2,
-			       "OCI runtime create failed: exec: \"%s\": executable file not "
-			       "found in $PATH",
-			       req->runtime && *req->runtime ? req->runtime : "runc");
+		shim_fail(err, r, SHIM_ERR_NO_RUNTIME, SHIM_OP_CREATE, "%s",
+			  req->runtime && *req->runtime ? req->runtime : "runc");
 		goto out;
 	}
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", req->bundle);
 	if (req->n_mounts > 0) {
 		if (mkdir(rootfs, 0711) < 0 && errno != EEXIST) {
 			r = -errno;
-			shim_error_set(err, 2, "mkdir %s: %s", rootfs, strerror(errno));
+			shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_CREATE, "mkdir %s: %s", rootfs,
+				  strerror(-r));
 			goto out;
 		}
 		r = mount_all(req->mounts, req->n_mounts, rootfs, msg, sizeof(msg));
 		if (r < 0) {
-			shim_error_set(err, 2, "%s", msg);
+			shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_CREATE, "%s", msg);
 			goto out;
 		}
 		mounted = true;
 	}
 	r = container_io_prepare(&scfg, req->id, &io, &lg, msg, sizeof(msg));
 	if (r < 0) {
-		shim_error_set(err, 2, "failed to create init process I/O: %s", msg);
+		shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_CREATE,
+			  "failed to create init process I/O: %s", msg);
 		goto out_unmount;
 	}
 
@@ -262,7 +247,7 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 		lg.pidfd = -1;
 		r = proc_table_add(p);
 		if (r < 0) {
-			shim_error_set(err, 6, "id %s: already exists", req->id);
+			shim_fail(err, -EEXIST, SHIM_ERR_EXISTS, SHIM_OP_CREATE, "%s", req->id);
 			goto out_unmount_p;
 		}
 		create_commit(req, &rt, mounted, p);
@@ -272,8 +257,8 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 		return 0;
 	}
 	if (req->terminal && (r = console_socket_new(&cs)) < 0) {
-		shim_error_set(err, 2, "failed to create OCI runtime console socket: %s",
-			       strerror(-r));
+		shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_CREATE,
+			  "failed to create OCI runtime console socket: %s", strerror(-r));
 		stdio_destroy(&io);
 		goto out_unmount;
 	}
@@ -302,16 +287,13 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	stdio_spawned(&io);
 	if (r < 0 || res.status != 0) {
 		if (r == -ETIMEDOUT)
-			shim_error_set(err, 4,
-				       "OCI runtime create failed: %s timed out: "
-				       "context deadline exceeded",
-				       rt.name);
+			shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_CREATE, "%s timed out",
+				  rt.name);
 		else if (r < 0)
-			shim_error_set(err, 2, "OCI runtime create failed: %s", strerror(-r));
+			shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_CREATE, "%s", strerror(-r));
 		else
-			runtime_error(&rt, &res, "OCI runtime create failed", err);
+			r = runtime_failure(&rt, &res, SHIM_OP_CREATE, err);
 		runtime_result_free(&res);
-		r = r < 0 ? r : -EIO;
 		goto out_io;
 	}
 	runtime_result_free(&res);
@@ -319,8 +301,8 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 		goto out_io;
 	r = container_read_pid_file(pidfile, &pid);
 	if (r < 0) {
-		shim_error_set(err, 2, "failed to retrieve OCI runtime container pid: %s",
-			       strerror(-r));
+		shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_CREATE,
+			  "failed to retrieve OCI runtime container pid: %s", strerror(-r));
 		goto out_io;
 	}
 	p = proc_new(req->id, true, req->in, req->out, req->err, req->terminal);
@@ -341,7 +323,7 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	pthread_mutex_unlock(&p->st_mu);
 	r = proc_table_add(p);
 	if (r < 0) {
-		shim_error_set(err, 6, "id %s: already exists", req->id);
+		r = shim_fail(err, -EEXIST, SHIM_ERR_EXISTS, SHIM_OP_CREATE, "%s", req->id);
 		goto out_proc;
 	}
 	(void)proc_table_map_pid(p, pid);
@@ -387,17 +369,16 @@ static int start_init(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	int r;
 
 	if (st != PROC_CREATED)
-		return shim_error_set(err, 2, "cannot start a %s process",
-				      container_status_word(st));
+		return shim_fail_state(err, SHIM_OP_START, st);
 	if (p->from_checkpoint)
 		return container_restore(p, deadline_ns, err);
 	r = runtime_run(&C.rt, &(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
 			&res);
 	if (r < 0 || res.status != 0) {
 		if (r < 0)
-			shim_error_set(err, 2, "OCI runtime start failed: %s", strerror(-r));
+			shim_fail(err, -EIO, SHIM_ERR_RUNTIME, SHIM_OP_START, "%s", strerror(-r));
 		else
-			runtime_error(&C.rt, &res, "OCI runtime start failed", err);
+			runtime_failure(&C.rt, &res, SHIM_OP_START, err);
 		runtime_result_free(&res);
 		return -EIO;
 	}
@@ -469,17 +450,6 @@ void container_state_done(struct proc_state *st)
 	st->ref = NULL;
 }
 
-/* Go's checkKillError. */
-static int kill_error(const char *text, struct shim_error *err)
-{
-	if (strstr(text, "os: process already finished") || strstr(text, "container not running") ||
-	    strcasestr(text, "no such process"))
-		return shim_error_set(err, 5, "process already finished: not found");
-	if (strstr(text, "does not exist"))
-		return shim_error_set(err, 5, "no such container: not found");
-	return shim_error_set(err, 2, "unknown error after kill: %s", text);
-}
-
 static int kill_init(struct proc *p, uint32_t sig, bool all, uint64_t deadline_ns,
 		     struct shim_error *err)
 {
@@ -489,7 +459,7 @@ static int kill_init(struct proc *p, uint32_t sig, bool all, uint64_t deadline_n
 	int n = 0, r;
 
 	if (container_proc_status(p) == PROC_DELETED)
-		return shim_error_set(err, 5, "cannot kill a deleted process: not found");
+		return shim_fail_state(err, SHIM_OP_KILL, PROC_DELETED);
 	snprintf(signum, sizeof(signum), "%u", sig);
 	args[n++] = "kill";
 	if (all)
@@ -499,14 +469,12 @@ static int kill_init(struct proc *p, uint32_t sig, bool all, uint64_t deadline_n
 	args[n] = NULL;
 	r = runtime_run(&C.rt, &(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
 			&res);
-	if (r < 0) {
-		snprintf(text, sizeof(text), "%s", strerror(-r));
-		return kill_error(text, err);
-	}
+	if (r < 0)
+		return shim_fail(err, -EIO, SHIM_ERR_RUNTIME, SHIM_OP_KILL, "%s", strerror(-r));
 	if (res.status != 0) {
 		runtime_exit_text(&C.rt, &res, text, sizeof(text));
 		runtime_result_free(&res);
-		return kill_error(text, err);
+		return shim_fail(err, -EIO, SHIM_ERR_RUNTIME, SHIM_OP_KILL, "%s", text);
 	}
 	runtime_result_free(&res);
 	return 0;
@@ -583,13 +551,8 @@ int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_er
 	}
 	pthread_mutex_lock(&p->mu);
 	st = container_proc_status(p);
-	if (st == PROC_RUNNING || st == PROC_PAUSED || st == PROC_PAUSING) {
-		r = shim_error_set(err, 2, "cannot delete a %s process",
-				   st == PROC_RUNNING ? "running" : "paused");
-		goto out;
-	}
-	if (st == PROC_DELETED) {
-		r = shim_error_set(err, 5, "cannot delete a deleted process: not found");
+	if (st == PROC_RUNNING || st == PROC_PAUSED || st == PROC_PAUSING || st == PROC_DELETED) {
+		r = shim_fail_state(err, SHIM_OP_DELETE, st);
 		goto out;
 	}
 	(void)stdio_wait(&p->io, IO_WAIT_MS);
@@ -602,13 +565,13 @@ int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_er
 	r = runtime_run(&C.rt, &(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
 			&res);
 	if (r < 0) {
-		shim_error_set(err, 2, "failed to delete task: %s", strerror(-r));
+		shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_DELETE, "%s", strerror(-r));
 	} else if (res.status != 0) {
 		runtime_exit_text(&C.rt, &res, text, sizeof(text));
 		if (strstr(text, "does not exist"))
 			r = 0;
 		else
-			runtime_error(&C.rt, &res, "failed to delete task", err), r = -EIO;
+			r = runtime_failure(&C.rt, &res, SHIM_OP_DELETE, err);
 	}
 	runtime_result_free(&res);
 	stdio_destroy(&p->io);
@@ -618,7 +581,8 @@ int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_er
 		snprintf(rootfs, sizeof(rootfs), "%s/rootfs", container_bundle_path());
 		u = mount_unmount_all(rootfs);
 		if (u < 0 && r == 0)
-			r = shim_error_set(err, 2, "failed rootfs umount: %s", strerror(-u));
+			r = shim_fail(err, u, SHIM_ERR_FAILED, SHIM_OP_DELETE,
+				      "failed rootfs umount: %s", strerror(-u));
 		else if (u == 0)
 			C.have_mounts = false;
 	}
@@ -650,18 +614,16 @@ int container_delete_process(const char *id, struct exit_info *ret, struct shim_
 	int r = 0;
 
 	if (strcmp(id, container_id()) == 0)
-		return shim_error_set(err, 3, "cannot delete init process with DeleteProcess");
+		return shim_fail(err, -EPERM, SHIM_ERR_IS_INIT, SHIM_OP_DELETE_PROCESS, "%s", id);
 	p = proc_table_get(id);
 	if (!p)
 		return container_err_not_found(err, id);
 	pthread_mutex_lock(&p->mu);
 	st = container_proc_status(p);
 	if (p->is_init) {
-		r = shim_error_set(err, 3, "cannot delete init process with DeleteProcess");
-	} else if (st == PROC_RUNNING) {
-		r = shim_error_set(err, 2, "cannot delete a running process");
-	} else if (st == PROC_DELETED) {
-		r = shim_error_set(err, 5, "cannot delete a deleted process: not found");
+		r = shim_fail(err, -EPERM, SHIM_ERR_IS_INIT, SHIM_OP_DELETE_PROCESS, "%s", id);
+	} else if (st == PROC_RUNNING || st == PROC_DELETED) {
+		r = shim_fail_state(err, SHIM_OP_DELETE_PROCESS, st);
 	} else {
 		_cleanup_free_ char *path = NULL;
 		(void)stdio_wait(&p->io, IO_WAIT_MS);
@@ -730,16 +692,19 @@ int container_list_pids(const char *id, uint64_t deadline_ns, struct pid_info **
 				&(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
 				&res);
 		if (r < 0)
-			return shim_error_set(err, 2, "%s", strerror(-r));
+			return shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_LIST_PIDS, "%s",
+					 strerror(-r));
 		if (res.status != 0) {
 			runtime_exit_text(&C.rt, &res, text, sizeof(text));
 			runtime_result_free(&res);
-			return shim_error_set(err, 2, "%s", text);
+			return shim_fail(err, -EIO, SHIM_ERR_RUNTIME, SHIM_OP_LIST_PIDS, "%s",
+					 text);
 		}
 		r = pids_parse_ps_json(res.output, res.output_len, &pids, &n);
 		runtime_result_free(&res);
 		if (r < 0)
-			return shim_error_set(err, 2, "failed to parse runc ps output");
+			return shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_LIST_PIDS, "%s",
+					 "failed to parse runc ps output");
 	} else if (r < 0) {
 		return r;
 	}
@@ -999,8 +964,8 @@ int container_recv_console(struct console_socket *cs, int *ret_master, struct sh
 {
 	int r = console_socket_recv(cs, 10000, ret_master);
 	if (r < 0)
-		return shim_error_set(err, 2, "failed to retrieve console master: %s",
-				      strerror(-r));
+		return shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_NONE,
+				 "failed to retrieve console master: %s", strerror(-r));
 	return 0;
 }
 
@@ -1016,7 +981,7 @@ static struct proc *init_get(void)
 }
 
 static int run_init_op(struct proc *p, const char *const *args, const char *stdin_data,
-		       size_t stdin_len, uint64_t deadline_ns, const char *prefix,
+		       size_t stdin_len, uint64_t deadline_ns, enum shim_op op,
 		       struct shim_error *err)
 {
 	struct runtime_result res;
@@ -1028,15 +993,14 @@ static int run_init_op(struct proc *p, const char *const *args, const char *stdi
 			    &res);
 	(void)p;
 	if (r < 0)
-		return shim_error_set(err, 2, "%s%s%s", prefix ? prefix : "", prefix ? ": " : "",
-				      strerror(-r));
+		return shim_fail(err, r, SHIM_ERR_RUNTIME, op, "%s", strerror(-r));
 	if (res.status != 0) {
-		if (prefix) {
-			runtime_error(&C.rt, &res, prefix, err);
-		} else {
+		if (op != SHIM_OP_UPDATE) {
+			runtime_failure(&C.rt, &res, op, err);
+		} else { /* Update: the runtime's exit text, not its log */
 			char text[SHIM_ERR_MAX];
 			runtime_exit_text(&C.rt, &res, text, sizeof(text));
-			shim_error_set(err, 2, "%s", text);
+			shim_fail(err, -EIO, SHIM_ERR_RUNTIME, op, "%s", text);
 		}
 		runtime_result_free(&res);
 		return -EIO;
@@ -1056,16 +1020,10 @@ int container_pause(uint64_t deadline_ns, struct shim_error *err)
 	pthread_mutex_lock(&p->mu);
 	st = proc_transition(p, ST(PROC_RUNNING), PROC_PAUSING);
 	if (st != PROC_RUNNING) {
-		if (st == PROC_CREATED)
-			r = shim_error_set(err, 2, "cannot pause task in created state");
-		else if (st == PROC_DELETED)
-			r = shim_error_set(err, 2, "cannot pause a deleted process");
-		else
-			r = shim_error_set(err, 2, "cannot pause a %s container",
-					   container_status_word(st));
+		r = shim_fail_state(err, SHIM_OP_PAUSE, st);
 	} else {
 		const char *args[] = { "pause", p->id, NULL };
-		r = run_init_op(p, args, NULL, 0, deadline_ns, "OCI runtime pause failed", err);
+		r = run_init_op(p, args, NULL, 0, deadline_ns, SHIM_OP_PAUSE, err);
 		(void)proc_transition(p, ST(PROC_PAUSING), r < 0 ? PROC_RUNNING : PROC_PAUSED);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -1084,18 +1042,10 @@ int container_resume(uint64_t deadline_ns, struct shim_error *err)
 	pthread_mutex_lock(&p->mu);
 	st = container_proc_status(p);
 	if (st != PROC_PAUSED) {
-		if (st == PROC_CREATED)
-			r = shim_error_set(err, 2, "cannot resume task in created state");
-		else if (st == PROC_RUNNING)
-			r = shim_error_set(err, 2, "cannot resume a running process");
-		else if (st == PROC_DELETED)
-			r = shim_error_set(err, 2, "cannot resume a deleted process");
-		else
-			r = shim_error_set(err, 2, "cannot resume a %s container",
-					   container_status_word(st));
+		r = shim_fail_state(err, SHIM_OP_RESUME, st);
 	} else {
 		const char *args[] = { "resume", p->id, NULL };
-		r = run_init_op(p, args, NULL, 0, deadline_ns, "OCI runtime resume failed", err);
+		r = run_init_op(p, args, NULL, 0, deadline_ns, SHIM_OP_RESUME, err);
 		if (r == 0)
 			(void)proc_transition(p, ST(PROC_PAUSED), PROC_RUNNING);
 	}
@@ -1119,23 +1069,19 @@ int container_update(const char *resources, size_t len, uint64_t deadline_ns,
 		return container_err_no_init(err);
 	pthread_mutex_lock(&p->mu);
 	st = container_proc_status(p);
-	if (st == PROC_STOPPED) {
-		r = shim_error_set(err, 2, "cannot update a stopped container");
-		goto out;
-	}
-	if (st == PROC_DELETED) {
-		r = shim_error_set(err, 2, "cannot update a deleted process");
+	if (st == PROC_STOPPED || st == PROC_DELETED) {
+		r = shim_fail_state(err, SHIM_OP_UPDATE, st);
 		goto out;
 	}
 	/* Go's order: init, state, then the resources (whose absence crashes the Go shim). */
 	if (!resources) {
-		r = shim_error_set(err, 3, "resources are missing: invalid argument");
+		r = shim_fail(err, -EINVAL, SHIM_ERR_MISSING, SHIM_OP_UPDATE, "%s", "resources");
 		goto out;
 	}
 	/* Decoded and encoded again, as the Go shim does: garbage never reaches runc. */
 	res = specjson_decode(resources, len, SPECJSON_RESOURCES, text, sizeof(text));
 	if (!res) {
-		r = shim_error_set(err, 2, "%s", text);
+		r = shim_fail(err, -EINVAL, SHIM_ERR_FAILED, SHIM_OP_UPDATE, "%s", text);
 		goto out;
 	}
 	json = json_dumps(res, JSON_COMPACT);
@@ -1146,7 +1092,7 @@ int container_update(const char *resources, size_t len, uint64_t deadline_ns,
 	}
 	{
 		const char *args[] = { "update", "--resources", "-", p->id, NULL };
-		r = run_init_op(p, args, json, strlen(json), deadline_ns, NULL, err);
+		r = run_init_op(p, args, json, strlen(json), deadline_ns, SHIM_OP_UPDATE, err);
 	}
 	free(json);
 out:

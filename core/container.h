@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The container of this shim and its processes: the v1 Shim service's behaviour without the
- * wire (spec §3). Functions return 0 or -errno; where containerd must see a specific code and
- * text, *err is filled (err->code != 0). server/ maps the rest.
+ * wire (spec §3). Functions return 0 or -errno; where errno alone does not tell what happened,
+ * *err holds the facts (core/error.h). server/errmap.c turns both into the wire's code and text.
  */
 #pragma once
 

@@ -34,7 +34,6 @@ extern struct container C;
 
 int container_err_not_found(struct shim_error *err, const char *id);
 int container_err_no_init(struct shim_error *err);
-const char *container_status_word(enum proc_status st);
 enum proc_status container_proc_status(struct proc *p);
 int container_read_pid_file(const char *path, uint32_t *ret);
 /* Routes the exit of a just-started process (which may have happened already). */
