@@ -771,8 +771,24 @@ struct killall_ctx {
 static void finish_exit_init(struct proc *p, int status);
 static void exit_enqueue(struct proc *p, int status);
 
+/* The exit's event reached containerd, or a publisher child has it: answer the Waits. */
+struct exit_delivery {
+	struct proc *p;
+	uint32_t status;
+	struct timespec at;
+};
+
+static void exit_delivered(void *arg)
+{
+	struct exit_delivery *d = arg;
+	proc_wait_release(d->p, d->status, &d->at);
+	proc_unref(d->p); /* the claim's reference */
+	free(d);
+}
+
 static void finish_exit(struct proc *p, int status)
 {
+	struct exit_delivery *d;
 	struct timespec now;
 	struct proc_snap s;
 	bool applied = false;
@@ -798,10 +814,22 @@ static void finish_exit(struct proc *p, int status)
 	pthread_mutex_unlock(&p->st_mu);
 	log_debug("%s: process %u exited with status %d%s", p->id, s.pid, status,
 		  applied ? "" : " (ignored by the state machine)");
+	d = malloc(sizeof(*d));
+	if (!d) {
+		/* Out of memory: the event is handed over before the Waits, as ever. */
+		if (C.sink)
+			C.sink(container_id(), p->id, s.pid, (uint32_t)status, &now, NULL, NULL);
+		proc_wait_release(p, (uint32_t)status, &now);
+		proc_unref(p);
+		return;
+	}
+	d->p = p; /* the claim's reference goes with it */
+	d->status = (uint32_t)status;
+	d->at = now;
 	if (C.sink)
-		C.sink(container_id(), p->id, s.pid, (uint32_t)status, &now);
-	proc_wait_release(p, (uint32_t)status, &now);
-	proc_unref(p); /* the claim's reference */
+		C.sink(container_id(), p->id, s.pid, (uint32_t)status, &now, exit_delivered, d);
+	else
+		exit_delivered(d);
 }
 
 /*
