@@ -28,6 +28,7 @@ struct container C = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static void on_proc_exit(void *cookie, int status);
 static void exec_live_add(int d);
+static void exit_delivery_wait(struct proc *p);
 
 int container_setup(const struct shim_config *cfg, struct loop *loop, container_exit_sink sink)
 {
@@ -592,6 +593,7 @@ int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_er
 		goto out;
 	}
 	(void)stdio_wait(&p->io, IO_WAIT_MS);
+	exit_delivery_wait(p);
 	pthread_mutex_lock(&p->st_mu);
 	p->deleting = true;
 	pthread_mutex_unlock(&p->st_mu);
@@ -664,6 +666,7 @@ int container_delete_process(const char *id, struct exit_info *ret, struct shim_
 	} else {
 		char path[8192];
 		(void)stdio_wait(&p->io, IO_WAIT_MS);
+		exit_delivery_wait(p);
 		stdio_destroy(&p->io);
 		logger_stop(&p->logger);
 		snprintf(path, sizeof(path), "%s/%s.pid", C.cfg.bundle, p->id);
@@ -778,9 +781,46 @@ struct exit_delivery {
 	struct timespec at;
 };
 
+/* exit_undelivered of every process, and Deletes waiting for it to clear. */
+static pthread_mutex_t delivery_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t delivery_cv = PTHREAD_COND_INITIALIZER;
+
+static void set_undelivered(struct proc *p, bool on)
+{
+	pthread_mutex_lock(&delivery_mu);
+	p->exit_undelivered = on;
+	if (!on)
+		pthread_cond_broadcast(&delivery_cv);
+	pthread_mutex_unlock(&delivery_mu);
+}
+
+/*
+ * Delete of a process whose exit event is still on its way waits for it (at most
+ * EXIT_DELIVERY_WAIT_MS: the events path gives up on containerd's socket after 5 s and hands
+ * the event to a publisher child). containerd kills the shim right after Delete; a client
+ * that saw the process stopped through State and deleted it without a Wait would otherwise
+ * lose the event with the shim.
+ */
+#define EXIT_DELIVERY_WAIT_MS 10000
+
+static void exit_delivery_wait(struct proc *p)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += EXIT_DELIVERY_WAIT_MS / 1000;
+	pthread_mutex_lock(&delivery_mu);
+	while (p->exit_undelivered &&
+	       pthread_cond_timedwait(&delivery_cv, &delivery_mu, &dl) != ETIMEDOUT)
+		;
+	if (p->exit_undelivered)
+		log_warn("%s: deleting before the exit event was delivered", p->id);
+	pthread_mutex_unlock(&delivery_mu);
+}
+
 static void exit_delivered(void *arg)
 {
 	struct exit_delivery *d = arg;
+	set_undelivered(d->p, false);
 	proc_wait_release(d->p, d->status, &d->at);
 	proc_unref(d->p); /* the claim's reference */
 	free(d);
@@ -826,6 +866,7 @@ static void finish_exit(struct proc *p, int status)
 	d->p = p; /* the claim's reference goes with it */
 	d->status = (uint32_t)status;
 	d->at = now;
+	set_undelivered(p, true);
 	if (C.sink)
 		C.sink(container_id(), p->id, s.pid, (uint32_t)status, &now, exit_delivered, d);
 	else

@@ -159,6 +159,7 @@ static void test_forward_in_order(void **state)
 
 struct bg_wait {
 	const char *sock, *id;
+	bool delete; /* DeleteProcess instead of Wait */
 	int code;
 	uint32_t status;
 	atomic_bool done;
@@ -168,7 +169,12 @@ static void *bg_wait_main(void *arg)
 {
 	struct bg_wait *w = arg;
 	struct shimclient *c = shimclient_connect(w->sock, 5000);
-	w->code = c ? it_wait(c, w->id, &w->status, NULL, 30000) : -EIO;
+	if (!c)
+		w->code = -EIO;
+	else if (w->delete)
+		w->code = it_delete_process(c, w->id, NULL, 30000);
+	else
+		w->code = it_wait(c, w->id, &w->status, NULL, 30000);
 	shimclient_close(c);
 	atomic_store(&w->done, true);
 	return NULL;
@@ -216,6 +222,52 @@ static void test_wait_after_ack(void **state)
 	assert_int_equal(w.status, 5);
 	assert_int_equal(fwd_requests(s, r, 4), 1);
 	check_forward(&r[0], &f, "e1", 5);
+	assert_int_equal(published(&f.si, &ev), 0);
+	free(ev);
+	(void)it_kill(f.c, f.si.id, 9, false, NULL, 5000);
+	(void)it_wait(f.c, f.si.id, NULL, NULL, EVENT_TIMEOUT_MS);
+	it_fx_free(&f);
+	fwd_stop(s);
+}
+
+/* A Delete without a Wait (a client that saw the process stopped through State) waits for
+ * the exit's Forward to be acknowledged: containerd kills the shim right after Delete. */
+static void test_delete_after_ack(void **state)
+{
+	const char *argv[] = { "/bin/sleep", "100", NULL };
+	const char *exit6[] = { "/bin/sh", "-c", "exit 6", NULL };
+	struct bg_wait w = { .id = "e1", .delete = true };
+	struct it_exit_ev *ev = NULL;
+	struct fwd_req r[4];
+	char path[PATH_MAX], *msg = NULL;
+	struct fwd_server *s;
+	struct it_fx f;
+	pthread_t t;
+	int st = -1;
+
+	(void)state;
+	launch(&f, "fwd-del", argv);
+	ttrpc_path(&f, path, sizeof(path));
+	s = fwd_start(path, FWD_HOLD);
+	assert_non_null(s);
+	assert_int_equal(it_create(&f, &msg), 0);
+	free(msg);
+	assert_int_equal(it_start(f.c, f.si.id, NULL, &msg, 15000), 0);
+	free(msg);
+	w.sock = f.si.sock;
+	atomic_init(&w.done, false);
+	exec_start(&f, "e1", exit6);
+	assert_int_equal(fwd_wait(s, 1, EVENT_TIMEOUT_MS), 1);
+	assert_int_equal(it_state(f.c, "e1", &st, NULL, NULL, 5000), 0);
+	assert_int_equal(st, CONTAINERD__V1__TYPES__STATUS__STOPPED);
+	assert_int_equal(pthread_create(&t, NULL, bg_wait_main, &w), 0);
+	usleep(GRACE_US);
+	assert_false(atomic_load(&w.done));
+	fwd_release(s);
+	pthread_join(t, NULL);
+	assert_int_equal(w.code, 0);
+	assert_int_equal(fwd_requests(s, r, 4), 1);
+	check_forward(&r[0], &f, "e1", 6);
 	assert_int_equal(published(&f.si, &ev), 0);
 	free(ev);
 	(void)it_kill(f.c, f.si.id, 9, false, NULL, 5000);
@@ -396,9 +448,10 @@ static void test_env_address(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_forward_in_order), cmocka_unit_test(test_wait_after_ack),
-		cmocka_unit_test(test_error_falls_back), cmocka_unit_test(test_absent_falls_back),
-		cmocka_unit_test(test_back_to_ttrpc),    cmocka_unit_test(test_env_address),
+		cmocka_unit_test(test_forward_in_order),  cmocka_unit_test(test_wait_after_ack),
+		cmocka_unit_test(test_delete_after_ack),  cmocka_unit_test(test_error_falls_back),
+		cmocka_unit_test(test_absent_falls_back), cmocka_unit_test(test_back_to_ttrpc),
+		cmocka_unit_test(test_env_address),
 	};
 	int r;
 
