@@ -44,6 +44,14 @@ static void *loop_main(void *arg)
 	return NULL;
 }
 
+static atomic_bool loop_running;
+
+static void mark_running(void *arg)
+{
+	(void)arg;
+	atomic_store(&loop_running, true);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -53,7 +61,13 @@ static int setup(void **state)
 	snprintf(sock_path, sizeof(sock_path), "%s/c.sock.ttrpc", dir);
 	if (loop_new(&L) < 0)
 		return -1;
-	return pthread_create(&loop_thr, NULL, loop_main, NULL) == 0 ? 0 : -1;
+	if (pthread_create(&loop_thr, NULL, loop_main, NULL) != 0)
+		return -1;
+	/* loop_call runs fn on the caller's thread until the loop runs: wait for it */
+	loop_post(L, mark_running, NULL);
+	for (int i = 0; i < 500 && !atomic_load(&loop_running); i++)
+		usleep(10000);
+	return atomic_load(&loop_running) ? 0 : -1;
 }
 
 static void stop_cb(void *arg)
