@@ -169,8 +169,8 @@ static int flush_out(struct ttrpc_client *c)
 		k->out = NULL;
 		k->out_len = k->out_off = 0;
 	}
-	if (!k->out != !k->want_out)
-		return 0;
+	if ((k->out != NULL) == k->want_out)
+		return 0; /* EPOLLOUT armed exactly while a request waits */
 	k->want_out = k->out != NULL;
 	return loop_mod(c->loop, &k->w, EPOLLIN | (k->want_out ? EPOLLOUT : 0));
 }

@@ -198,6 +198,16 @@ static void do_call(void *arg)
 				   call_cb, a->res);
 }
 
+#define BIG (1u << 20) /* more than a unix socket's buffer: written in parts */
+static uint8_t big_payload[BIG];
+
+static void do_call_big(void *arg)
+{
+	struct call_args *a = arg;
+	a->ret = ttrpc_client_call(a->cli, "svc.S", "Big", NULL, 0, big_payload, BIG, a->timeout_ms,
+				   call_cb, a->res);
+}
+
 static void do_free(void *arg)
 {
 	struct call_args *a = arg;
@@ -278,6 +288,32 @@ static void test_client_frames_and_answers(void **state)
 	assert_true(res.sent);
 
 	/* reconnects lazily: stream ids start again */
+	/* (a request larger than the socket buffer goes out in parts, whole) */
+	for (size_t i = 0; i < BIG; i++)
+		big_payload[i] = (uint8_t)(i * 7);
+	loop_call(L, do_call_big, &a);
+	assert_int_equal(a.ret, 0);
+	fd = accept_one(lfd);
+	usleep(100000); /* the client meets a full buffer */
+	r = read_request(fd, &h);
+	assert_int_equal(h.stream, 1);
+	assert_string_equal(r->method, "Big");
+	assert_int_equal(r->payload.len, BIG);
+	assert_memory_equal(r->payload.data, big_payload, BIG);
+	ttrpc__request__free_unpacked(r, NULL);
+	answer(fd, 1, 0, NULL, 0);
+	wait_calls(&res, 4);
+	assert_int_equal(res.err, 0);
+	/* the next call on it */
+	loop_call(L, do_call, &a);
+	assert_int_equal(a.ret, 0);
+	r = read_request(fd, &h);
+	assert_int_equal(h.stream, 3);
+	ttrpc__request__free_unpacked(r, NULL);
+	answer(fd, 3, 0, NULL, 0);
+	wait_calls(&res, 5);
+	close(fd);
+	usleep(50000); /* the client sees the close while idle */
 	loop_call(L, do_call, &a);
 	assert_int_equal(a.ret, 0);
 	fd = accept_one(lfd);
@@ -288,13 +324,13 @@ static void test_client_frames_and_answers(void **state)
 	/* no answer within the timeout: -ETIMEDOUT, and the connection is dropped */
 	a.timeout_ms = 0; /* (the timer's minimum) */
 	answer(fd, 1, 0, NULL, 0);
-	wait_calls(&res, 4);
+	wait_calls(&res, 6);
 	a.timeout_ms = 100;
 	loop_call(L, do_call, &a);
 	assert_int_equal(a.ret, 0);
 	r = read_request(fd, &h);
 	ttrpc__request__free_unpacked(r, NULL);
-	wait_calls(&res, 5);
+	wait_calls(&res, 7);
 	assert_int_equal(res.err, -ETIMEDOUT);
 	assert_true(res.sent);
 	{
@@ -310,7 +346,7 @@ static void test_client_frames_and_answers(void **state)
 	loop_call(L, do_call, &a);
 	assert_int_equal(a.ret, -ENOENT);
 	usleep(50000);
-	assert_int_equal(atomic_load(&res.calls), 5);
+	assert_int_equal(atomic_load(&res.calls), 7);
 	loop_call(L, do_free, &a);
 }
 
