@@ -652,18 +652,19 @@ case_sequential() {
 # the shim's says "forwarded /tasks/exit (ID ..." or "published ...".
 count_ctd() { grep -F "msg=\"$1\"" "$CTD_LOG" | grep -F "ns=$NS" | grep -cF "topic=/tasks/exit"; }
 case_events_ttrpc() {
-	local evpid pub0 fwd0 ids=() i n order C
+	local evpid pub0 fwd0 l0 ids=() i n order C log
 	timeout -k 2 60 ctr --address "$CTD_ADDR" -n "$NS" events >"$TMP/ttrpc-events" 2>&1 &
 	evpid=$!
 	sleep 0.2
 	pub0=$(count_ctd "event published")
 	fwd0=$(count_ctd "event forwarded")
+	l0=$(wc -l <"$CTD_LOG")
 	newid evt
 	C=$ID
 	run_d "run -d (exits over ttrpc)" "$ID" /bin/sleep 100 || return
-	ctr_exec --exec-id tx1 "$ID" /bin/sh -c 'exit 5' >/dev/null 2>&1
+	ctr_exec --exec-id evx1 "$ID" /bin/sh -c 'exit 5' >/dev/null 2>&1
 	check_eq "exec over ttrpc: exit status" 5 "$?"
-	ctr_exec -d --exec-id tx2 "$ID" /bin/sleep 100 >/dev/null 2>&1
+	ctr_exec -d --exec-id evx2 "$ID" /bin/sleep 100 >/dev/null 2>&1
 	wait_until 10 nprocs_is "$ID" 2
 	ctr_ task kill -s SIGKILL "$ID" >/dev/null 2>&1
 	wait_until 10 task_status_is "$ID" STOPPED
@@ -679,14 +680,14 @@ case_events_ttrpc() {
 	sleep 0.5
 	kill "$evpid" 2>/dev/null
 	wait "$evpid" 2>/dev/null
-	check_contains "/tasks/exit of exec tx1 (ctr events)" \
-		"$(grep "/tasks/exit {\"container_id\":\"$ID\",\"id\":\"tx1\"" "$TMP/ttrpc-events")" '"exit_status":5'
+	check_contains "/tasks/exit of exec evx1 (ctr events)" \
+		"$(grep "/tasks/exit {\"container_id\":\"$ID\",\"id\":\"evx1\"" "$TMP/ttrpc-events")" '"exit_status":5'
 	check_contains "/tasks/exit of the init (ctr events)" \
 		"$(grep "/tasks/exit {\"container_id\":\"$ID\",\"id\":\"$ID\"" "$TMP/ttrpc-events")" '"exit_status":137'
 	# exec exits before the init's
 	order=$(grep "/tasks/exit {\"container_id\":\"$ID\"" "$TMP/ttrpc-events" |
 		sed -n 's/.*"id":"\([^"]*\)".*/\1/p' | tr '\n' ' ')
-	check_eq "exits in order: tx1, tx2, the init" "tx1 tx2 $ID " "$order"
+	check_eq "exits in order: evx1, evx2, the init" "evx1 evx2 $ID " "$order"
 	n=0
 	for i in "${ids[@]}"; do
 		grep -q "/tasks/exit {\"container_id\":\"$i\"" "$TMP/ttrpc-events" && n=$((n + 1))
@@ -695,10 +696,10 @@ case_events_ttrpc() {
 	check_eq "containerd: 6 exits forwarded over ttrpc" 6 $(($(count_ctd "event forwarded") - fwd0))
 	check_eq "containerd: no exit published (no containerd publish child)" 0 \
 		$(($(count_ctd "event published") - pub0))
+	log=$(tail -n +$((l0 + 1)) "$CTD_LOG")
 	check_eq "shim log: each exit forwarded once" "1 1 1" \
-		"$(grep -cF "forwarded /tasks/exit (tx1 pid" "$CTD_LOG") $(grep -cF "forwarded /tasks/exit (tx2 pid" "$CTD_LOG") $(grep -cF "forwarded /tasks/exit ($ID pid" "$CTD_LOG")"
-	check_eq "shim log: no publisher ran for them" 0 \
-		"$(grep -F "published /tasks/exit (" "$CTD_LOG" | grep -cE "\((tx1|tx2|$ID|evrm)")"
+		"$(grep -cF "forwarded /tasks/exit (evx1 pid" <<<"$log") $(grep -cF "forwarded /tasks/exit (evx2 pid" <<<"$log") $(grep -cF "forwarded /tasks/exit ($ID pid" <<<"$log")"
+	check_eq "shim log: no publisher ran for them" 0 "$(grep -cF "published /tasks/exit (" <<<"$log")"
 	ctr_ task delete "$ID" >/dev/null 2>&1
 	ctr_ container delete "$ID" >/dev/null 2>&1
 	check_gone "exits over ttrpc: nothing left behind" "$ID"
