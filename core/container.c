@@ -28,6 +28,7 @@ struct container C = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static void on_proc_exit(void *cookie, int status);
 static void exec_live_add(int d);
+static void exit_delivery_wait(struct proc *p);
 
 int container_setup(const struct shim_config *cfg, struct loop *loop, container_exit_sink sink)
 {
@@ -556,6 +557,7 @@ int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_er
 		goto out;
 	}
 	(void)stdio_wait(&p->io, IO_WAIT_MS);
+	exit_delivery_wait(p);
 	pthread_mutex_lock(&p->st_mu);
 	p->deleting = true;
 	pthread_mutex_unlock(&p->st_mu);
@@ -627,6 +629,7 @@ int container_delete_process(const char *id, struct exit_info *ret, struct shim_
 	} else {
 		_cleanup_free_ char *path = NULL;
 		(void)stdio_wait(&p->io, IO_WAIT_MS);
+		exit_delivery_wait(p);
 		stdio_destroy(&p->io);
 		logger_stop(&p->logger);
 		if (asprintf(&path, "%s/%s.pid", C.cfg.bundle, p->id) >= 0)
@@ -737,8 +740,61 @@ struct killall_ctx {
 static void finish_exit_init(struct proc *p, int status);
 static void exit_enqueue(struct proc *p, int status);
 
+/* The exit's event reached containerd, or a publisher child has it: answer the Waits. */
+struct exit_delivery {
+	struct proc *p;
+	uint32_t status;
+	struct timespec at;
+};
+
+/* exit_undelivered of every process, and Deletes waiting for it to clear. */
+static pthread_mutex_t delivery_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t delivery_cv = PTHREAD_COND_INITIALIZER;
+
+static void set_undelivered(struct proc *p, bool on)
+{
+	pthread_mutex_lock(&delivery_mu);
+	p->exit_undelivered = on;
+	if (!on)
+		pthread_cond_broadcast(&delivery_cv);
+	pthread_mutex_unlock(&delivery_mu);
+}
+
+/*
+ * Delete of a process whose exit event is still on its way waits for it (at most
+ * EXIT_DELIVERY_WAIT_MS: the events path gives up on containerd's socket after 5 s and hands
+ * the event to a publisher child). containerd kills the shim right after Delete; a client
+ * that saw the process stopped through State and deleted it without a Wait would otherwise
+ * lose the event with the shim.
+ */
+#define EXIT_DELIVERY_WAIT_MS 10000
+
+static void exit_delivery_wait(struct proc *p)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += EXIT_DELIVERY_WAIT_MS / 1000;
+	pthread_mutex_lock(&delivery_mu);
+	while (p->exit_undelivered &&
+	       pthread_cond_timedwait(&delivery_cv, &delivery_mu, &dl) != ETIMEDOUT)
+		;
+	if (p->exit_undelivered)
+		log_warn("%s: deleting before the exit event was delivered", p->id);
+	pthread_mutex_unlock(&delivery_mu);
+}
+
+static void exit_delivered(void *arg)
+{
+	struct exit_delivery *d = arg;
+	set_undelivered(d->p, false);
+	proc_wait_release(d->p, d->status, &d->at);
+	proc_unref(d->p); /* the claim's reference */
+	free(d);
+}
+
 static void finish_exit(struct proc *p, int status)
 {
+	struct exit_delivery *d;
 	struct timespec now;
 	struct proc_snap s;
 	bool applied = false;
@@ -764,10 +820,23 @@ static void finish_exit(struct proc *p, int status)
 	pthread_mutex_unlock(&p->st_mu);
 	log_debug("%s: process %u exited with status %d%s", p->id, s.pid, status,
 		  applied ? "" : " (ignored by the state machine)");
+	d = malloc(sizeof(*d));
+	if (!d) {
+		/* Out of memory: the event is handed over before the Waits, as ever. */
+		if (C.sink)
+			C.sink(container_id(), p->id, s.pid, (uint32_t)status, &now, NULL, NULL);
+		proc_wait_release(p, (uint32_t)status, &now);
+		proc_unref(p);
+		return;
+	}
+	d->p = p; /* the claim's reference goes with it */
+	d->status = (uint32_t)status;
+	d->at = now;
+	set_undelivered(p, true);
 	if (C.sink)
-		C.sink(container_id(), p->id, s.pid, (uint32_t)status, &now);
-	proc_wait_release(p, (uint32_t)status, &now);
-	proc_unref(p); /* the claim's reference */
+		C.sink(container_id(), p->id, s.pid, (uint32_t)status, &now, exit_delivered, d);
+	else
+		exit_delivered(d);
 }
 
 /*

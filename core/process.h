@@ -64,6 +64,9 @@ struct proc {
 	 * deleted state ignore it), and applied only if the delete fails. Under st_mu. */
 	bool deleting, exit_pending;
 	int pending_status;
+	/* Its exit was recorded and its event not yet delivered (container.c: Delete waits
+	 * for it, so the shim killed right after Delete cannot take the event along). */
+	bool exit_undelivered;
 	/* init created from a checkpoint: restored by Start */
 	bool from_checkpoint;
 	char *ckpt_image, *ckpt_parent;

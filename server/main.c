@@ -116,9 +116,10 @@ static int listen_socket(const char *spec)
 }
 
 static void on_exit_event(const char *container_id, const char *id, uint32_t pid,
-			  uint32_t exit_status, const struct timespec *exited_at)
+			  uint32_t exit_status, const struct timespec *exited_at,
+			  void (*done)(void *), void *arg)
 {
-	events_publish_exit(container_id, id, pid, exit_status, exited_at);
+	events_publish_exit(container_id, id, pid, exit_status, exited_at, done, arg);
 }
 
 /* SIGTERM/SIGINT (containerd 1.6 never sends them): kill the container, delete it, exit. */
@@ -263,6 +264,8 @@ int main(int argc, char **argv)
 	service_setup(cfg.bundle);
 	if ((r = loop_new(&main_loop)) < 0)
 		die("event loop: %s", strerror(-r));
+	if ((r = events_start(main_loop)) < 0)
+		die("events: %s", strerror(-r));
 	if ((r = container_setup(&cfg, main_loop, on_exit_event)) < 0)
 		die("process tables: %s", strerror(-r));
 	if ((r = worker_pool_init(WORKERS_MAX, WORKER_IDLE_MS)) < 0)

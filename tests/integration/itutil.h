@@ -482,14 +482,14 @@ static IT_UNUSED int it_exit_events(const struct shim_inst *si, struct it_exit_e
 {
 	struct pub_event *ev = NULL;
 	int n = pub_events_read(si, &ev);
-	char expect_argv[512];
+	char expect_argv[PATH_MAX + 512];
 
 	*out = NULL;
 	if (n < 0)
 		return n;
-	snprintf(expect_argv, sizeof(expect_argv),
-		 "[--address] [%s] [publish] [--topic] [/tasks/exit] [--namespace] [%s]",
-		 IT_GRPC_ADDRESS, IT_NAMESPACE);
+	it_snprintf(expect_argv, sizeof(expect_argv),
+		    "[--address] [%s] [publish] [--topic] [/tasks/exit] [--namespace] [%s]",
+		    si->address, IT_NAMESPACE);
 	*out = calloc((size_t)n + 1, sizeof(**out));
 	if (!*out) {
 		pub_events_free(ev, n);

@@ -420,6 +420,7 @@ int shim_prepare(struct shim_inst *si, const char *shim_bin, const char *tag,
 	xsnprintf(si->workdir, sizeof(si->workdir), "%s/work", si->dir);
 	xsnprintf(si->sock, sizeof(si->sock), "%s/s.sock", si->dir);
 	xsnprintf(si->runtime_root, sizeof(si->runtime_root), "%s/runc", si->dir);
+	xsnprintf(si->address, sizeof(si->address), "%s", IT_GRPC_ADDRESS);
 	xsnprintf(si->publisher, sizeof(si->publisher), "%s/publish.sh", si->dir);
 	xsnprintf(si->events, sizeof(si->events), "%s/events.log", si->dir);
 	xsnprintf(si->shimlog, sizeof(si->shimlog), "%s/shim.log", si->dir);
@@ -559,7 +560,7 @@ int shim_start(struct shim_inst *si, bool debug)
 	argv[ac++] = "-workdir";
 	argv[ac++] = si->workdir;
 	argv[ac++] = "-address";
-	argv[ac++] = IT_GRPC_ADDRESS;
+	argv[ac++] = si->address;
 	argv[ac++] = "-containerd-binary";
 	argv[ac++] = si->publisher;
 	argv[ac++] = "-runtime-root";
