@@ -11,6 +11,7 @@
 #include <urcu/urcu-memb.h>
 
 #include "../io/base.h"
+#include "../io/clock.h"
 #include "../io/fd_util.h"
 #include "../io/log.h"
 #include "../io/loop.h"
@@ -749,12 +750,20 @@ struct exit_delivery {
 
 /* exit_undelivered of every process, and Deletes waiting for it to clear. */
 static pthread_mutex_t delivery_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t delivery_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t delivery_cv; /* monotonic (io/clock.h), made once by delivery_cv_init */
+static pthread_once_t delivery_once = PTHREAD_ONCE_INIT;
+static int delivery_cv_err;
+
+static void delivery_cv_init(void)
+{
+	delivery_cv_err = clock_cond_init(&delivery_cv);
+}
 
 static void set_undelivered(struct proc *p, bool on)
 {
 	pthread_mutex_lock(&delivery_mu);
 	p->exit_undelivered = on;
+	pthread_once(&delivery_once, delivery_cv_init);
 	if (!on)
 		pthread_cond_broadcast(&delivery_cv);
 	pthread_mutex_unlock(&delivery_mu);
@@ -771,12 +780,12 @@ static void set_undelivered(struct proc *p, bool on)
 
 static void exit_delivery_wait(struct proc *p)
 {
-	struct timespec dl;
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += EXIT_DELIVERY_WAIT_MS / 1000;
+	uint64_t dl = clock_mono_after_ms(EXIT_DELIVERY_WAIT_MS);
+
+	pthread_once(&delivery_once, delivery_cv_init);
 	pthread_mutex_lock(&delivery_mu);
-	while (p->exit_undelivered &&
-	       pthread_cond_timedwait(&delivery_cv, &delivery_mu, &dl) != ETIMEDOUT)
+	while (p->exit_undelivered && delivery_cv_err == 0 &&
+	       clock_cond_timedwait(&delivery_cv, &delivery_mu, dl) != -ETIMEDOUT)
 		;
 	if (p->exit_undelivered)
 		log_warn("%s: deleting before the exit event was delivered", p->id);
