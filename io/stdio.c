@@ -243,8 +243,9 @@ int stdio_prepare(const struct stdio_cfg *cfg, struct stdio *io, char *msg, size
 		return 0;
 	}
 
-	/* stdin */
-	if (*in && !file_uri) {
+	/* stdin: a FIFO whatever the stdout scheme (containerd's copyPipes runs for file://
+	 * too; binary:// never gets here and has no stdin, as in the Go shim). */
+	if (*in) {
 		if (in[0] != '/') {
 			snprintf(msg, msgsz, "stdin path %s is not absolute", in);
 			r = -EINVAL;

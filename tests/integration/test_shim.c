@@ -9,6 +9,7 @@
  * CSHIM_IT_VERBOSE (print transcripts), CSHIM_IT_TIMEOUT (watchdog seconds, default 110). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -1154,6 +1155,118 @@ static void scen_bad_command(struct run *r)
 	check_exit_events(r, 0, 0, 0, NULL);
 }
 
+/* An exec whose stdin is a FIFO and whose stdout+stderr are one file:// target (ctr exec
+ * --log-uri): what the client writes reaches the process (cat), whose output lands in the
+ * file. The Go shim copies stdin whatever the stdout scheme (containerd's copyPipes). */
+static void scen_stdin_file_uri(struct run *r)
+{
+	typedef Containerd__Runtime__Linux__Shim__V1__ExecProcessRequest ExecReq;
+	static const char spec[] = "{\"args\":[\"/bin/cat\"],\"env\":[\"PATH=/bin\"],\"cwd\":\"/\","
+				   "\"user\":{\"uid\":0,\"gid\":0},\"terminal\":false}";
+	char in[PATH_MAX + 16], out[PATH_MAX + 16], uri[PATH_MAX + 32];
+	ExecReq xr = CONTAINERD__RUNTIME__LINUX__SHIM__V1__EXEC_PROCESS_REQUEST__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	StateResp *st;
+	StartResp *sr;
+	WaitResp *wr = NULL;
+	int w = -1;
+	char *text = NULL;
+
+	snprintf(in, sizeof(in), "%s/cat-stdin", r->si.dir);
+	snprintf(out, sizeof(out), "%s/logs/cat.log", r->si.dir); /* logs/ made by the shim */
+	snprintf(uri, sizeof(uri), "file://%s", out);
+	assert_int_equal(mkfifo(in, 0700), 0);
+	create(r, NULL, NULL);
+	expect_ok(r, "Create");
+	sr = start(r, "id");
+	expect_ok(r, "Start");
+	FREE_MSG(sr);
+
+	any.type_url = "types.containerd.io/opencontainers/runtime-spec/1/Process";
+	any.value.data = (uint8_t *)spec;
+	any.value.len = strlen(spec);
+	xr.id = "cat";
+	xr.stdin = in;
+	xr.stdout = uri;
+	xr.stderr = uri;
+	xr.spec = &any;
+	call(r, "Exec", "cat, stdin fifo, file:// stdout+stderr", &xr, D_EMPTY, NULL);
+	expect_ok(r, "Exec");
+	{
+		StartReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__START_REQUEST__INIT;
+		req.id = "cat";
+		call(r, "Start", "cat", &req, D_START_RESP, &sr);
+		expect_ok(r, "Start cat");
+		FREE_MSG(sr);
+	}
+	st = state(r, "cat", "cat");
+	expect_ok(r, "State cat");
+	assert_int_equal(st->status, CONTAINERD__V1__TYPES__STATUS__RUNNING);
+	assert_string_equal(st->stdin, in);
+	assert_string_equal(st->stdout, uri);
+	FREE_MSG(st);
+
+	/* The shim reads the FIFO: a non-blocking writer open succeeds once it does (ENXIO
+	 * while nobody reads it). The bound only guards against a hang. */
+	for (int i = 0; i < 500 && w < 0; i++) {
+		w = open(in, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (w < 0 && errno != ENXIO)
+			fail_msg("[%s] open %s: %s", r->label, in, strerror(errno));
+		if (w < 0)
+			usleep(10000);
+	}
+	if (w < 0)
+		fail_msg("[%s] the shim never opened the stdin FIFO of a file:// exec", r->label);
+	trf(r, "stdin fifo: a reader is there\n");
+	assert_int_equal(write(w, "hello via stdin\n", 16), 16);
+	close(w);
+	{
+		CloseIOReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__CLOSE_IOREQUEST__INIT;
+		req.id = "cat";
+		req.stdin = 1;
+		call(r, "CloseIO", "cat, stdin", &req, D_EMPTY, NULL);
+		expect_ok(r, "CloseIO cat");
+	}
+	{
+		WaitReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__WAIT_REQUEST__INIT;
+		req.id = "cat";
+		call(r, "Wait", "cat", &req, D_WAIT_RESP, &wr);
+		expect_ok(r, "Wait cat");
+		assert_int_equal(wr->exit_status, 0);
+		FREE_MSG(wr);
+	}
+	/* the copy into the file may end just after the exit: read until the line is there */
+	for (int i = 0; i < 500; i++) {
+		free(text);
+		text = it_read_file(out, NULL);
+		if (text && strstr(text, "\n"))
+			break;
+		usleep(10000);
+	}
+	trf(r, "file:// content: \"%s\"\n", text ? text : "(none)");
+	if (!text || strcmp(text, "hello via stdin\n") != 0)
+		fail_msg("[%s] file:// target holds \"%s\", want what was written to stdin",
+			 r->label, text ? text : "(none)");
+	free(text);
+	{
+		DeleteProcReq req =
+			CONTAINERD__RUNTIME__LINUX__SHIM__V1__DELETE_PROCESS_REQUEST__INIT;
+		req.id = "cat";
+		call(r, "DeleteProcess", "cat", &req, D_DELETE_RESP, NULL);
+		expect_ok(r, "DeleteProcess cat");
+	}
+	wr = NULL;
+	int wi = wait_bg_start(r);
+	kill_(r, r->si.id, 9, "id, 9");
+	expect_ok(r, "Kill");
+	bg_join(r, wi, "id", D_WAIT_RESP, &wr);
+	expect_ok(r, "Wait");
+	FREE_MSG(wr);
+	DeleteResp *dr = delete_(r, "");
+	expect_ok(r, "Delete");
+	FREE_MSG(dr);
+}
+
 /* Records one raw reply line and checks the generic frame invariants. */
 static void wire_record(struct run *r, const char *what, int rc, const struct shimclient_reply *rep,
 			uint32_t want_stream)
@@ -1485,6 +1598,7 @@ static struct scenario SCENARIOS[] = {
 	{ "bad_command", ARGV_BAD, scen_bad_command, NULL, false },
 	{ "wire", ARGV_SLEEP, scen_wire, NULL, false },
 	{ "inflight", ARGV_SLEEP, scen_inflight, NULL, false },
+	{ "stdin_file_uri", ARGV_SLEEP, scen_stdin_file_uri, NULL, false },
 };
 #define NSCEN (sizeof(SCENARIOS) / sizeof(SCENARIOS[0]))
 
