@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -23,6 +24,7 @@
 
 #define IO_WAIT_MS 2000
 #define EXIT_DRAIN_MS 1000
+#define CLEANUP_TIMEOUT_NS (10ULL * 1000000000ULL)
 
 struct container C = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
@@ -191,6 +193,34 @@ static void create_commit(const struct create_req *req, struct runtime *rt, bool
 	C.init = proc_ref(p);
 }
 
+int container_io_start_error(struct shim_error *err, bool terminal, int r)
+{
+	char text[128];
+	/* Go's errno text: strerror's, lower case first */
+	snprintf(text, sizeof(text), "%s", strerror(-r));
+	text[0] = (char)tolower((unsigned char)text[0]);
+	if (terminal)
+		return shim_error_set(err, 2, "failed to start console copy: %s", text);
+	return shim_error_set(err, 2, "failed to start io pipe copy: unable to copy pipes: %s",
+			      text);
+}
+
+/* runc delete --force after a successful runc create whose Create then failed. */
+static void delete_created(const struct runtime *rt, const char *id)
+{
+	const char *args[] = { "delete", "--force", id, NULL };
+	struct runtime_result res;
+	int r = runtime_run(
+		rt,
+		&(struct runtime_call){ .args = args,
+					.deadline_ns = reaper_now_ns() + CLEANUP_TIMEOUT_NS },
+		&res);
+	if (r < 0 || res.status != 0)
+		log_warn("%s: cleanup after a failed create: runtime delete failed: %s", id,
+			 r < 0 ? strerror(-r) : "non-zero exit");
+	runtime_result_free(&res);
+}
+
 int container_create(const struct create_req *req, uint32_t *ret_pid, struct shim_error *err)
 {
 	char pidfile[4096], rootfs[4096], msg[512];
@@ -315,17 +345,17 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	}
 	runtime_result_free(&res);
 	if (req->terminal && (r = container_recv_console(&cs, &master, err)) < 0)
-		goto out_io;
+		goto out_created;
 	r = container_read_pid_file(pidfile, &pid);
 	if (r < 0) {
 		shim_error_set(err, 2, "failed to retrieve OCI runtime container pid: %s",
 			       strerror(-r));
-		goto out_io;
+		goto out_created;
 	}
 	p = proc_new(req->id, true, req->in, req->out, req->err, req->terminal);
 	if (!p) {
 		r = -ENOMEM;
-		goto out_io;
+		goto out_created;
 	}
 	stdio_move(&p->io, &io);
 	p->logger = lg;
@@ -338,6 +368,14 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 		(void)proc_snap_set(p, &s);
 	}
 	pthread_mutex_unlock(&p->st_mu);
+	console_socket_close(&cs);
+	r = req->terminal ? stdio_start_console(&p->io, C.loop, TAKE_FD(master), req->id)
+			  : stdio_start(&p->io, C.loop, req->id);
+	if (r < 0) {
+		container_io_start_error(err, req->terminal, r);
+		goto out_proc;
+	}
+	p->io_started = true;
 	r = proc_table_add(p);
 	if (r < 0) {
 		shim_error_set(err, 6, "id %s: already exists", req->id);
@@ -345,12 +383,6 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	}
 	(void)proc_table_map_pid(p, pid);
 	create_commit(req, &rt, mounted, p);
-	console_socket_close(&cs);
-	r = req->terminal ? stdio_start_console(&p->io, C.loop, TAKE_FD(master), req->id)
-			  : stdio_start(&p->io, C.loop, req->id);
-	if (r < 0)
-		log_warn("%s: failed to start io copy: %s", req->id, strerror(-r));
-	p->io_started = true;
 	container_claim_exit(p, pid, &t0);
 	reaper_start_end();
 	proc_unref(p);
@@ -363,6 +395,10 @@ out_unmount_p:
 	goto out_unmount;
 out_proc:
 	proc_unref(p);
+out_created:
+	/* The runtime created the container: remove it and its init, or they outlive the
+	 * failed Create (their exit is reaped as unclaimed). */
+	delete_created(&rt, req->id);
 out_io:
 	reaper_start_end();
 	safe_close(master);
