@@ -1825,17 +1825,14 @@ static void scen_inflight(struct run *r)
 	FREE_MSG(sr);
 	wi = wait_bg_start(r);
 	usleep(100000);
+	/* Each State is answered while the Wait is still pending (it can only return after the
+	 * Kill below): an ordering, not a time bound. A State queued behind the Wait would never
+	 * be answered (call() fails at its hang guard). */
 	for (int i = 0; i < 3; i++) {
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
 		st = state(r, r->si.id, "id, Wait in flight");
-		clock_gettime(CLOCK_MONOTONIC, &t1);
 		expect_ok(r, "State");
 		assert_int_equal(st->status, CONTAINERD__V1__TYPES__STATUS__RUNNING);
 		FREE_MSG(st);
-		long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-		if (ms > 2000)
-			fail_msg("[%s] State took %ld ms while a Wait was in flight", r->label, ms);
 		bg_expect_pending(r, wi, "container running");
 	}
 	shiminfo(r);
