@@ -1531,6 +1531,20 @@ static void scen_exec_io_fails(struct run *r)
 	if (r->is_c) {
 		/* nothing behind: the exec's process is gone (the init is the only child),
 		 * the fds of before */
+		/* its Wait is released as for any failed start (the Go shim's hangs: App. C.2) */
+		WaitReq wq = CONTAINERD__RUNTIME__LINUX__SHIM__V1__WAIT_REQUEST__INIT;
+		ProtobufCMessage *wresp = NULL;
+		int wcode = -1;
+		char *wmsg = NULL;
+		wq.id = "x";
+		int wrc = shimclient_call(r->c, "Wait", &wq.base, D_WAIT_RESP, &wresp, &wcode,
+					  &wmsg, WAIT_TIMEOUT_MS);
+		free(wmsg);
+		if (wresp)
+			protobuf_c_message_free_unpacked(wresp, NULL);
+		if (wrc < 0 || wcode != 0)
+			fail_msg("[cshim] Wait of the exec whose start failed: rc %d code %d", wrc,
+				 wcode);
 		int kids = shim_children(r, 1);
 		if (kids != 1)
 			fail_msg("[cshim] %d children after the failed exec Start (the init only "
