@@ -1556,6 +1556,51 @@ static void scen_exec_io_fails(struct run *r)
 			fail_msg("[cshim] %d fds open before the failed exec Start, %d after", fds0,
 				 fds1);
 	}
+	/* The same with a terminal: the console copy fails (Go: its stdout cannot be opened). */
+	{
+		static const char tspec[] =
+			"{\"args\":[\"/bin/sleep\",\"1000\"],\"env\":[\"PATH=/bin\"],\"cwd\":\"/\","
+			"\"user\":{\"uid\":0,\"gid\":0},\"terminal\":true}";
+		const char *cprefix = "failed to start console copy: ";
+		any.value.data = (uint8_t *)tspec;
+		any.value.len = strlen(tspec);
+		xr.id = "t";
+		xr.terminal = 1;
+		xr.stderr = "";
+		call(r, "Exec", "t, terminal, stdout that fails to start", &xr, D_EMPTY, NULL);
+		expect_ok(r, "Exec t");
+		if (r->is_c)
+			fds0 = shim_fds(r);
+		sreq.id = "t";
+		call_prefix(r, "Start", "t", &sreq, D_START_RESP, cprefix);
+		if (r->code != 2 || !r->msg || strncmp(r->msg, cprefix, strlen(cprefix)))
+			fail_msg(
+				"[%s] Start of a terminal exec whose console copy fails: want code 2 "
+				"\"%s...\", got %d \"%s\"",
+				r->label, cprefix, r->code, r->msg ? r->msg : "");
+		st = state(r, "t", "t");
+		expect_ok(r, "State t");
+		assert_int_equal(st->status, CONTAINERD__V1__TYPES__STATUS__CREATED);
+		assert_int_equal(st->pid, 0);
+		FREE_MSG(st);
+		if (r->is_c) {
+			int kids = shim_children(r, 1);
+			if (kids != 1)
+				fail_msg("[cshim] %d children after the failed terminal exec Start",
+					 kids);
+			for (int k = 0; k < 500 && (fds1 = shim_fds(r)) != fds0; k++)
+				usleep(10000);
+			if (fds1 != fds0)
+				fail_msg(
+					"[cshim] %d fds open before the failed terminal exec Start, %d "
+					"after",
+					fds0, fds1);
+		}
+		DeleteProcReq req =
+			CONTAINERD__RUNTIME__LINUX__SHIM__V1__DELETE_PROCESS_REQUEST__INIT;
+		req.id = "t";
+		call(r, "DeleteProcess", "t", &req, D_DELETE_RESP, NULL);
+	}
 	{
 		DeleteProcReq req =
 			CONTAINERD__RUNTIME__LINUX__SHIM__V1__DELETE_PROCESS_REQUEST__INIT;
