@@ -1232,7 +1232,7 @@ static void scen_stdin_file_uri(struct run *r)
 
 	/* The shim reads the FIFO: a non-blocking writer open succeeds once it does (ENXIO
 	 * while nobody reads it). The bound only guards against a hang. */
-	for (int i = 0; i < 500 && w < 0; i++) {
+	for (int i = 0; i < 2000 && w < 0; i++) {
 		w = open(in, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 		if (w < 0 && errno != ENXIO)
 			fail_msg("[%s] open %s: %s", r->label, in, strerror(errno));
@@ -1260,7 +1260,7 @@ static void scen_stdin_file_uri(struct run *r)
 		FREE_MSG(wr);
 	}
 	/* the copy into the file may end just after the exit: read until the line is there */
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 2000; i++) {
 		free(text);
 		text = it_read_file(out, NULL);
 		if (text && strstr(text, "\n"))
@@ -1383,7 +1383,7 @@ static int shim_fds(struct run *r)
 static int shim_children(struct run *r, int want)
 {
 	int n = 0;
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 2000; i++) {
 		DIR *d = opendir("/proc");
 		struct dirent *de;
 		n = 0;
@@ -1463,7 +1463,7 @@ static void scen_create_io_fails(struct run *r)
 			char sp[64];
 			struct stat sb;
 			snprintf(sp, sizeof(sp), "/proc/%d", ipid);
-			for (int i = 0; i < 500 && stat(sp, &sb) == 0; i++)
+			for (int i = 0; i < 2000 && stat(sp, &sb) == 0; i++)
 				usleep(10000);
 		}
 	}
@@ -1474,7 +1474,7 @@ static void scen_create_io_fails(struct run *r)
 		int kids = shim_children(r, 0);
 		if (kids != 0)
 			fail_msg("[cshim] the failed Create left %d child process(es)", kids);
-		for (int i = 0; i < 500 && (fds1 = shim_fds(r)) != fds0; i++)
+		for (int i = 0; i < 2000 && (fds1 = shim_fds(r)) != fds0; i++)
 			usleep(10000);
 		if (fds1 != fds0)
 			fail_msg("[cshim] %d fds open before the failed Create, %d after", fds0,
@@ -1550,7 +1550,7 @@ static void scen_exec_io_fails(struct run *r)
 			fail_msg("[cshim] %d children after the failed exec Start (the init only "
 				 "expected)",
 				 kids);
-		for (int i = 0; i < 500 && (fds1 = shim_fds(r)) != fds0; i++)
+		for (int i = 0; i < 2000 && (fds1 = shim_fds(r)) != fds0; i++)
 			usleep(10000);
 		if (fds1 != fds0)
 			fail_msg("[cshim] %d fds open before the failed exec Start, %d after", fds0,
@@ -1588,7 +1588,7 @@ static void scen_exec_io_fails(struct run *r)
 			if (kids != 1)
 				fail_msg("[cshim] %d children after the failed terminal exec Start",
 					 kids);
-			for (int k = 0; k < 500 && (fds1 = shim_fds(r)) != fds0; k++)
+			for (int k = 0; k < 2000 && (fds1 = shim_fds(r)) != fds0; k++)
 				usleep(10000);
 			if (fds1 != fds0)
 				fail_msg(
