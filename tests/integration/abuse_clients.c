@@ -45,7 +45,7 @@ void case_idle1000(struct tc *t)
 	}
 	long t_conn = it_now_ms() - t0;
 	/* Until the shim has accepted them all. */
-	long dl = it_now_ms() + 5000;
+	long dl = it_now_ms() + 20000;
 	int fdc;
 	while ((fdc = it_proc_fds(pid)) < fd0 + nopen && it_now_ms() < dl)
 		sleep_ms(20);
@@ -96,7 +96,7 @@ void case_idle1000(struct tc *t)
 		close(fds[i]);
 	int nclosed = nopen;
 	nopen = 0;
-	int fdn = wait_fds_le(pid, fd0, 5000);
+	int fdn = wait_fds_le(pid, fd0, 20000);
 	mon_stop(&m);
 	CHECK(t, fdn <= fd0, "fd count %d, baseline %d, after closing %d connections", fdn, fd0,
 	      nclosed);
