@@ -24,6 +24,7 @@
 
 #define IO_WAIT_MS 2000
 #define EXIT_DRAIN_MS 1000
+#define CLEANUP_TIMEOUT_NS (10ULL * 1000000000ULL)
 
 struct container C = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
@@ -178,6 +179,27 @@ static void create_commit(const struct create_req *req, struct runtime *rt, bool
 	C.init = proc_ref(p);
 }
 
+int container_io_start_error(struct shim_error *err, enum shim_op op, bool terminal, int r)
+{
+	return shim_fail(err, r, SHIM_ERR_IO_START, op, "%s", terminal ? "console" : "pipes");
+}
+
+/* runc delete --force after a successful runc create whose Create then failed. */
+static void delete_created(const struct runtime *rt, const char *id)
+{
+	const char *args[] = { "delete", "--force", id, NULL };
+	struct runtime_result res;
+	int r = runtime_run(
+		rt,
+		&(struct runtime_call){ .args = args,
+					.deadline_ns = reaper_now_ns() + CLEANUP_TIMEOUT_NS },
+		&res);
+	if (r < 0 || res.status != 0)
+		log_warn("%s: cleanup after a failed create: runtime delete failed: %s", id,
+			 r < 0 ? strerror(-r) : "non-zero exit");
+	runtime_result_free(&res);
+}
+
 int container_create(const struct create_req *req, uint32_t *ret_pid, struct shim_error *err)
 {
 	_cleanup_free_ char *pidfile = NULL; /* heap: worker stacks are 256 KiB */
@@ -300,17 +322,17 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	}
 	runtime_result_free(&res);
 	if (req->terminal && (r = container_recv_console(&cs, &master, err)) < 0)
-		goto out_io;
+		goto out_created;
 	r = container_read_pid_file(pidfile, &pid);
 	if (r < 0) {
 		shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_CREATE,
 			  "failed to retrieve OCI runtime container pid: %s", strerror(-r));
-		goto out_io;
+		goto out_created;
 	}
 	p = proc_new(req->id, true, req->in, req->out, req->err, req->terminal);
 	if (!p) {
 		r = -ENOMEM;
-		goto out_io;
+		goto out_created;
 	}
 	stdio_move(&p->io, &io);
 	p->logger = lg;
@@ -323,6 +345,14 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 		(void)proc_snap_set(p, &s);
 	}
 	pthread_mutex_unlock(&p->st_mu);
+	console_socket_close(&cs);
+	r = req->terminal ? stdio_start_console(&p->io, C.loop, TAKE_FD(master), req->id)
+			  : stdio_start(&p->io, C.loop, req->id);
+	if (r < 0) {
+		container_io_start_error(err, SHIM_OP_CREATE, req->terminal, r);
+		goto out_proc;
+	}
+	p->io_started = true;
 	r = proc_table_add(p);
 	if (r < 0) {
 		r = shim_fail(err, -EEXIST, SHIM_ERR_EXISTS, SHIM_OP_CREATE, "%s", req->id);
@@ -330,12 +360,6 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	}
 	(void)proc_table_map_pid(p, pid);
 	create_commit(req, &rt, mounted, p);
-	console_socket_close(&cs);
-	r = req->terminal ? stdio_start_console(&p->io, C.loop, TAKE_FD(master), req->id)
-			  : stdio_start(&p->io, C.loop, req->id);
-	if (r < 0)
-		log_warn("%s: failed to start io copy: %s", req->id, strerror(-r));
-	p->io_started = true;
 	container_claim_exit(p, pid, t0);
 	reaper_start_end();
 	proc_unref(p);
@@ -348,6 +372,10 @@ out_unmount_p:
 	goto out_unmount;
 out_proc:
 	proc_unref(p);
+out_created:
+	/* The runtime created the container: remove it and its init, or they outlive the
+	 * failed Create (their exit is reaped as unclaimed). */
+	delete_created(&rt, req->id);
 out_io:
 	reaper_start_end();
 	safe_close(master);

@@ -47,3 +47,7 @@ const char *container_bundle_path(void);
 /* Stdio for a process: FIFOs/files (io/stdio) or a binary:// logger. */
 int container_io_prepare(const struct stdio_cfg *cfg, const char *id, struct stdio *io,
 			 struct logger *lg, char *msg, size_t msgsz);
+/* A process's stdio copy failed to start after the runtime ran (r: -errno): Go's answer,
+ * "failed to start io pipe copy: ..." or "failed to start console copy: ...". */
+/* A stdio copy (terminal: the console copy) failed to start with r: the facts for errmap. */
+int container_io_start_error(struct shim_error *err, enum shim_op op, bool terminal, int r);

@@ -25,6 +25,7 @@ enum shim_err_kind {
 	SHIM_ERR_NO_RUNTIME, /* the runtime binary (msg: its name) is not found */
 	SHIM_ERR_RUNTIME,    /* op's runtime call (or kill) failed: msg is its own message */
 	SHIM_ERR_FAILED,     /* a step of op failed: msg says which and why */
+	SHIM_ERR_IO_START,   /* -errno: op's stdio copy failed to start (msg: "pipes", "console") */
 	SHIM_ERR_REQUEST,    /* server/ only: the request is invalid, msg is the whole text */
 };
 

@@ -170,6 +170,22 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 	}
 	console_socket_close(&cs);
 	stdio_move(&p->io, &io);
+	r = p->terminal ? stdio_start_console(&p->io, C.loop, master, p->id)
+			: stdio_start(&p->io, C.loop, p->id);
+	if (r < 0) {
+		/* The runtime started the process: kill it (the shim's child, not reaped yet
+		 * unless it exited: then its exit sits in the unclaimed table and the pidfd
+		 * cannot be had). The exec stays created, its Wait released as below. */
+		int pfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+		if (pfd >= 0) {
+			(void)syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+			close(pfd);
+		}
+		stdio_destroy(&p->io);
+		container_io_start_error(err, SHIM_OP_EXEC_START, p->terminal, r);
+		goto fail;
+	}
+	p->io_started = true;
 	p->logger = lg;
 	pthread_mutex_lock(&p->st_mu);
 	{
@@ -181,11 +197,6 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 	}
 	pthread_mutex_unlock(&p->st_mu);
 	(void)proc_table_map_pid(p, pid);
-	r = p->terminal ? stdio_start_console(&p->io, C.loop, master, p->id)
-			: stdio_start(&p->io, C.loop, p->id);
-	if (r < 0)
-		log_warn("%s: failed to start io copy: %s", p->id, strerror(-r));
-	p->io_started = true;
 	container_claim_exit(p, pid, t0);
 	reaper_start_end();
 	return 0;

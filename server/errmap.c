@@ -5,6 +5,7 @@
  * its errdefs suffixes (": not found"), its per-state refusals, the prefixes it wraps
  * runtime errors in, checkKillError.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -168,6 +169,17 @@ static int runtime_failed(int r, const struct shim_error *e, char *msg, size_t m
 	return TEXT("%s%s%s", prefix ? prefix : "", prefix ? ": " : "", e->msg);
 }
 
+/* pkg/process's copy start failures; Go's errno texts are strerror's, lower case first. */
+static int io_start_error(int r, const struct shim_error *e, char *msg, size_t msgsz)
+{
+	char text[128];
+	snprintf(text, sizeof(text), "%s", strerror(r < 0 ? -r : EIO));
+	text[0] = (char)tolower((unsigned char)text[0]);
+	if (strcmp(e->msg, "console") == 0)
+		return TEXT("failed to start console copy: %s", text);
+	return TEXT("failed to start io pipe copy: unable to copy pipes: %s", text);
+}
+
 int errmap_code(int r, const struct shim_error *e, char *msg, size_t msgsz)
 {
 	if (!e)
@@ -195,6 +207,7 @@ int errmap_code(int r, const struct shim_error *e, char *msg, size_t msgsz)
 			    e->msg);
 	case SHIM_ERR_RUNTIME: return runtime_failed(r, e, msg, msgsz);
 	case SHIM_ERR_FAILED: return TEXT("%s", e->msg);
+	case SHIM_ERR_IO_START: return io_start_error(r, e, msg, msgsz);
 	case SHIM_ERR_REQUEST: snprintf(msg, msgsz, "%s", e->msg); return GRPC_INVALID_ARGUMENT;
 	case SHIM_ERR_ERRNO:
 	default: return from_errno(r, msg, msgsz);

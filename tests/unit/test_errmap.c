@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "core/container_priv.h"
 #include "core/error.h"
 #include "core/runtime.h"
 #include "proto/ttrpc_codec.h"
@@ -273,6 +274,19 @@ static void test_errno_only(void **state)
 }
 
 /* core/runtime.c gives the runtime's own message; errmap adds the operation's prefix. */
+/* pkg/process: a copy that fails to start after the runtime ran (the Go errno text). */
+static void test_io_start(void **state)
+{
+	struct shim_error e = { 0 };
+	(void)state;
+	container_io_start_error(&e, SHIM_OP_CREATE, false, -ENOMEM);
+	assert_maps(-ENOMEM, &e, GRPC_UNKNOWN,
+		    "failed to start io pipe copy: unable to copy pipes: cannot allocate memory");
+	container_io_start_error(&e, SHIM_OP_EXEC_START, true, -ENOENT);
+	assert_maps(-ENOENT, &e, GRPC_UNKNOWN,
+		    "failed to start console copy: no such file or directory");
+}
+
 static void test_runtime_error_from_log(void **state)
 {
 	char dir[] = "/tmp/cshim-errmap-XXXXXX", log[256];
@@ -318,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_kill),
 		cmocka_unit_test(test_errno_only),
 		cmocka_unit_test(test_runtime_error_from_log),
+		cmocka_unit_test(test_io_start),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
