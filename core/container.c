@@ -996,8 +996,8 @@ static void finish_exit_init(struct proc *p, int status)
 }
 
 /*
- * Exits are finished on the loop thread, in the order they were reaped (an exec's exit is
- * reported before the init's that came after it), each once its output was forwarded: the
+ * Exits are finished on the loop thread, each once its output was forwarded (an exec's as
+ * soon as its own output is through; the init's after every exit reaped before it): the
  * pipes are drained until they are empty, or until EXIT_DRAIN_MS after the exit when a reader
  * is slow or a background child keeps a pipe busy. The waits run side by side, never one
  * exit after another, and never on the reaper thread.
@@ -1023,22 +1023,28 @@ static void exits_recheck(void *unused)
 
 static void exits_step(void *unused)
 {
+	uint64_t now = reaper_now_ns();
+	bool waiting = false; /* an earlier exit is still draining */
+
 	(void)unused;
 	pe_recheck = false;
-	while (pe_head) {
-		struct pending_exit *e = pe_head;
+	for (struct pending_exit **pp = &pe_head, *e; (e = *pp);) {
 		bool drained = !e->p->io_started || stdio_drain_now(&e->p->io);
-		if (!drained && reaper_now_ns() < e->deadline) {
-			if (!pe_recheck && reaper_schedule(20, exits_recheck, NULL) == 0)
-				pe_recheck = true;
-			return;
+		/* An exec's exit goes as soon as its own output is through; the init's only
+		 * after every exit reaped before it (exec exits are reported before the init's). */
+		if ((!drained && now < e->deadline) || (e->p->is_init && waiting)) {
+			waiting = true;
+			pp = &e->next;
+			continue;
 		}
-		pe_head = e->next;
-		if (!pe_head)
-			pe_tail = &pe_head;
+		*pp = e->next;
+		if (pe_tail == &e->next)
+			pe_tail = pp;
 		finish_exit(e->p, e->status);
 		free(e);
 	}
+	if (waiting && !pe_recheck && reaper_schedule(20, exits_recheck, NULL) == 0)
+		pe_recheck = true;
 }
 
 static void exit_enqueue_cb(void *arg)
