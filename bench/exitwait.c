@@ -246,8 +246,8 @@ void exitwait_print(FILE *f, const struct exitwait_result *r)
 		double x[3], va = exitwait_median(r, 0, m), vb = exitwait_median(r, 1, m);
 		exitwait_ratio(r, m, x);
 		if (m == EW_N) {
-			xsnprintf(a, sizeof(a), "%.2fms", va * 1e3);
-			xsnprintf(b, sizeof(b), "%.2fms", vb * 1e3);
+			xsnprintf(a, sizeof(a), isnan(va) ? "-" : "%.2fms", va * 1e3);
+			xsnprintf(b, sizeof(b), isnan(vb) ? "-" : "%.2fms", vb * 1e3);
 		} else {
 			fmt_ns(a, sizeof(a), va);
 			fmt_ns(b, sizeof(b), vb);
