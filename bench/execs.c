@@ -242,7 +242,7 @@ json_t *execs_json(const struct execs_result *r)
 	for (int m = 0; m < EX_N; m++) {
 		double x[3];
 		execs_ratio(r, m, x);
-		json_object_set_new(sum, ex_names[m],
+		json_object_set_new(sum, ex_names[m] + strspn(ex_names[m], " "),
 				    json_pack("{s:f,s:f,s:f,s:f,s:f}", "a_median",
 					      execs_median(r, 0, m), "b_median",
 					      execs_median(r, 1, m), "ratio_min", x[0],

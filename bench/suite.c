@@ -129,7 +129,7 @@ static void exits_rows(const struct exitwait_result *r)
 {
 	int evs[2] = { 0, 0 };
 	char a[24], b[24], x[48], name[80];
-	for (int m = 0; m <= EW_N; m++) {
+	for (int m = 0; m < EW_N; m++) {
 		double q[3], va = exitwait_median(r, 0, m), vb = exitwait_median(r, 1, m);
 		const struct target *t = NULL;
 		exitwait_ratio(r, m, q);
@@ -141,13 +141,8 @@ static void exits_rows(const struct exitwait_result *r)
 			xsnprintf(tn, sizeof(tn), "exitwait %d %s (ratio)", r->n, ew_names[m]);
 			t = add_target(tn, q[1], true, 0.5);
 		}
-		if (m == EW_N) {
-			xsnprintf(a, sizeof(a), isnan(va) ? "-" : "%.2fms", va * 1e3);
-			xsnprintf(b, sizeof(b), isnan(vb) ? "-" : "%.2fms", vb * 1e3);
-		} else {
-			fmt_v(a, sizeof(a), CM_P50, va);
-			fmt_v(b, sizeof(b), CM_P50, vb);
-		}
+		fmt_v(a, sizeof(a), CM_P50, va);
+		fmt_v(b, sizeof(b), CM_P50, vb);
 		row(name, a, b, ratio3(x, sizeof(x), q[0], q[1], q[2]), t);
 	}
 	for (int s = 0; s < 2; s++)
