@@ -43,7 +43,9 @@ extern const char *const ex_names[EX_N];
 void execs_params_defaults(struct execs_params *p);
 struct bctd;
 int execs_run(const struct execs_params *p, struct bctd *ctd, struct execs_result *r);
-/* Round value of shim s: ns for EX_WALL/EX_CYCLE_P50, seconds per exec for the CPU rows. */
+/* Round value of shim s: ns for EX_WALL/EX_CYCLE_P50, seconds per exec for the CPU rows. For
+ * EX_CTD_CPU (a few clock ticks a batch) the median and the ratio are over all rounds pooled:
+ * the sum of containerd's CPU over the rounds divided by all their execs. */
 double execs_value(const struct execs_result *r, int s, int round, int m);
 double execs_median(const struct execs_result *r, int s, int m);
 void execs_ratio(const struct execs_result *r, int m, double out[3]);
