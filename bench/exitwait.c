@@ -97,14 +97,13 @@ static void batch(const struct exitwait_params *p, struct bctd *ctd, const char 
 		if (pthread_create(&w[i].t, NULL, waiter_main, &w[i]) != 0)
 			die("pthread_create: %s", strerror(errno));
 	}
-	/* Every Wait on the wire, the shims and the machine quiet: then the burst. */
+	/* Every waiter about to send (its Wait on the wire 0.1 s later), the shims without a
+	 * child but their inits and the machine quiet (at most 3 s): then the burst. */
 	while (atomic_load(&sent) < n)
 		sleep_s(0.005);
 	sleep_s(0.1);
 	out->settle_s = bshim_settle(v, n, 3.0);
 	progress("exitwait round %d: %s: killing %d containers", round + 1, label, n);
-	/* The inits' own CPU (runc init's bootstrap, sleep) lands in the shims' cutime when they
-	 * are reaped: it is the container's, not the exit path's, so it is taken out. */
 	for (int i = 0; i < n; i++) {
 		t_kill[i] = now_ns();
 		kill((pid_t)v[i]->init_pid, SIGKILL);
