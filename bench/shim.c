@@ -229,7 +229,7 @@ static int exec_shim(struct bshim *b, uint64_t *t_exec)
 	argv[ac++] = "-workdir";
 	argv[ac++] = si->workdir;
 	argv[ac++] = "-address";
-	argv[ac++] = g_address[0] ? g_address : IT_GRPC_ADDRESS;
+	argv[ac++] = si->address;
 	argv[ac++] = "-containerd-binary";
 	argv[ac++] = g_binary[0] ? g_binary : si->publisher;
 	argv[ac++] = "-runtime-root";
@@ -318,6 +318,8 @@ int bshim_start_only(struct bshim *b, const char *bin, const char *tag)
 	b->drain_fd[0] = b->drain_fd[1] = -1;
 	shim_label(bin, b->label, sizeof(b->label));
 	rc = shim_prepare(&b->si, bin, tag, sleep_argv);
+	if (rc == 0 && g_address[0])
+		xsnprintf(b->si.address, sizeof(b->si.address), "%s", g_address);
 	reg_add(b);
 	if (rc < 0) {
 		warnx_("%s: preparing bundle: %s", b->label, strerror(-rc));
