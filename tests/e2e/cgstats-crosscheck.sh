@@ -13,7 +13,9 @@
 # (the Go shim), cgstats again. Every field the Go shim printed must be printed by cgstats
 # and the other way round; a field passes when the Go value lies between the two cgstats
 # reads (counters move, limits must be equal). Prints each field that does not, and a
-# summary line; exits 1 on a mismatch.
+# summary line. Then the bytes: the Any the Go shim returns over ttrpc (type_url and value)
+# must equal cgstats' message packed by protobuf-c (read just before or just after).
+# Exits 1 on a mismatch.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
@@ -25,7 +27,8 @@ BUILD=${1:-$TOP/build}
 WORK=$(mktemp -d /tmp/cgstats-xc.XXXXXX)
 DUMP=$WORK/cgstats_dump
 # shellcheck disable=SC2046
-cc -O2 -std=gnu17 -D_GNU_SOURCE -I"$TOP" -I"$BUILD/gen" -o "$DUMP" "$HERE/cgstats_dump.c" \
+cc -O2 -std=gnu17 -D_GNU_SOURCE -pthread -I"$TOP" -I"$BUILD/gen" -o "$DUMP" \
+	"$HERE/cgstats_dump.c" "$TOP/tests/integration/shimclient.c" \
 	"$BUILD/libcshim.a" $(pkg-config --libs libprotobuf-c jansson) || exit 2
 
 cleanup() {
@@ -47,6 +50,10 @@ sleep 1 # let the start-up settle: an idle container's counters then stay put
 "$DUMP" "$STATE" >"$WORK/c1.json" || exit 1
 ctr_ task metrics --format json "$ID" >"$WORK/go.json" || exit 1
 "$DUMP" "$STATE" >"$WORK/c2.json" || exit 1
+# the same on the wire: the Go shim's Any against cgstats' packed message
+ADDR=$(cat "$CTD_DIR/state/io.containerd.runtime.v2.task/$NS/$ID/address") || exit 1
+"$DUMP" "$STATE" "${ADDR#unix://}" "$ID"
+BYTES=$?
 ctr_ task kill -s SIGKILL "$ID" >/dev/null 2>&1
 
 python3 - "$WORK/c1.json" "$WORK/go.json" "$WORK/c2.json" <<'EOF'
@@ -83,3 +90,5 @@ print("cgstats-crosscheck: %d fields equal, %d between the two cgstats reads, %d
       % (same, moved, bad))
 sys.exit(1 if bad else 0)
 EOF
+JSON=$?
+[ "$JSON" -eq 0 ] && [ "$BYTES" -eq 0 ]

@@ -5,6 +5,11 @@
  * shim's (encoding/json of the gogo structs: proto field names, zero scalars and empty
  * strings and lists left out, a present message printed even when empty). For
  * tests/e2e/cgstats-crosscheck.sh, built by it against build/libcshim.a.
+ *
+ * cgstats_dump STATE_JSON SHIM_SOCKET ID: the bytes instead. Calls Stats on the Go v2 shim
+ * (containerd.task.v2.Task/Stats over ttrpc) between two cgstats reads and compares the Any
+ * it returns (type_url and the packed message) with cgstats' own, packed by protobuf-c.
+ * Prints "bytes: equal" (to either read) or both hex dumps; exits 1 when they differ.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -13,6 +18,8 @@
 #include <string.h>
 
 #include "core/cgstats.h"
+#include "google/protobuf/any.pb-c.h"
+#include "tests/integration/shimclient.h"
 #include "core/pids.h"
 #include "io/fd_util.h"
 
@@ -85,6 +92,108 @@ static void dump(const ProtobufCMessage *m, int depth)
 	printf("}");
 }
 
+/* cgstats' message for the container, packed; the type_url in *url. */
+static int pack_ours(const char *buf, size_t len, const char **url, uint8_t **out, size_t *n)
+{
+	struct cgstats_v1 cg;
+	char dir[4096];
+	ProtobufCMessage *m = NULL;
+	int r = cgstats_v1_from_state(buf, len, NULL, &cg);
+
+	if (r == 0) {
+		Io__Containerd__Cgroups__V1__Metrics *m1;
+		r = cgstats_v1_read(&cg, &m1);
+		cgstats_v1_done(&cg);
+		m = r == 0 ? &m1->base : NULL;
+		*url = CGSTATS_V1_TYPE_URL;
+	} else if (r == -ENOENT && (r = pids_cgroup_from_state(buf, len, dir, sizeof(dir))) == 0) {
+		Io__Containerd__Cgroups__V2__Metrics *m2;
+		r = cgstats_v2_read(dir, &m2);
+		m = r == 0 ? &m2->base : NULL;
+		*url = CGSTATS_V2_TYPE_URL;
+	}
+	if (r < 0)
+		return r;
+	*n = protobuf_c_message_get_packed_size(m);
+	*out = malloc(*n ? *n : 1);
+	if (*out)
+		protobuf_c_message_pack(m, *out);
+	protobuf_c_message_free_unpacked(m, NULL);
+	return *out ? 0 : -ENOMEM;
+}
+
+static void hex(const char *what, const uint8_t *p, size_t n)
+{
+	printf("%s (%zu bytes):", what, n);
+	for (size_t i = 0; i < n; i++)
+		printf("%s%02x", i % 32 ? "" : "\n  ", p[i]);
+	printf("\n");
+}
+
+static int bytes_mode(const char *buf, size_t len, const char *sock, const char *id)
+{
+	struct shimclient *c = shimclient_connect(sock, 5000);
+	struct shimclient_reply rep = { 0 };
+	uint8_t req[300], *a = NULL, *b = NULL;
+	const char *url = NULL;
+	size_t idlen = strlen(id), na = 0, nb = 0;
+	Google__Protobuf__Any *any = NULL;
+	int r, ok = 0;
+
+	if (!c || idlen > 127) {
+		fprintf(stderr, "cannot connect to %s\n", sock);
+		return 1;
+	}
+	req[0] = 0x0a; /* StatsRequest.id = 1 */
+	req[1] = (uint8_t)idlen;
+	memcpy(req + 2, id, idlen);
+	r = pack_ours(buf, len, &url, &a, &na);
+	if (r == 0)
+		r = shimclient_call_bytes(c, shimclient_next_stream(c), "containerd.task.v2.Task",
+					  "Stats", req, idlen + 2, 5000, &rep);
+	if (r == 0)
+		r = pack_ours(buf, len, &url, &b, &nb);
+	shimclient_close(c);
+	if (r < 0 || rep.code != 0) {
+		fprintf(stderr, "Stats: %s (code %d %s)\n", strerror(-r), rep.code,
+			rep.msg ? rep.msg : "");
+		shimclient_reply_free(&rep);
+		return 1;
+	}
+	/* StatsResponse { Any stats = 1; }: one length-delimited field */
+	if (rep.plen >= 2 && rep.payload[0] == 0x0a) {
+		size_t off = 1, l = 0;
+		for (int sh = 0; off < rep.plen && sh < 63; sh += 7) {
+			l |= (size_t)(rep.payload[off] & 0x7f) << sh;
+			if (!(rep.payload[off++] & 0x80))
+				break;
+		}
+		if (off + l == rep.plen)
+			any = google__protobuf__any__unpack(NULL, l, rep.payload + off);
+	}
+	if (!any) {
+		hex("undecodable StatsResponse", rep.payload, rep.plen);
+		shimclient_reply_free(&rep);
+		return 1;
+	}
+	printf("type_url: go %s, cgstats %s\n", any->type_url, url);
+	ok = strcmp(any->type_url, url) == 0 &&
+	     ((any->value.len == na && memcmp(any->value.data, a, na) == 0) ||
+	      (any->value.len == nb && memcmp(any->value.data, b, nb) == 0));
+	if (ok) {
+		printf("bytes: equal (%zu)\n", any->value.len);
+	} else {
+		hex("go", any->value.data, any->value.len);
+		hex("cgstats before", a, na);
+		hex("cgstats after", b, nb);
+	}
+	google__protobuf__any__free_unpacked(any, NULL);
+	shimclient_reply_free(&rep);
+	free(a);
+	free(b);
+	return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct cgstats_v1 cg;
@@ -92,13 +201,18 @@ int main(int argc, char **argv)
 	size_t len;
 	int r;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s STATE_JSON\n", argv[0]);
+	if (argc != 2 && argc != 4) {
+		fprintf(stderr, "usage: %s STATE_JSON [SHIM_SOCKET ID]\n", argv[0]);
 		return 2;
 	}
 	if ((r = fd_read_file(argv[1], 4u << 20, &buf, &len)) < 0) {
 		fprintf(stderr, "%s: %s\n", argv[1], strerror(-r));
 		return 1;
+	}
+	if (argc == 4) {
+		r = bytes_mode(buf, len, argv[2], argv[3]);
+		free(buf);
+		return r;
 	}
 	r = cgstats_v1_from_state(buf, len, NULL, &cg);
 	if (r == 0) {
