@@ -187,7 +187,7 @@ static char *strndup_tok(struct tok t)
 	return strndup(t.s, t.n);
 }
 
-/* Appends p to a protobuf-c repeated field of pointers. */
+/* Appends p to an array of pointers. */
 static int push_ptr(void ***v, size_t *n, void *p)
 {
 	void **nv;
@@ -204,10 +204,24 @@ static int push_ptr(void ***v, size_t *n, void *p)
 
 #define PUSH(arr, n, p) push_ptr((void ***)&(arr), &(n), (p))
 
+/* Appends a zeroed element of size bytes to the array *v of *n: the new element, or NULL. */
+static void *grow(void **v, size_t *n, size_t size)
+{
+	char *nv = realloc(*v, (*n + 1) * size);
+
+	if (!nv)
+		return NULL;
+	*v = nv;
+	memset(nv + *n * size, 0, size);
+	return nv + (*n)++ * size;
+}
+
+#define GROW(arr, n) ((__typeof__(arr))grow((void **)&(arr), &(n), sizeof(*(arr))))
+
 /* ===================================== cgroup v1 ===================================== */
 
 /* pids.go Stat: pids.current through readUint, pids.max "max" as 0 (no limit). */
-static int v1_pids(const struct cgdir *d, Io__Containerd__Cgroups__V1__Metrics *m)
+static int v1_pids(const struct cgdir *d, struct cgstats_v1_metrics *m)
 {
 	_cleanup_free_ char *buf = NULL;
 	uint64_t cur, max = 0;
@@ -223,12 +237,9 @@ static int v1_pids(const struct cgdir *d, Io__Containerd__Cgroups__V1__Metrics *
 	trim(&s, &n);
 	if (!(n == 3 && memcmp(s, "max", 3) == 0) && go_parse_uint(s, n, 64, &max) < 0)
 		return -EINVAL;
-	m->pids = malloc(sizeof(*m->pids));
-	if (!m->pids)
-		return -ENOMEM;
-	io__containerd__cgroups__v1__pids_stat__init(m->pids);
-	m->pids->current = cur;
-	m->pids->limit = max;
+	m->has_pids = true;
+	m->pids.current = cur;
+	m->pids.limit = max;
 	return 0;
 }
 
@@ -244,10 +255,10 @@ static int parse_kv(struct tok line, struct tok *key, uint64_t *v)
 }
 
 /* cpu.go Stat: cpu.stat's throttling counters, as they are (periods, and ns). */
-static int v1_cpu(const struct cgdir *d, Io__Containerd__Cgroups__V1__Metrics *m)
+static int v1_cpu(const struct cgdir *d, struct cgstats_v1_metrics *m)
 {
 	_cleanup_free_ char *buf = NULL;
-	Io__Containerd__Cgroups__V1__Throttle *th = m->cpu->throttling;
+	struct cgstats_v1_cpu *th = &m->cpu;
 	const char *cur, *end;
 	struct tok line, key;
 	uint64_t v;
@@ -272,11 +283,11 @@ static int v1_cpu(const struct cgdir *d, Io__Containerd__Cgroups__V1__Metrics *m
 /* cpuacct.go Stat: cpuacct.stat's user and system in USER_HZ ticks (clockTicks is 100 in the
  * library) converted to ns as (ticks * 1e9) / 100 in uint64, cpuacct.usage (ns) and
  * cpuacct.usage_percpu (ns); set only when all three were read. */
-static int v1_cpuacct(const struct cgdir *d, Io__Containerd__Cgroups__V1__Metrics *m)
+static int v1_cpuacct(const struct cgdir *d, struct cgstats_v1_metrics *m)
 {
 	_cleanup_free_ char *st = NULL, *pc = NULL;
 	_cleanup_free_ uint64_t *percpu = NULL;
-	Io__Containerd__Cgroups__V1__CPUUsage *u = m->cpu->usage;
+	struct cgstats_v1_cpu *u = &m->cpu;
 	uint64_t user, sys, total;
 	size_t n, npc = 0, cnt;
 	struct tok t[4];
@@ -313,6 +324,7 @@ static int v1_cpuacct(const struct cgdir *d, Io__Containerd__Cgroups__V1__Metric
 	u->total = total;
 	u->user = user * UINT64_C(1000000000) / 100;
 	u->kernel = sys * UINT64_C(1000000000) / 100;
+	free(u->per_cpu);
 	u->per_cpu = TAKE_PTR(percpu);
 	u->n_per_cpu = npc;
 	return 0;
@@ -321,7 +333,7 @@ static int v1_cpuacct(const struct cgdir *d, Io__Containerd__Cgroups__V1__Metric
 /* memory.stat's keys, in the order of MemoryStat's fields (parseStats). */
 #define V1MEM(key, field)                                                                          \
 	{                                                                                          \
-		key, offsetof(Io__Containerd__Cgroups__V1__MemoryStat, field)                      \
+		key, offsetof(struct cgstats_v1_memory, field)                                     \
 	}
 static const struct {
 	const char *key;
@@ -361,26 +373,18 @@ static const struct {
 	V1MEM("total_unevictable", total_unevictable),
 };
 
-static Io__Containerd__Cgroups__V1__MemoryEntry *v1_mem_entry(void)
-{
-	Io__Containerd__Cgroups__V1__MemoryEntry *e = malloc(sizeof(*e));
-	if (e)
-		io__containerd__cgroups__v1__memory_entry__init(e);
-	return e;
-}
-
 /* memory.go Stat: memory.stat (bytes and event counts as they are, the last of a repeated
  * key wins), then memory.oom_control, then usage/max_usage/failcnt/limit of the memory,
  * memsw, kmem and kmem.tcp files in that order. A missing file ends the controller's stats
  * there: what was read stays (MemoryStat and its four entries exist once memory.stat was
  * read; a host without swap accounting has no memsw files, and then kmem is not read). */
-static int v1_memory(const struct cgdir *d, Io__Containerd__Cgroups__V1__Metrics *m)
+static int v1_memory(const struct cgdir *d, struct cgstats_v1_metrics *m)
 {
 	static const char *const mods[] = { "", "memsw.", "kmem.", "kmem.tcp." };
 	static const char *const names[] = { "usage_in_bytes", "max_usage_in_bytes", "failcnt",
 					     "limit_in_bytes" };
 	_cleanup_free_ char *buf = NULL, *oom = NULL;
-	Io__Containerd__Cgroups__V1__MemoryStat *ms;
+	struct cgstats_v1_memory *ms = &m->memory;
 	const char *cur, *end;
 	struct tok line, key;
 	uint64_t v;
@@ -389,16 +393,7 @@ static int v1_memory(const struct cgdir *d, Io__Containerd__Cgroups__V1__Metrics
 
 	if ((r = read_at(d, "memory.stat", &buf, &n)) < 0)
 		return r;
-	ms = m->memory = malloc(sizeof(*ms));
-	if (!ms)
-		return -ENOMEM;
-	io__containerd__cgroups__v1__memory_stat__init(ms);
-	ms->usage = v1_mem_entry();
-	ms->swap = v1_mem_entry();
-	ms->kernel = v1_mem_entry();
-	ms->kernel_tcp = v1_mem_entry();
-	if (!ms->usage || !ms->swap || !ms->kernel || !ms->kernel_tcp)
-		return -ENOMEM;
+	m->has_memory = true;
 	for (cur = buf, end = buf + n; next_line(&cur, end, &line);) {
 		if (parse_kv(line, &key, &v) < 0)
 			return -EINVAL;
@@ -409,23 +404,20 @@ static int v1_memory(const struct cgdir *d, Io__Containerd__Cgroups__V1__Metrics
 
 	if ((r = read_at(d, "memory.oom_control", &oom, &n)) < 0)
 		return r;
-	m->memory_oom_control = malloc(sizeof(*m->memory_oom_control));
-	if (!m->memory_oom_control)
-		return -ENOMEM;
-	io__containerd__cgroups__v1__memory_oom_control__init(m->memory_oom_control);
+	m->has_memory_oom_control = true;
 	for (cur = oom, end = oom + n; next_line(&cur, end, &line);) {
 		if (parse_kv(line, &key, &v) < 0)
 			return -EINVAL;
 		if (tok_is(key, "oom_kill_disable"))
-			m->memory_oom_control->oom_kill_disable = v;
+			m->memory_oom_control.oom_kill_disable = v;
 		else if (tok_is(key, "under_oom"))
-			m->memory_oom_control->under_oom = v;
+			m->memory_oom_control.under_oom = v;
 		else if (tok_is(key, "oom_kill"))
-			m->memory_oom_control->oom_kill = v;
+			m->memory_oom_control.oom_kill = v;
 	}
 
-	Io__Containerd__Cgroups__V1__MemoryEntry *entries[] = { ms->usage, ms->swap, ms->kernel,
-								ms->kernel_tcp };
+	struct cgstats_v1_mem_entry *entries[] = { &ms->usage, &ms->swap, &ms->kernel,
+						   &ms->kernel_tcp };
 	for (size_t i = 0; i < ARRAY_SIZE(mods); i++) {
 		uint64_t *dst[] = { &entries[i]->usage, &entries[i]->max, &entries[i]->failcnt,
 				    &entries[i]->limit };
@@ -516,7 +508,7 @@ static int read_partitions(const char *path, struct devmap *dm)
 /* blkio.go readEntry: "major:minor [op] value" lines (fields split at ' ' and ':'), a
  * "Total N" line skipped, anything else shorter an error. */
 static int v1_blkio_entries(const struct cgdir *d, const char *name, const struct devmap *dm,
-			    Io__Containerd__Cgroups__V1__BlkIOEntry ***arr, size_t *narr)
+			    struct cgstats_v1_blkio_list *list)
 {
 	_cleanup_free_ char *buf = NULL;
 	const char *cur, *end;
@@ -546,24 +538,18 @@ static int v1_blkio_entries(const struct cgdir *d, const char *name, const struc
 		}
 		if (go_parse_uint_strict(val.s, val.n, 64, &v) < 0)
 			return -EINVAL;
-		Io__Containerd__Cgroups__V1__BlkIOEntry *e = malloc(sizeof(*e));
+		const char *dev = "";
+		struct cgstats_v1_blkio_entry *e = GROW(list->v, list->n);
 		if (!e)
 			return -ENOMEM;
-		io__containerd__cgroups__v1__blk_ioentry__init(e);
 		e->major = maj;
 		e->minor = min;
 		e->value = v;
-		e->op = strndup_tok(op);
-		e->device = NULL;
 		for (size_t k = 0; k < dm->n; k++)
 			if (dm->v[k].major == maj && dm->v[k].minor == min)
-				e->device = strdup(dm->v[k].name);
-		if (!e->device)
-			e->device = strdup("");
-		if ((r = PUSH(*arr, *narr, e)) < 0) {
-			io__containerd__cgroups__v1__blk_ioentry__free_unpacked(e, NULL);
-			return r;
-		}
+				dev = dm->v[k].name;
+		e->op = strndup_tok(op);
+		e->device = strdup(dev);
 		if (!e->op || !e->device)
 			return -ENOMEM;
 	}
@@ -573,19 +559,15 @@ static int v1_blkio_entries(const struct cgdir *d, const char *name, const struc
 /* blkio.go Stat: the CFQ *_recursive files when blkio.io_serviced_recursive exists and they
  * hold any entry, else throttle.io_serviced and throttle.io_service_bytes. BlkIOStat exists
  * as soon as the controller is read, empty when its files are missing. */
-static int v1_blkio(const struct cgdir *d, const char *partitions,
-		    Io__Containerd__Cgroups__V1__Metrics *m)
+static int v1_blkio(const struct cgdir *d, const char *partitions, struct cgstats_v1_metrics *m)
 {
 	struct devmap dm = { 0 };
-	Io__Containerd__Cgroups__V1__BlkIOStat *b;
+	struct cgstats_v1_blkio *b = &m->blkio;
 	struct stat st;
 	bool cfq;
 	int r = 0;
 
-	b = m->blkio = malloc(sizeof(*b));
-	if (!b)
-		return -ENOMEM;
-	io__containerd__cgroups__v1__blk_iostat__init(b);
+	m->has_blkio = true;
 	cfq = d->dfd >= 0 &&
 	      fstatat(d->dfd, "blkio.io_serviced_recursive", &st, AT_SYMLINK_NOFOLLOW) == 0;
 	if ((r = read_partitions(partitions ? partitions : "/proc/partitions", &dm)) < 0)
@@ -593,41 +575,31 @@ static int v1_blkio(const struct cgdir *d, const char *partitions,
 	if (cfq) {
 		struct {
 			const char *name;
-			Io__Containerd__Cgroups__V1__BlkIOEntry ***arr;
-			size_t *n;
+			struct cgstats_v1_blkio_list *list;
 		} cfq_files[] = {
-			{ "sectors_recursive", &b->sectors_recursive, &b->n_sectors_recursive },
-			{ "io_service_bytes_recursive", &b->io_service_bytes_recursive,
-			  &b->n_io_service_bytes_recursive },
-			{ "io_serviced_recursive", &b->io_serviced_recursive,
-			  &b->n_io_serviced_recursive },
-			{ "io_queued_recursive", &b->io_queued_recursive,
-			  &b->n_io_queued_recursive },
-			{ "io_service_time_recursive", &b->io_service_time_recursive,
-			  &b->n_io_service_time_recursive },
-			{ "io_wait_time_recursive", &b->io_wait_time_recursive,
-			  &b->n_io_wait_time_recursive },
-			{ "io_merged_recursive", &b->io_merged_recursive,
-			  &b->n_io_merged_recursive },
-			{ "time_recursive", &b->io_time_recursive, &b->n_io_time_recursive },
+			{ "sectors_recursive", &b->sectors_recursive },
+			{ "io_service_bytes_recursive", &b->io_service_bytes_recursive },
+			{ "io_serviced_recursive", &b->io_serviced_recursive },
+			{ "io_queued_recursive", &b->io_queued_recursive },
+			{ "io_service_time_recursive", &b->io_service_time_recursive },
+			{ "io_wait_time_recursive", &b->io_wait_time_recursive },
+			{ "io_merged_recursive", &b->io_merged_recursive },
+			{ "time_recursive", &b->io_time_recursive },
 		};
 		size_t total = 0;
 		for (size_t i = 0; i < ARRAY_SIZE(cfq_files); i++) {
-			r = v1_blkio_entries(d, cfq_files[i].name, &dm, cfq_files[i].arr,
-					     cfq_files[i].n);
+			r = v1_blkio_entries(d, cfq_files[i].name, &dm, cfq_files[i].list);
 			if (r < 0)
 				goto out;
-			total += *cfq_files[i].n;
+			total += cfq_files[i].list->n;
 		}
 		if (total > 0)
 			goto out;
 	}
-	r = v1_blkio_entries(d, "throttle.io_serviced", &dm, &b->io_serviced_recursive,
-			     &b->n_io_serviced_recursive);
+	r = v1_blkio_entries(d, "throttle.io_serviced", &dm, &b->io_serviced_recursive);
 	if (r == 0)
 		r = v1_blkio_entries(d, "throttle.io_service_bytes", &dm,
-				     &b->io_service_bytes_recursive,
-				     &b->n_io_service_bytes_recursive);
+				     &b->io_service_bytes_recursive);
 out:
 	devmap_free(&dm);
 	return r;
@@ -636,31 +608,24 @@ out:
 /* hugetlb.go Stat: per page size, usage_in_bytes, max_usage_in_bytes and failcnt of
  * hugetlb.<size>.*; a missing file ends the list there. */
 static int v1_hugetlb(const struct cgdir *d, const struct cgstats_v1 *cg,
-		      Io__Containerd__Cgroups__V1__Metrics *m)
+		      struct cgstats_v1_metrics *m)
 {
 	static const char *const names[] = { "usage_in_bytes", "max_usage_in_bytes", "failcnt" };
 	int r;
 
 	for (size_t i = 0; i < cg->n_hp; i++) {
-		Io__Containerd__Cgroups__V1__HugetlbStat *h = malloc(sizeof(*h));
-		if (!h)
-			return -ENOMEM;
-		io__containerd__cgroups__v1__hugetlb_stat__init(h);
-		uint64_t *dst[] = { &h->usage, &h->max, &h->failcnt };
+		struct cgstats_v1_hugetlb h = { 0 }, *e;
+		uint64_t *dst[] = { &h.usage, &h.max, &h.failcnt };
 		for (size_t j = 0; j < ARRAY_SIZE(names); j++) {
 			char file[96];
 			snprintf(file, sizeof(file), "hugetlb.%s.%s", cg->hp_sizes[i], names[j]);
-			if ((r = read_uint_at(d, file, dst[j])) < 0) {
-				free(h);
+			if ((r = read_uint_at(d, file, dst[j])) < 0)
 				return r;
-			}
 		}
-		h->pagesize = strdup(cg->hp_sizes[i]);
-		if ((r = PUSH(m->hugetlb, m->n_hugetlb, h)) < 0) {
-			io__containerd__cgroups__v1__hugetlb_stat__free_unpacked(h, NULL);
-			return r;
-		}
-		if (!h->pagesize)
+		if (!(e = GROW(m->hugetlb, m->n_hugetlb)))
+			return -ENOMEM;
+		*e = h;
+		if (!(e->pagesize = strdup(cg->hp_sizes[i])))
 			return -ENOMEM;
 	}
 	return 0;
@@ -686,48 +651,23 @@ static void rdma_kv(struct tok kv, uint32_t *handles, uint32_t *objects)
 		*objects = (uint32_t)v;
 }
 
-/* toRdmaEntry: lines of exactly three fields "device hca_handle=N hca_object=N"; the v1 and
- * v2 RdmaEntry messages have the same layout and one init (both zero and the same shape). */
-static int rdma_entries(const char *buf, size_t n, bool v2, void ***arr, size_t *narr)
+/* toRdmaEntry: lines of exactly three fields "device hca_handle=N hca_object=N" (the v1 and
+ * v2 RdmaEntry are the same). */
+static int rdma_entries(const char *buf, size_t n, struct cgstats_rdma_entry **arr, size_t *narr)
 {
 	const char *cur = buf, *end = buf + n;
 	struct tok line, t[3];
-	int r;
 
 	while (next_line(&cur, end, &line)) {
 		if (fields(line.s, line.n, NULL, t, 3) != 3)
 			continue;
-		if (v2) {
-			Io__Containerd__Cgroups__V2__RdmaEntry *e = malloc(sizeof(*e));
-			if (!e)
-				return -ENOMEM;
-			io__containerd__cgroups__v2__rdma_entry__init(e);
-			rdma_kv(t[1], &e->hca_handles, &e->hca_objects);
-			rdma_kv(t[2], &e->hca_handles, &e->hca_objects);
-			e->device = strndup_tok(t[0]);
-			if ((r = push_ptr(arr, narr, e)) < 0) {
-				free(e->device);
-				free(e);
-				return r;
-			}
-			if (!e->device)
-				return -ENOMEM;
-		} else {
-			Io__Containerd__Cgroups__V1__RdmaEntry *e = malloc(sizeof(*e));
-			if (!e)
-				return -ENOMEM;
-			io__containerd__cgroups__v1__rdma_entry__init(e);
-			rdma_kv(t[1], &e->hca_handles, &e->hca_objects);
-			rdma_kv(t[2], &e->hca_handles, &e->hca_objects);
-			e->device = strndup_tok(t[0]);
-			if ((r = push_ptr(arr, narr, e)) < 0) {
-				free(e->device);
-				free(e);
-				return r;
-			}
-			if (!e->device)
-				return -ENOMEM;
-		}
+		struct cgstats_rdma_entry *e = GROW(*arr, *narr);
+		if (!e)
+			return -ENOMEM;
+		rdma_kv(t[1], &e->hca_handles, &e->hca_objects);
+		rdma_kv(t[2], &e->hca_handles, &e->hca_objects);
+		if (!(e->device = strndup_tok(t[0])))
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -742,7 +682,7 @@ static size_t count_char(const char *s, size_t n, char c)
 
 /* rdma.go Stat: rdma.current and rdma.max, dropped when their line counts differ (a device
  * went away between the reads). */
-static int v1_rdma(const struct cgdir *d, Io__Containerd__Cgroups__V1__Metrics *m)
+static int v1_rdma(const struct cgdir *d, struct cgstats_v1_metrics *m)
 {
 	_cleanup_free_ char *cur = NULL, *max = NULL;
 	size_t ncur, nmax;
@@ -754,39 +694,58 @@ static int v1_rdma(const struct cgdir *d, Io__Containerd__Cgroups__V1__Metrics *
 		return r;
 	if (count_char(cur, ncur, '\n') != count_char(max, nmax, '\n'))
 		return 0;
-	m->rdma = malloc(sizeof(*m->rdma));
-	if (!m->rdma)
-		return -ENOMEM;
-	io__containerd__cgroups__v1__rdma_stat__init(m->rdma);
-	if ((r = rdma_entries(cur, ncur, false, (void ***)&m->rdma->current, &m->rdma->n_current)) <
-	    0)
+	m->has_rdma = true;
+	if ((r = rdma_entries(cur, ncur, &m->rdma.current, &m->rdma.n_current)) < 0)
 		return r;
-	return rdma_entries(max, nmax, false, (void ***)&m->rdma->limit, &m->rdma->n_limit);
+	return rdma_entries(max, nmax, &m->rdma.limit, &m->rdma.n_limit);
 }
 
 /* cgroup.go Stat with IgnoreNotExist: every controller's stats; a controller whose files are
  * missing (ENOENT) keeps what it read before, any other error fails the whole call. The CPU
  * message and its usage and throttling always exist. */
-int cgstats_v1_read(const struct cgstats_v1 *cg, Io__Containerd__Cgroups__V1__Metrics **ret)
+static void rdma_done(struct cgstats_rdma *rd)
 {
-	Io__Containerd__Cgroups__V1__Metrics *m = malloc(sizeof(*m));
+	for (size_t i = 0; i < rd->n_current; i++)
+		free(rd->current[i].device);
+	for (size_t i = 0; i < rd->n_limit; i++)
+		free(rd->limit[i].device);
+	free(rd->current);
+	free(rd->limit);
+}
+
+static void blkio_list_done(struct cgstats_v1_blkio_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].op);
+		free(l->v[i].device);
+	}
+	free(l->v);
+}
+
+void cgstats_v1_metrics_done(struct cgstats_v1_metrics *m)
+{
+	struct cgstats_v1_blkio *b = &m->blkio;
+	struct cgstats_v1_blkio_list *lists[] = {
+		&b->io_service_bytes_recursive, &b->io_serviced_recursive,  &b->io_queued_recursive,
+		&b->io_service_time_recursive,  &b->io_wait_time_recursive, &b->io_merged_recursive,
+		&b->io_time_recursive,          &b->sectors_recursive,
+	};
+
+	free(m->cpu.per_cpu);
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		blkio_list_done(lists[i]);
+	rdma_done(&m->rdma);
+	for (size_t i = 0; i < m->n_hugetlb; i++)
+		free(m->hugetlb[i].pagesize);
+	free(m->hugetlb);
+	memset(m, 0, sizeof(*m));
+}
+
+int cgstats_v1_read(const struct cgstats_v1 *cg, struct cgstats_v1_metrics *m)
+{
 	int r = 0;
 
-	if (!m)
-		return -ENOMEM;
-	io__containerd__cgroups__v1__metrics__init(m);
-	m->cpu = malloc(sizeof(*m->cpu));
-	if (m->cpu) {
-		io__containerd__cgroups__v1__cpustat__init(m->cpu);
-		m->cpu->usage = malloc(sizeof(*m->cpu->usage));
-		m->cpu->throttling = malloc(sizeof(*m->cpu->throttling));
-	}
-	if (!m->cpu || !m->cpu->usage || !m->cpu->throttling) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	io__containerd__cgroups__v1__cpuusage__init(m->cpu->usage);
-	io__containerd__cgroups__v1__throttle__init(m->cpu->throttling);
+	memset(m, 0, sizeof(*m));
 	for (int c = 0; c < CGSTATS_NCTL && r == 0; c++) {
 		struct cgdir d;
 		if (!cg->dir[c])
@@ -806,11 +765,7 @@ int cgstats_v1_read(const struct cgstats_v1 *cg, Io__Containerd__Cgroups__V1__Me
 			r = 0;
 	}
 	if (r < 0)
-		goto fail;
-	*ret = m;
-	return 0;
-fail:
-	io__containerd__cgroups__v1__metrics__free_unpacked(m, NULL);
+		cgstats_v1_metrics_done(m);
 	return r;
 }
 
@@ -982,15 +937,15 @@ int cgstats_v1_from_state(const char *buf, size_t len, const char *hugepages_dir
  * pids.max into (a key of one file would shadow the same key of another, in read order). */
 #define V2CPU(key, field)                                                                          \
 	{                                                                                          \
-		key, 0, offsetof(Io__Containerd__Cgroups__V2__CPUStat, field)                      \
+		key, 0, offsetof(struct cgstats_v2_cpu, field)                                     \
 	}
 #define V2MEM(key, field)                                                                          \
 	{                                                                                          \
-		key, 1, offsetof(Io__Containerd__Cgroups__V2__MemoryStat, field)                   \
+		key, 1, offsetof(struct cgstats_v2_memory, field)                                  \
 	}
 static const struct {
 	const char *key;
-	int msg; /* 0 CPUStat, 1 MemoryStat, 2 PidsStat */
+	int msg; /* 0 cpu, 1 memory, 2 pids */
 	size_t off;
 } v2_keys[] = {
 	V2CPU("usage_usec", usage_usec),
@@ -1030,8 +985,8 @@ static const struct {
 	V2MEM("pglazyfreed", pglazyfreed),
 	V2MEM("thp_fault_alloc", thp_fault_alloc),
 	V2MEM("thp_collapse_alloc", thp_collapse_alloc),
-	{ "pids.current", 2, offsetof(Io__Containerd__Cgroups__V2__PidsStat, current) },
-	{ "pids.max", 2, offsetof(Io__Containerd__Cgroups__V2__PidsStat, limit) },
+	{ "pids.current", 2, offsetof(struct cgstats_v2_pids, current) },
+	{ "pids.max", 2, offsetof(struct cgstats_v2_pids, limit) },
 };
 
 /* A map value: a number, or a string (a value parseUint rejects). getUint64Value gives a
@@ -1127,14 +1082,13 @@ static uint64_t v2_file_u64(int dfd, const char *name)
 
 /* readIoStats: "major:minor key=value ..." split at single spaces; rbytes, wbytes, rios,
  * wios; an unparsable major or minor ends the list there, an unparsable value is skipped. */
-static int v2_io(int dfd, Io__Containerd__Cgroups__V2__IOStat *io)
+static int v2_io(int dfd, struct cgstats_v2_metrics *m)
 {
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_close_ int fd = openat(dfd, "io.stat", O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	const char *cur, *end;
 	struct tok line;
 	size_t n;
-	int r;
 
 	if (fd < 0 || read_fd(fd, &buf, &n) < 0)
 		return 0;
@@ -1156,10 +1110,9 @@ static int v2_io(int dfd, Io__Containerd__Cgroups__V2__IOStat *io)
 		    go_parse_uint_strict(colon + 1, mm.n - (size_t)(colon + 1 - mm.s), 64, &min) <
 			    0)
 			return 0;
-		Io__Containerd__Cgroups__V2__IOEntry *e = malloc(sizeof(*e));
+		struct cgstats_v2_io_entry *e = GROW(m->io, m->n_io);
 		if (!e)
 			return -ENOMEM;
-		io__containerd__cgroups__v2__ioentry__init(e);
 		e->major = maj;
 		e->minor = min;
 		for (const char *p = sp + 1, *lend = line.s + line.n; p <= lend;) {
@@ -1182,15 +1135,11 @@ static int v2_io(int dfd, Io__Containerd__Cgroups__V2__IOStat *io)
 			else if (tok_is(k, "wios"))
 				e->wios = v;
 		}
-		if ((r = PUSH(io->usage, io->n_usage, e)) < 0) {
-			free(e);
-			return r;
-		}
 	}
 	return 0;
 }
 
-static int v2_rdma_file(int dfd, const char *name, void ***arr, size_t *n)
+static int v2_rdma_file(int dfd, const char *name, struct cgstats_rdma_entry **arr, size_t *n)
 {
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -1198,7 +1147,7 @@ static int v2_rdma_file(int dfd, const char *name, void ***arr, size_t *n)
 
 	if (fd < 0 || read_fd(fd, &buf, &len) < 0)
 		return 0;
-	return rdma_entries(buf, len, true, arr, n);
+	return rdma_entries(buf, len, arr, n);
 }
 
 /* readHugeTlbStats: every entry of the directory named *hugetlb*max or *hugetlb*current,
@@ -1206,7 +1155,7 @@ static int v2_rdma_file(int dfd, const char *name, void ***arr, size_t *n)
  * unparsable file is skipped, a size is listed once a file of it was read (rsvd.* files list
  * the size and set nothing). The library returns its sizes in Go map order (random): here
  * in the order they were first read. */
-static int v2_hugetlb(int dfd, Io__Containerd__Cgroups__V2__Metrics *m)
+static int v2_hugetlb(int dfd, struct cgstats_v2_metrics *m)
 {
 	int dup = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
 	struct dirent *e;
@@ -1245,24 +1194,16 @@ static int v2_hugetlb(int dfd, Io__Containerd__Cgroups__V2__Metrics *m)
 			v = UINT64_MAX;
 		else if (go_parse_uint_strict(s, n, 64, &v) < 0)
 			continue;
-		Io__Containerd__Cgroups__V2__HugeTlbStat *h = NULL;
+		struct cgstats_v2_hugetlb *h = NULL;
 		for (size_t i = 0; i < m->n_hugetlb && !h; i++)
-			if (tok_is(size, m->hugetlb[i]->pagesize))
-				h = m->hugetlb[i];
+			if (tok_is(size, m->hugetlb[i].pagesize))
+				h = &m->hugetlb[i];
 		if (!h) {
-			h = malloc(sizeof(*h));
-			if (!h) {
+			if (!(h = GROW(m->hugetlb, m->n_hugetlb))) {
 				r = -ENOMEM;
 				break;
 			}
-			io__containerd__cgroups__v2__huge_tlb_stat__init(h);
-			h->pagesize = strndup_tok(size);
-			if ((r = PUSH(m->hugetlb, m->n_hugetlb, h)) < 0) {
-				free(h->pagesize);
-				free(h);
-				break;
-			}
-			if (!h->pagesize) {
+			if (!(h->pagesize = strndup_tok(size))) {
 				r = -ENOMEM;
 				break;
 			}
@@ -1276,19 +1217,21 @@ static int v2_hugetlb(int dfd, Io__Containerd__Cgroups__V2__Metrics *m)
 	return r;
 }
 
-#define NEW(p, init)                                                                               \
-	({                                                                                         \
-		(p) = malloc(sizeof(*(p)));                                                        \
-		if (p)                                                                             \
-			init(p);                                                                   \
-		(p) != NULL;                                                                       \
-	})
+void cgstats_v2_metrics_done(struct cgstats_v2_metrics *m)
+{
+	free(m->io);
+	rdma_done(&m->rdma);
+	for (size_t i = 0; i < m->n_hugetlb; i++)
+		free(m->hugetlb[i].pagesize);
+	free(m->hugetlb);
+	memset(m, 0, sizeof(*m));
+}
 
 /* manager.go Stat. cgroup.controllers must be readable (else the call fails); cpu.stat and
  * memory.stat are read when their controller is listed, pids.current and pids.max always;
  * a missing file of these is skipped, a line that is not "key value" fails the call. Pids,
  * CPU, Memory, Io and Rdma always exist; MemoryEvents when memory.events has a line. */
-int cgstats_v2_read(const char *dir, Io__Containerd__Cgroups__V2__Metrics **ret)
+int cgstats_v2_read(const char *dir, struct cgstats_v2_metrics *m)
 {
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_free_ char *ctl = NULL;
@@ -1296,10 +1239,10 @@ int cgstats_v2_read(const char *dir, Io__Containerd__Cgroups__V2__Metrics **ret)
 	uint64_t ev[5] = { 0 };
 	size_t n, nev = 0;
 	struct tok t;
-	Io__Containerd__Cgroups__V2__Metrics *m;
 	const char *cur, *end;
 	int r;
 
+	memset(m, 0, sizeof(*m));
 	if (dfd < 0)
 		return -errno;
 	{
@@ -1331,46 +1274,31 @@ int cgstats_v2_read(const char *dir, Io__Containerd__Cgroups__V2__Metrics **ret)
 	if ((r = v2_kv_file(dfd, "memory.events", NULL, ev, &nev)) < 0 && r != -ENOENT)
 		return r;
 
-	if (!NEW(m, io__containerd__cgroups__v2__metrics__init))
-		return -ENOMEM;
-	r = -ENOMEM;
-	if (!NEW(m->pids, io__containerd__cgroups__v2__pids_stat__init) ||
-	    !NEW(m->cpu, io__containerd__cgroups__v2__cpustat__init) ||
-	    !NEW(m->memory, io__containerd__cgroups__v2__memory_stat__init) ||
-	    !NEW(m->io, io__containerd__cgroups__v2__iostat__init) ||
-	    !NEW(m->rdma, io__containerd__cgroups__v2__rdma_stat__init))
-		goto fail;
 	for (size_t i = 0; i < ARRAY_SIZE(v2_keys); i++) {
-		void *msg = v2_keys[i].msg == 0   ? (void *)m->cpu
-			    : v2_keys[i].msg == 1 ? (void *)m->memory
-						  : (void *)m->pids;
+		void *msg = v2_keys[i].msg == 0   ? (void *)&m->cpu
+			    : v2_keys[i].msg == 1 ? (void *)&m->memory
+						  : (void *)&m->pids;
 		uint64_t v = !vals[i].set                             ? 0
 			     : vals[i].str_max && v2_keys[i].msg == 2 ? UINT64_MAX
 								      : vals[i].v;
 		*(uint64_t *)((char *)msg + v2_keys[i].off) = v;
 	}
-	m->memory->usage = v2_file_u64(dfd, "memory.current");
-	m->memory->usage_limit = v2_file_u64(dfd, "memory.max");
-	m->memory->swap_usage = v2_file_u64(dfd, "memory.swap.current");
-	m->memory->swap_limit = v2_file_u64(dfd, "memory.swap.max");
+	m->memory.usage = v2_file_u64(dfd, "memory.current");
+	m->memory.usage_limit = v2_file_u64(dfd, "memory.max");
+	m->memory.swap_usage = v2_file_u64(dfd, "memory.swap.current");
+	m->memory.swap_limit = v2_file_u64(dfd, "memory.swap.max");
 	if (nev > 0) {
-		if (!NEW(m->memory_events, io__containerd__cgroups__v2__memory_events__init))
-			goto fail;
-		m->memory_events->low = ev[0];
-		m->memory_events->high = ev[1];
-		m->memory_events->max = ev[2];
-		m->memory_events->oom = ev[3];
-		m->memory_events->oom_kill = ev[4];
+		m->has_memory_events = true;
+		m->memory_events.low = ev[0];
+		m->memory_events.high = ev[1];
+		m->memory_events.max = ev[2];
+		m->memory_events.oom = ev[3];
+		m->memory_events.oom_kill = ev[4];
 	}
-	if ((r = v2_io(dfd, m->io)) < 0 ||
-	    (r = v2_rdma_file(dfd, "rdma.current", (void ***)&m->rdma->current,
-			      &m->rdma->n_current)) < 0 ||
-	    (r = v2_rdma_file(dfd, "rdma.max", (void ***)&m->rdma->limit, &m->rdma->n_limit)) < 0 ||
+	if ((r = v2_io(dfd, m)) < 0 ||
+	    (r = v2_rdma_file(dfd, "rdma.current", &m->rdma.current, &m->rdma.n_current)) < 0 ||
+	    (r = v2_rdma_file(dfd, "rdma.max", &m->rdma.limit, &m->rdma.n_limit)) < 0 ||
 	    (r = v2_hugetlb(dfd, m)) < 0)
-		goto fail;
-	*ret = m;
-	return 0;
-fail:
-	io__containerd__cgroups__v2__metrics__free_unpacked(m, NULL);
+		cgstats_v2_metrics_done(m);
 	return r;
 }

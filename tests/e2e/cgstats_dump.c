@@ -8,7 +8,8 @@
  *
  * cgstats_dump STATE_JSON SHIM_SOCKET ID: the bytes instead. Calls Stats on the Go v2 shim
  * (containerd.task.v2.Task/Stats over ttrpc) between two cgstats reads and compares the Any
- * it returns (type_url and the packed message) with cgstats' own, packed by protobuf-c.
+ * it returns (type_url and the packed message) with cgstats' own, converted and packed by
+ * server/metrics.c.
  * Prints "bytes: equal" (to either read) or both hex dumps; exits 1 when they differ.
  */
 #include <errno.h>
@@ -18,10 +19,10 @@
 #include <string.h>
 
 #include "core/cgstats.h"
-#include "google/protobuf/any.pb-c.h"
-#include "tests/integration/shimclient.h"
 #include "core/pids.h"
 #include "io/fd_util.h"
+#include "server/metrics.h"
+#include "tests/integration/shimclient.h"
 
 static void dump(const ProtobufCMessage *m, int depth);
 
@@ -92,34 +93,65 @@ static void dump(const ProtobufCMessage *m, int depth)
 	printf("}");
 }
 
-/* cgstats' message for the container, packed; the type_url in *url. */
-static int pack_ours(const char *buf, size_t len, const char **url, uint8_t **out, size_t *n)
+/* cgstats' message for the container (core/cgstats read, server/metrics converted); the
+ * type_url in *url. */
+static int read_ours(const char *buf, size_t len, const char **url, ProtobufCMessage **ret)
 {
 	struct cgstats_v1 cg;
 	char dir[4096];
-	ProtobufCMessage *m = NULL;
 	int r = cgstats_v1_from_state(buf, len, NULL, &cg);
 
 	if (r == 0) {
-		Io__Containerd__Cgroups__V1__Metrics *m1;
-		r = cgstats_v1_read(&cg, &m1);
+		struct cgstats_v1_metrics s;
+		Io__Containerd__Cgroups__V1__Metrics *m1 = NULL;
+		r = cgstats_v1_read(&cg, &s);
 		cgstats_v1_done(&cg);
-		m = r == 0 ? &m1->base : NULL;
-		*url = CGSTATS_V1_TYPE_URL;
+		if (r == 0)
+			r = metrics_v1_message(&s, &m1);
+		cgstats_v1_metrics_done(&s);
+		*ret = m1 ? &m1->base : NULL;
+		*url = METRICS_V1_TYPE_URL;
 	} else if (r == -ENOENT && (r = pids_cgroup_from_state(buf, len, dir, sizeof(dir))) == 0) {
-		Io__Containerd__Cgroups__V2__Metrics *m2;
-		r = cgstats_v2_read(dir, &m2);
-		m = r == 0 ? &m2->base : NULL;
-		*url = CGSTATS_V2_TYPE_URL;
+		struct cgstats_v2_metrics s;
+		Io__Containerd__Cgroups__V2__Metrics *m2 = NULL;
+		r = cgstats_v2_read(dir, &s);
+		if (r == 0)
+			r = metrics_v2_message(&s, &m2);
+		cgstats_v2_metrics_done(&s);
+		*ret = m2 ? &m2->base : NULL;
+		*url = METRICS_V2_TYPE_URL;
+	}
+	return r;
+}
+
+/* The same packed by server/metrics into its Any: the type_url in *url, the bytes in *out. */
+static int pack_ours(const char *buf, size_t len, const char **url, uint8_t **out, size_t *n)
+{
+	struct cgstats_v1 cg;
+	Google__Protobuf__Any any;
+	char dir[4096];
+	int r = cgstats_v1_from_state(buf, len, NULL, &cg);
+
+	if (r == 0) {
+		struct cgstats_v1_metrics s;
+		r = cgstats_v1_read(&cg, &s);
+		cgstats_v1_done(&cg);
+		if (r == 0)
+			r = metrics_v1_any(&s, &any);
+		cgstats_v1_metrics_done(&s);
+	} else if (r == -ENOENT && (r = pids_cgroup_from_state(buf, len, dir, sizeof(dir))) == 0) {
+		struct cgstats_v2_metrics s;
+		r = cgstats_v2_read(dir, &s);
+		if (r == 0)
+			r = metrics_v2_any(&s, &any);
+		cgstats_v2_metrics_done(&s);
 	}
 	if (r < 0)
 		return r;
-	*n = protobuf_c_message_get_packed_size(m);
-	*out = malloc(*n ? *n : 1);
-	if (*out)
-		protobuf_c_message_pack(m, *out);
-	protobuf_c_message_free_unpacked(m, NULL);
-	return *out ? 0 : -ENOMEM;
+	*url = any.type_url;
+	*n = any.value.len;
+	*out = any.value.data; /* the Any's own buffer, taken over */
+	return 0;
 }
 
 static void hex(const char *what, const uint8_t *p, size_t n)
@@ -196,8 +228,9 @@ static int bytes_mode(const char *buf, size_t len, const char *sock, const char 
 
 int main(int argc, char **argv)
 {
-	struct cgstats_v1 cg;
-	char *buf, dir[4096];
+	ProtobufCMessage *m = NULL;
+	const char *url;
+	char *buf;
 	size_t len;
 	int r;
 
@@ -214,22 +247,10 @@ int main(int argc, char **argv)
 		free(buf);
 		return r;
 	}
-	r = cgstats_v1_from_state(buf, len, NULL, &cg);
+	r = read_ours(buf, len, &url, &m);
 	if (r == 0) {
-		Io__Containerd__Cgroups__V1__Metrics *m;
-		r = cgstats_v1_read(&cg, &m);
-		cgstats_v1_done(&cg);
-		if (r == 0) {
-			dump(&m->base, 0);
-			io__containerd__cgroups__v1__metrics__free_unpacked(m, NULL);
-		}
-	} else if (r == -ENOENT && pids_cgroup_from_state(buf, len, dir, sizeof(dir)) == 0) {
-		Io__Containerd__Cgroups__V2__Metrics *m;
-		r = cgstats_v2_read(dir, &m);
-		if (r == 0) {
-			dump(&m->base, 0);
-			io__containerd__cgroups__v2__metrics__free_unpacked(m, NULL);
-		}
+		dump(m, 0);
+		protobuf_c_message_free_unpacked(m, NULL);
 	}
 	free(buf);
 	if (r < 0) {
