@@ -33,7 +33,9 @@ PROTOS := google/protobuf/any.proto google/protobuf/empty.proto google/protobuf/
           github.com/containerd/containerd/api/events/task.proto \
           github.com/containerd/containerd/runtime/linux/runctypes/runc.proto \
           github.com/containerd/containerd/runtime/v1/shim/v1/shim.proto \
-          github.com/containerd/containerd/api/services/ttrpc/events/v1/events.proto
+          github.com/containerd/containerd/api/services/ttrpc/events/v1/events.proto \
+          github.com/containerd/cgroups/cgroup1/stats/metrics.proto \
+          github.com/containerd/cgroups/cgroup2/stats/metrics.proto
 GEN_C  := $(patsubst %.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_H  := $(GEN_C:.c=.h)
 GEN_O  := $(GEN_C:.c=.o)
