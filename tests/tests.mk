@@ -45,6 +45,7 @@ test: deps
 	$(MAKE) test-unit test-integration
 	$(MAKE) asan
 	$(MAKE) test-fuzz
+	$(MAKE) test-fuzz-selftest
 	$(MAKE) test-e2e
 
 san-bins: $(UNIT_BINS) $(IT_BIN) $(IT_MORE_BINS)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fuzz_decode.h"
+#include "fuzz_plant.h"
 #include "proto/ttrpc_frame.h"
 
 static int on_frame(void *ctx, const struct ttrpc_hdr *h, uint8_t *body, bool oversize)
@@ -23,6 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t off = 0;
 	uint8_t step;
 
+	FUZZ_PLANT(size);
 	if (size < 1)
 		return 0;
 	step = data[0] ? data[0] : 1;
