@@ -4,7 +4,7 @@
 # corpora and runs each target briefly (new inputs go to build/fuzz/new-<target>/). A crash, a
 # sanitizer report or a broken invariant fails the recipe and leaves crash-* in build/fuzz/;
 # `make test-fuzz-selftest` proves it with a planted crash.
-FUZZ_TARGETS := frame request runtime_log args
+FUZZ_TARGETS := frame request runtime_log args strings wirelen path
 FUZZ_BUILD   := build/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 300
