@@ -51,6 +51,20 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+void it_require_cshim(const char *prog, const char *path)
+{
+	struct stat st;
+
+	errno = 0;
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0)
+		return;
+	fprintf(stderr,
+		"%s: FAILED: the shim under test, CSHIM=%s, is missing or not executable (%s); "
+		"set CSHIM to the built cshim (make all builds build/bin/cshim)\n",
+		prog, path, errno ? strerror(errno) : "not a regular file");
+	exit(1);
+}
+
 const char *it_root(void)
 {
 	pthread_mutex_lock(&g_mu);
