@@ -44,6 +44,7 @@ test: deps
 	$(MAKE) all $(UNIT_BINS) $(IT_BIN) $(IT_MORE_BINS) bench-build
 	$(MAKE) test-unit test-integration
 	$(MAKE) asan
+	$(MAKE) tsan
 	$(MAKE) test-fuzz
 	$(MAKE) test-fuzz-selftest
 	$(MAKE) test-e2e
