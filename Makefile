@@ -111,12 +111,16 @@ stack-report: $(BIN)
 SAN_asan  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_ubsan := -fsanitize=undefined -fno-sanitize-recover=all
 SAN_tsan  := -fsanitize=thread
+# make asan stops the shims under test with SIGTERM: their shutdown runs LeakSanitizer.
+LEAKCHECK_asan := CSHIM_IT_LEAKCHECK=1
 .PHONY: asan ubsan tsan
 asan ubsan tsan: deps
 	$(MAKE) BUILD=build/$@ USE_JEMALLOC=0 EXTRA_CFLAGS="$(SAN_$@)" all san-bins
 	rm -rf build/$@/reports && mkdir -p build/$@/reports
 	$(MAKE) BUILD=build/$@ USE_JEMALLOC=0 EXTRA_CFLAGS="$(SAN_$@)" \
-		SAN_ENV="CSHIM_ABUSE_GO=0 ASAN_OPTIONS=log_path=$(abspath build/$@/reports/asan):detect_leaks=0 \
+		SAN_ENV="CSHIM_ABUSE_GO=0 $(LEAKCHECK_$@) \
+		ASAN_OPTIONS=log_path=$(abspath build/$@/reports/asan):detect_leaks=1 \
+		LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
 		UBSAN_OPTIONS=log_path=$(abspath build/$@/reports/ubsan):print_stacktrace=1 \
 		TSAN_OPTIONS=log_path=$(abspath build/$@/reports/tsan):second_deadlock_stack=1:suppressions=$(abspath tests/tsan.supp)" \
 		test-unit test-integration

@@ -57,7 +57,9 @@ test: deps
 	$(MAKE) stack-report
 	$(MAKE) test-unit test-integration
 	$(MAKE) asan
+	$(MAKE) tsan
 	$(MAKE) test-fuzz
+	$(MAKE) test-fuzz-selftest
 	$(MAKE) test-e2e
 
 san-bins: $(UNIT_BINS) $(IT_BIN) $(FP_BIN) $(IT_MORE_BINS)
