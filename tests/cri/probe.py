@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Figures, never checks: how fast exits and execs go through containerd's CRI plugin.
+
+    probe.py --label NAME [--json FILE] [--burst N] [--rounds R] [--execs E]
+    probe.py --table FILE...        the figures of several runs side by side
+
+exit-to-status: N containers (sleep) in one pod are SIGKILLed from the host at once; each exit
+is timed by a pidfd on the container's init (the moment it exits), and containerd's view of it
+by polling ListContainers of the pod every 2 ms until the container reads EXITED (what kubelet
+sees: the CRI plugin sets EXITED after the /tasks/exit event reached it and it deleted the
+task). Latency = seen - exited. A burst of N, R rounds, and R rounds of a single container.
+
+execsync: E concurrent ExecSync(true) in one container, wall time from the start of all to the
+end of the last; and one ExecSync alone, for scale. R rounds each.
+
+Run by tests/cri/probe.sh (a private containerd per shim), or by run.sh with CRI_PROBE=1.
+"""
+
+import argparse
+import json
+import os
+import select
+import signal
+import statistics
+import sys
+import threading
+import time
+
+import cri
+import ctd
+
+POLL = 0.002
+
+
+def pct(values, p):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
+
+
+def summary(values):
+    """median / p90 / max in ms."""
+    ms = [x * 1000 for x in values]
+    return {"n": len(ms), "median": statistics.median(ms), "p90": pct(ms, 90), "max": max(ms)}
+
+
+def exit_round(c, pod, n, tag):
+    """Start n containers, kill them all at once; [latency s] per container."""
+    cids = [pod.run(f"x{tag}-{i}", f"sleep {200000 + i}") for i in range(n)]
+    pids = {cid: pod.pid(cid) for cid in cids}
+    fds = {os.pidfd_open(pid): cid for cid, pid in pids.items()}
+    exited = {}
+
+    def watch():
+        poller = select.poll()
+        for fd in fds:
+            poller.register(fd, select.POLLIN)
+        while len(exited) < len(fds):
+            for fd, _ in poller.poll(10000):
+                exited[fds[fd]] = time.monotonic()
+                poller.unregister(fd)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    for pid in pids.values():
+        os.kill(pid, signal.SIGKILL)
+    seen = {}
+    deadline = time.monotonic() + 60
+    while len(seen) < n and time.monotonic() < deadline:
+        for x in c.list_containers(pod.id):
+            if x.id in pids and x.state == cri.EXITED and x.id not in seen:
+                seen[x.id] = time.monotonic()
+        time.sleep(POLL)
+    watcher.join()
+    for fd in fds:
+        os.close(fd)
+    for cid in cids:
+        c.remove(cid)
+    if len(seen) < n:
+        print(f"# probe: {n - len(seen)} of {n} exits never seen as EXITED", file=sys.stderr)
+    return [seen[cid] - exited[cid] for cid in cids if cid in seen]
+
+
+def exec_round(c, cid, k):
+    """k concurrent ExecSync(true): wall time s."""
+    barrier = threading.Barrier(k + 1)
+    ends = []
+    errors = []
+
+    def one():
+        barrier.wait()
+        code, _, _ = c.exec_sync(cid, ["true"])
+        if code != 0:
+            errors.append(code)
+        ends.append(time.monotonic())
+
+    threads = [threading.Thread(target=one) for _ in range(k)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    t0 = time.monotonic()
+    for t in threads:
+        t.join()
+    if errors:
+        print(f"# probe: ExecSync exit codes {errors}", file=sys.stderr)
+    return max(ends) - t0
+
+
+def probe(args):
+    from cases import Pod  # pylint: disable=import-outside-toplevel
+
+    c = cri.Client(ctd.ADDR, timeout=120)
+    pod = Pod(c, "probe")
+    fig = {"label": args.label}
+    burst, single = [], []
+    for r in range(args.rounds):
+        burst += exit_round(c, pod, args.burst, f"b{r}")
+        single += exit_round(c, pod, 1, f"s{r}")
+    fig[f"exit, burst of {args.burst}"] = summary(burst)
+    fig["exit, one container"] = summary(single)
+    cid = pod.run("execs", "sleep 300000")
+    c.exec_sync(cid, ["true"])  # warm
+    conc = [exec_round(c, cid, args.execs) for _ in range(args.rounds)]
+    alone = [exec_round(c, cid, 1) for _ in range(args.rounds)]
+    fig[f"{args.execs} concurrent ExecSync, wall"] = summary(conc)
+    fig["1 ExecSync"] = summary(alone)
+    c.stop_pod(pod.id)
+    c.remove_pod(pod.id)
+    return fig
+
+
+def table(figs):
+    keys = [k for k in figs[0] if k != "label"]
+    width = max(len(k) for k in keys) + 2
+    cols = [f["label"][-26:] for f in figs]
+    print("figures in ms: median / p90 / max (n)")
+    print(" " * width + "".join(f"{c:>28}" for c in cols))
+    for k in keys:
+        row = k.ljust(width)
+        for f in figs:
+            s = f.get(k)
+            cell = f"{s['median']:.1f} / {s['p90']:.1f} / {s['max']:.1f} ({s['n']})" if s else "-"
+            row += f"{cell:>28}"
+        print(row)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--label", default="shim")
+    ap.add_argument("--json")
+    ap.add_argument("--burst", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--execs", type=int, default=10)
+    ap.add_argument("--table", nargs="+")
+    args = ap.parse_args()
+    if args.table:
+        figs = []
+        for path in args.table:
+            with open(path, encoding="utf-8") as f:
+                figs.append(json.load(f))
+        table(figs)
+        return 0
+    fig = probe(args)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(fig, f)
+    table([fig])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
