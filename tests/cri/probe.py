@@ -4,11 +4,16 @@
     probe.py --label NAME [--json FILE] [--burst N] [--rounds R] [--execs E]
     probe.py --table FILE...        the figures of several runs side by side
 
-exit-to-status: N containers (sleep) in one pod are SIGKILLed from the host at once; each exit
+exit latency: N containers (sleep) in one pod are SIGKILLed from the host at once; each exit
 is timed by a pidfd on the container's init (the moment it exits), and containerd's view of it
-by polling ListContainers of the pod every 2 ms until the container reads EXITED (what kubelet
-sees: the CRI plugin sets EXITED after the /tasks/exit event reached it and it deleted the
-task). Latency = seen - exited. A burst of N, R rounds, and R rounds of a single container.
+three ways, each as a latency from that moment:
+  exit->Wait         containerd's Tasks.Wait returns (called before the kill). CRI's exit
+                     monitor waits there; with the v1 runtime it is the shim's Wait answer.
+  exit->/tasks/exit  the shim's exit event reaches containerd's event service (`ctr events`).
+  exit->EXITED       ListContainers of the pod (polled every 2 ms) reads EXITED: what kubelet
+                     sees. CRI sets it after the Wait returned and it deleted the task (runc
+                     delete, the shim's teardown), so it adds containerd's own work.
+A burst of N, R rounds, and R rounds of a single container.
 
 execsync: E concurrent ExecSync(true) in one container, wall time from the start of all to the
 end of the last; and one ExecSync alone, for scale. R rounds each.
@@ -22,9 +27,12 @@ import os
 import select
 import signal
 import statistics
+import subprocess
 import sys
 import threading
 import time
+
+import grpc
 
 import cri
 import ctd
@@ -40,11 +48,77 @@ def pct(values, p):
 def summary(values):
     """median / p90 / max in ms."""
     ms = [x * 1000 for x in values]
+    if not ms:
+        return None
     return {"n": len(ms), "median": statistics.median(ms), "p90": pct(ms, 90), "max": max(ms)}
 
 
-def exit_round(c, pod, n, tag):
-    """Start n containers, kill them all at once; [latency s] per container."""
+class ExitEvents:
+    """/tasks/exit events as they reach containerd's event service: `ctr events`, each line
+    timestamped on arrival (ctr writes one line per event, unbuffered)."""
+
+    def __init__(self):
+        self.arrived = {}
+        self.proc = subprocess.Popen(
+            ["ctr", "--address", ctd.ADDR, "-n", ctd.NS, "events", 'topic=="/tasks/exit"'],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            t = time.monotonic()
+            try:
+                ev = json.loads(line[line.index(b"{"):])
+            except ValueError:
+                continue
+            if ev.get("id") == ev.get("container_id"):  # the init's exit, not an exec's
+                self.arrived.setdefault(ev["container_id"], t)
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+class TaskWaits:
+    """containerd's Tasks.Wait (what CRI's exit monitor calls; with the v1 runtime it is the
+    shim's Wait) on one channel, called raw: the request is WaitRequest{container_id}, field 1,
+    and the response is only awaited, not decoded."""
+
+    def __init__(self):
+        self.channel = grpc.insecure_channel("unix://" + ctd.ADDR)
+        self.call = self.channel.unary_unary(
+            "/containerd.services.tasks.v1.Tasks/Wait",
+            request_serializer=lambda cid: b"\x0a" + _varint(len(cid)) + cid.encode(),
+            response_deserializer=lambda raw: raw)
+        self.returned = {}
+
+    def start(self, cid):
+        def wait():
+            try:
+                self.call(cid, metadata=[("containerd-namespace", ctd.NS)], timeout=120)
+                self.returned[cid] = time.monotonic()
+            except grpc.RpcError as e:
+                print(f"# probe: Wait {cid[:12]}: {e.code()}", file=sys.stderr)
+
+        t = threading.Thread(target=wait)
+        t.start()
+        return t
+
+    def close(self):
+        self.channel.close()
+
+
+def _varint(n):
+    out = b""
+    while n >= 0x80:
+        out += bytes([n & 0x7F | 0x80])
+        n >>= 7
+    return out + bytes([n])
+
+
+def exit_round(c, pod, n, tag, events, waits):
+    """Start n containers, kill them all at once: {figure: [latency s]}."""
     cids = [pod.run(f"x{tag}-{i}", f"sleep {200000 + i}") for i in range(n)]
     pids = {cid: pod.pid(cid) for cid in cids}
     fds = {os.pidfd_open(pid): cid for cid, pid in pids.items()}
@@ -61,6 +135,8 @@ def exit_round(c, pod, n, tag):
 
     watcher = threading.Thread(target=watch)
     watcher.start()
+    waiters = [waits.start(cid) for cid in cids]
+    time.sleep(0.3)  # the Waits reach the shims before the exits
     for pid in pids.values():
         os.kill(pid, signal.SIGKILL)
     seen = {}
@@ -71,13 +147,22 @@ def exit_round(c, pod, n, tag):
                 seen[x.id] = time.monotonic()
         time.sleep(POLL)
     watcher.join()
+    for t in waiters:
+        t.join()
     for fd in fds:
         os.close(fd)
     for cid in cids:
         c.remove(cid)
     if len(seen) < n:
         print(f"# probe: {n - len(seen)} of {n} exits never seen as EXITED", file=sys.stderr)
-    return [seen[cid] - exited[cid] for cid in cids if cid in seen]
+    out = {}
+    for what, at in (("Wait", waits.returned), ("/tasks/exit", events.arrived),
+                     ("EXITED", seen)):
+        out[what] = [at[cid] - exited[cid] for cid in cids if cid in at]
+        if len(out[what]) < n:
+            print(f"# probe: {n - len(out[what])} of {n} exits never reached {what}",
+                  file=sys.stderr)
+    return out
 
 
 def exec_round(c, cid, k):
@@ -111,12 +196,16 @@ def probe(args):
     c = cri.Client(ctd.ADDR, timeout=120)
     pod = Pod(c, "probe")
     fig = {"label": args.label}
-    burst, single = [], []
-    for r in range(args.rounds):
-        burst += exit_round(c, pod, args.burst, f"b{r}")
-        single += exit_round(c, pod, 1, f"s{r}")
-    fig[f"exit, burst of {args.burst}"] = summary(burst)
-    fig["exit, one container"] = summary(single)
+    events, waits = ExitEvents(), TaskWaits()
+    for n, name in ((args.burst, f"burst of {args.burst}"), (1, "one")):
+        acc = {}
+        for r in range(args.rounds):
+            for what, v in exit_round(c, pod, n, f"{n}-{r}", events, waits).items():
+                acc.setdefault(what, []).extend(v)
+        for what, v in acc.items():
+            fig[f"exit->{what}, {name}"] = summary(v)
+    events.close()
+    waits.close()
     cid = pod.run("execs", "sleep 300000")
     c.exec_sync(cid, ["true"])  # warm
     conc = [exec_round(c, cid, args.execs) for _ in range(args.rounds)]
