@@ -97,11 +97,11 @@ class Pod:
 
 def case_pod_two_containers(c):
     pod = Pod(c, "two")
-    eq("pod: READY after RunPodSandbox", cri.pb.SANDBOX_READY, c.pod_status(pod.id).state)
+    eq("pod: READY after RunPodSandbox", "SANDBOX_READY", c.pod_state(pod.id))
     a = pod.run("a", "sleep 100001")
     b = pod.run("b", "sleep 100002")
-    eq("two containers: a RUNNING", cri.RUNNING, c.state(a))
-    eq("two containers: b RUNNING", cri.RUNNING, c.state(b))
+    eq("two containers: a RUNNING", "CONTAINER_RUNNING", c.state(a))
+    eq("two containers: b RUNNING", "CONTAINER_RUNNING", c.state(b))
     eq("two containers: ListContainers of the pod", sorted([a, b]),
        sorted(x.id for x in c.list_containers(pod.id)))
     # the pod shares one pid namespace: a sees b's process, b sees a's
@@ -118,9 +118,9 @@ def case_pod_two_containers(c):
     # StopPodSandbox stops every container in it; RemovePodSandbox removes them
     sandbox_shims = ctd.shim_pids(pod.id)
     c.stop_pod(pod.id)
-    eq("stop pod: a EXITED", cri.EXITED, c.state(a))
-    eq("stop pod: b EXITED", cri.EXITED, c.state(b))
-    eq("stop pod: NOTREADY", cri.pb.SANDBOX_NOTREADY, c.pod_status(pod.id).state)
+    eq("stop pod: a EXITED", "CONTAINER_EXITED", c.state(a))
+    eq("stop pod: b EXITED", "CONTAINER_EXITED", c.state(b))
+    eq("stop pod: NOTREADY", "SANDBOX_NOTREADY", c.pod_state(pod.id))
     check("stop pod: the shims of the pod are gone",
           until(lambda: not (ctd.shim_pids(a) + ctd.shim_pids(b) + ctd.shim_pids(pod.id)), 10),
           f"sandbox shim was {sandbox_shims}")
@@ -152,7 +152,7 @@ def case_exec_sync(c, pod):
               or "timeout" in (e.details() or ""), f"{e.code()}: {e.details()}")
     code, out, _ = c.exec_sync(cid, ["echo", "still-there"])
     eq("ExecSync after the timed-out exec", (0, b"still-there\n"), (code, out))
-    eq("ExecSync: container still RUNNING", cri.RUNNING, c.state(cid))
+    eq("ExecSync: container still RUNNING", "CONTAINER_RUNNING", c.state(cid))
 
 
 def case_exit_code(c, pod):
@@ -161,8 +161,7 @@ def case_exit_code(c, pod):
     for name, script, code, reason in cases:
         cid = pod.run(name, script)
         st = c.wait_state(cid, cri.EXITED)
-        eq(f"exit code: '{script}' EXITED", cri.STATE_NAMES[cri.EXITED],
-           cri.STATE_NAMES[st.state])
+        eq(f"exit code: '{script}' EXITED", "CONTAINER_EXITED", cri.name(st.state))
         eq(f"exit code: '{script}' exit_code", code, st.exit_code)
         eq(f"exit code: '{script}' reason", reason, st.reason)
         # not started_at <= finished_at: CRI stamps started_at when the start returns, the exit
@@ -232,7 +231,7 @@ def case_update_resources(c, pod):
     if os.path.exists(quota):
         eq("update: cpu quota", 50000, ctd.read_int(quota))
         eq("update: cpu shares", 256, ctd.read_int(ctd.cgroup_file(pid, "cpu", "cpu.shares")))
-    eq("update: container still RUNNING", cri.RUNNING, c.state(cid))
+    eq("update: container still RUNNING", "CONTAINER_RUNNING", c.state(cid))
     code, out, _ = c.exec_sync(cid, ["echo", "after-update"])
     eq("update: exec after the update", (0, b"after-update\n"), (code, out))
 
@@ -247,18 +246,19 @@ def case_stop_timeout(c, pod):
     stopper.start()
     seen = until(lambda: b"got-term" in open(log, "rb").read(), 10)
     check("stop: SIGTERM reached the container (its trap ran)", seen)
-    eq("stop: still RUNNING after SIGTERM, before the timeout", cri.RUNNING, c.state(cid))
+    eq("stop: still RUNNING after SIGTERM, before the timeout", "CONTAINER_RUNNING",
+       c.state(cid))
     stopper.join()
     st = c.status(cid)
-    eq("stop: EXITED when StopContainer returns", cri.STATE_NAMES[cri.EXITED],
-       cri.STATE_NAMES[st.state])
+    eq("stop: EXITED when StopContainer returns", "CONTAINER_EXITED", cri.name(st.state))
     eq("stop: killed by SIGKILL after the timeout (137)", 137, st.exit_code)
 
     # a container that SIGTERM ends: 143, without waiting for the timeout
     cid = pod.run("polite", "sleep 100006")
     c.stop(cid, 30)
     st = c.status(cid)
-    eq("stop: SIGTERM ends a plain sleep (143)", (cri.EXITED, 143), (st.state, st.exit_code))
+    eq("stop: SIGTERM ends a plain sleep (143)", ("CONTAINER_EXITED", 143),
+       (cri.name(st.state), st.exit_code))
     c.stop(cid, 30)
     ok("stop: StopContainer again on an exited container succeeds")
 
@@ -293,23 +293,24 @@ def case_restart(c):
     check("restart: a container exited while containerd was down", gone)
     ctd.start(c)
     ok(f"restart: containerd started again (pid {ctd.pid()})")
-    eq("restart: pod still READY", cri.pb.SANDBOX_READY, c.pod_status(pod.id).state)
+    eq("restart: pod still READY", "SANDBOX_READY", c.pod_state(pod.id))
     st, info = c.status(keep, verbose=True)
-    eq("restart: running container still RUNNING", cri.RUNNING, st.state)
+    eq("restart: running container still RUNNING", "CONTAINER_RUNNING",
+       cri.name(st.state))
     eq("restart: same init pid", pid_keep, info.get("pid"))
     eq("restart: same shims", shims[keep] + shims[pod.id],
        ctd.shim_pids(keep) + ctd.shim_pids(pod.id))
     code, out, _ = c.exec_sync(keep, ["echo", "after-restart"])
     eq("restart: ExecSync works", (0, b"after-restart\n"), (code, out))
     st = c.wait_state(down, cri.EXITED)
-    eq("restart: the exit while down is seen, with its code", (cri.EXITED, 6),
-       (st.state, st.exit_code))
+    eq("restart: the exit while down is seen, with its code", ("CONTAINER_EXITED", 6),
+       (cri.name(st.state), st.exit_code))
     open(os.path.join(ctd.rootfs(later), "tmp", "go"), "w").close()
     st = c.wait_state(later, cri.EXITED)
-    eq("restart: an exit after the restart is seen, with its code", (cri.EXITED, 5),
-       (st.state, st.exit_code))
+    eq("restart: an exit after the restart is seen, with its code", ("CONTAINER_EXITED", 5),
+       (cri.name(st.state), st.exit_code))
     c.stop(keep, 2)
-    eq("restart: StopContainer after the restart (SIGTERM, 143)", (cri.EXITED, 143),
+    eq("restart: StopContainer after the restart (SIGTERM, 143)", ("CONTAINER_EXITED", 143),
        (c.state(keep), c.status(keep).exit_code))
     c.stop_pod(pod.id)
     c.remove_pod(pod.id)

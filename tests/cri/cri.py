@@ -43,7 +43,11 @@ pb, pb_grpc = _generate()
 RUNNING = pb.CONTAINER_RUNNING
 EXITED = pb.CONTAINER_EXITED
 CREATED = pb.CONTAINER_CREATED
-STATE_NAMES = {v: k for k, v in pb.ContainerState.items()}
+
+
+def name(state):
+    """A ContainerState's name, as the checks print it."""
+    return pb.ContainerState.Name(state)
 
 
 class Client:
@@ -82,6 +86,10 @@ class Client:
     def pod_status(self, pod_id):
         return self.rt.PodSandboxStatus(pb.PodSandboxStatusRequest(pod_sandbox_id=pod_id),
                                         timeout=self.timeout).status
+
+    def pod_state(self, pod_id):
+        """The pod's state, by name (SANDBOX_READY, SANDBOX_NOTREADY)."""
+        return pb.PodSandboxState.Name(self.pod_status(pod_id).state)
 
     def stop_pod(self, pod_id):
         self.rt.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=pod_id),
@@ -125,7 +133,8 @@ class Client:
         return resp.status
 
     def state(self, cid):
-        return self.status(cid).state
+        """The container's state, by name (CONTAINER_RUNNING, ...)."""
+        return name(self.status(cid).state)
 
     def wait_state(self, cid, state, timeout=20, interval=0.02):
         """Poll ContainerStatus until it reads state; returns the status (or the last one)."""
