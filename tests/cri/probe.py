@@ -191,44 +191,46 @@ def exec_round(c, cid, k):
 
 
 def probe(args):
+    """{"label": ..., "samples": {figure: [seconds...]}}"""
     from cases import Pod  # pylint: disable=import-outside-toplevel
 
     c = cri.Client(ctd.ADDR, timeout=120)
     pod = Pod(c, "probe")
-    fig = {"label": args.label}
+    samples = {}
     events, waits = ExitEvents(), TaskWaits()
     for n, name in ((args.burst, f"burst of {args.burst}"), (1, "one")):
-        acc = {}
         for r in range(args.rounds):
             for what, v in exit_round(c, pod, n, f"{n}-{r}", events, waits).items():
-                acc.setdefault(what, []).extend(v)
-        for what, v in acc.items():
-            fig[f"exit->{what}, {name}"] = summary(v)
+                samples.setdefault(f"exit->{what}, {name}", []).extend(v)
     events.close()
     waits.close()
     cid = pod.run("execs", "sleep 300000")
     c.exec_sync(cid, ["true"])  # warm
-    conc = [exec_round(c, cid, args.execs) for _ in range(args.rounds)]
-    alone = [exec_round(c, cid, 1) for _ in range(args.rounds)]
-    fig[f"{args.execs} concurrent ExecSync, wall"] = summary(conc)
-    fig["1 ExecSync"] = summary(alone)
+    samples[f"{args.execs} concurrent ExecSync, wall"] = [
+        exec_round(c, cid, args.execs) for _ in range(args.rounds)]
+    samples["1 ExecSync"] = [exec_round(c, cid, 1) for _ in range(args.rounds)]
     c.stop_pod(pod.id)
     c.remove_pod(pod.id)
-    return fig
+    return {"label": args.label, "samples": samples}
 
 
-def table(figs):
-    keys = [k for k in figs[0] if k != "label"]
+def table(runs):
+    """One column per label; the samples of runs with the same label are pooled."""
+    pooled = {}
+    for run in runs:
+        col = pooled.setdefault(run["label"], {})
+        for k, v in run["samples"].items():
+            col.setdefault(k, []).extend(v)
+    keys = list(dict.fromkeys(k for col in pooled.values() for k in col))
     width = max(len(k) for k in keys) + 2
-    cols = [f["label"][-26:] for f in figs]
-    print("figures in ms: median / p90 / max (n)")
-    print(" " * width + "".join(f"{c:>28}" for c in cols))
+    print("figures in ms: median / p90 / max (samples)")
+    print(" " * width + "".join(f"{label[-30:]:>32}" for label in pooled))
     for k in keys:
         row = k.ljust(width)
-        for f in figs:
-            s = f.get(k)
+        for col in pooled.values():
+            s = summary(col.get(k, []))
             cell = f"{s['median']:.1f} / {s['p90']:.1f} / {s['max']:.1f} ({s['n']})" if s else "-"
-            row += f"{cell:>28}"
+            row += f"{cell:>32}"
         print(row)
 
 
@@ -242,17 +244,17 @@ def main():
     ap.add_argument("--table", nargs="+")
     args = ap.parse_args()
     if args.table:
-        figs = []
+        runs = []
         for path in args.table:
             with open(path, encoding="utf-8") as f:
-                figs.append(json.load(f))
-        table(figs)
+                runs.append(json.load(f))
+        table(runs)
         return 0
-    fig = probe(args)
+    run = probe(args)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(fig, f)
-    table([fig])
+            json.dump(run, f)
+    table([run])
     return 0
 
 

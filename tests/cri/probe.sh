@@ -6,7 +6,8 @@
 # Figures only: nothing here passes or fails on a time.
 #
 #   bash tests/cri/probe.sh SHIM... [-- PROBE_ARGS...]
-#   e.g. bash tests/cri/probe.sh build/bin/cshim /usr/bin/containerd-shim -- --rounds 5
+#   e.g. CRI_PROBE_REPEAT=3 bash tests/cri/probe.sh build/bin/cshim /usr/bin/containerd-shim \
+#        -- --rounds 3
 
 set -u
 
@@ -29,14 +30,18 @@ OUT=$(mktemp -d /tmp/cshim-cri-probe.XXXXXX) || exit 1
 trap 'cri_stop; rm -rf "$OUT"' EXIT
 trap 'exit 130' INT TERM
 
+# The machine's load drifts: with CRI_PROBE_REPEAT=K the shims take turns K times (a fresh
+# containerd each turn) and each column pools its turns' samples.
 jsons=()
 i=0
-for shim in "${SHIMS[@]}"; do
-	i=$((i + 1))
-	printf '# probe: %s\n' "$shim"
-	cri_start "$shim" || { echo "probe: containerd with $shim did not start" >&2; exit 1; }
-	"$PY" "$HERE/probe.py" --label "$shim" --json "$OUT/$i.json" "$@" >/dev/null || exit 1
-	cri_stop
-	jsons+=("$OUT/$i.json")
+for rep in $(seq 1 "${CRI_PROBE_REPEAT:-1}"); do
+	for shim in "${SHIMS[@]}"; do
+		i=$((i + 1))
+		printf '# probe: %s (turn %d)\n' "$shim" "$rep"
+		cri_start "$shim" || { echo "probe: containerd with $shim did not start" >&2; exit 1; }
+		"$PY" "$HERE/probe.py" --label "$shim" --json "$OUT/$i.json" "$@" >/dev/null || exit 1
+		cri_stop
+		jsons+=("$OUT/$i.json")
+	done
 done
 "$PY" "$HERE/probe.py" --table "${jsons[@]}"
