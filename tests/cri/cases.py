@@ -114,6 +114,9 @@ def case_pod_two_containers(c):
     check("two containers: one shim each", len(ctd.shim_pids(a)) == 1
           and len(ctd.shim_pids(b)) == 1 and ctd.shim_pids(a) != ctd.shim_pids(b),
           f"a: {ctd.shim_pids(a)}, b: {ctd.shim_pids(b)}")
+    exes = sorted({ctd.exe(p) for x in (a, b, pod.id) for p in ctd.shim_pids(x)})
+    eq("the pod's shims (sandbox and containers) run the shim under test",
+       [os.path.realpath(ctd.SHIM)], exes)
 
     # StopPodSandbox stops every container in it; RemovePodSandbox removes them
     sandbox_shims = ctd.shim_pids(pod.id)
@@ -241,10 +244,10 @@ def case_stop_timeout(c, pod):
     cid = pod.run("stubborn", "trap 'echo got-term' TERM; echo ready; "
                   "while :; do sleep 0.1; done")
     log = pod.log("stubborn")
-    until(lambda: os.path.exists(log) and b"ready" in open(log, "rb").read(), 10)
+    until(lambda: b"ready" in ctd.read_bytes(log), 10)
     stopper = threading.Thread(target=c.stop, args=(cid, 4))
     stopper.start()
-    seen = until(lambda: b"got-term" in open(log, "rb").read(), 10)
+    seen = until(lambda: b"got-term" in ctd.read_bytes(log), 10)
     check("stop: SIGTERM reached the container (its trap ran)", seen)
     eq("stop: still RUNNING after SIGTERM, before the timeout", "CONTAINER_RUNNING",
        c.state(cid))

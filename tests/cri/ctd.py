@@ -20,6 +20,7 @@ CONFIG = os.environ.get("CTD_CONFIG", "")
 LOG = os.environ.get("CTD_LOG", "")
 RUNC_ROOT = os.environ.get("CTD_RUNC_ROOT", "")
 CGROUP = os.environ.get("CRI_CGROUP", "")
+SHIM = os.environ.get("CTD_SHIM", "")
 PIDFILE = os.path.join(DIR, "containerd.pid")
 
 
@@ -46,6 +47,23 @@ def shim_pids(cid):
         if workdir in args:
             pids.append(int(p))
     return pids
+
+
+def exe(pid):
+    """The program pid runs (its /proc exe link), or "" when it is gone."""
+    try:
+        return os.path.realpath(os.readlink(f"/proc/{pid}/exe"))
+    except OSError:
+        return ""
+
+
+def read_bytes(path):
+    """The file's bytes, b"" while it does not exist."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return b""
 
 
 def alive(pid):

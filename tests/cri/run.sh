@@ -30,7 +30,7 @@ trap 'exit 130' INT TERM
 
 printf '# cri: shim %s\n' "$SHIM"
 if ! cri_start "$SHIM"; then
-	printf 'FAIL - private containerd with CRI starts\n1 passed, 1 failed\n'
+	printf 'FAIL - private containerd with CRI starts\n0 passed, 1 failed\n'
 	exit 1
 fi
 printf 'ok   - private containerd with CRI starts (%s, pid %s)\n' "$CTD_DIR" "$CTD_PID"
