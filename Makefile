@@ -12,6 +12,19 @@ CFLAGS  += $(EXTRA_CFLAGS) -std=gnu17 -Wall -Wextra -Werror -Wshadow -Wformat=2 
            $(if $(filter 1,$(USE_JEMALLOC)),-DCSHIM_JEMALLOC)
 LDLIBS  += $(EXTRA_CFLAGS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 
+# The stack budget. Every thread of the shim runs on a 256 KiB stack (server/worker_pool.c), so
+# no function may have a large frame: -Wframe-larger-than makes one an error, and -fstack-usage
+# leaves each object's frame sizes in a .su file next to it, listed by `make stack-report`.
+# The largest frame is 6.7 KiB today (m_state); paths and buffers of a page or more live on the
+# heap. Sanitizer and fuzzing builds (EXTRA_CFLAGS set) have instrumented frames: not checked.
+# GCC's -fcallgraph-info adds each object's call graph (.ci), from which `make stack-report`
+# also lists the worst chains of direct calls and fails on recursion (tests/stack-chains.awk).
+FRAME_MAX ?= 8192
+CALLGRAPH := $(shell d=$$(mktemp -d) && $(CC) -fcallgraph-info=su -x c -c /dev/null -o $$d/t.o \
+		2>/dev/null && echo -fcallgraph-info=su; rm -rf $$d)
+STACK_CFLAGS := $(if $(strip $(EXTRA_CFLAGS)),,-Wframe-larger-than=$(FRAME_MAX) -fstack-usage \
+		$(CALLGRAPH))
+
 PROTO_DIR := proto/protos
 PROTOS := google/protobuf/any.proto google/protobuf/empty.proto google/protobuf/timestamp.proto \
           google/rpc/status.proto github.com/containerd/ttrpc/request.proto \
@@ -19,7 +32,10 @@ PROTOS := google/protobuf/any.proto google/protobuf/empty.proto google/protobuf/
           github.com/containerd/containerd/api/types/task/task.proto \
           github.com/containerd/containerd/api/events/task.proto \
           github.com/containerd/containerd/runtime/linux/runctypes/runc.proto \
-          github.com/containerd/containerd/runtime/v1/shim/v1/shim.proto
+          github.com/containerd/containerd/runtime/v1/shim/v1/shim.proto \
+          github.com/containerd/containerd/api/services/ttrpc/events/v1/events.proto \
+          github.com/containerd/cgroups/cgroup1/stats/metrics.proto \
+          github.com/containerd/cgroups/cgroup2/stats/metrics.proto
 GEN_C  := $(patsubst %.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_H  := $(GEN_C:.c=.h)
 GEN_O  := $(GEN_C:.c=.o)
@@ -51,7 +67,7 @@ endif
 
 .SECONDARY:
 .PHONY: all deps demo test test-unit test-integration test-e2e test-cri probe-cri clean format-check \
-        fmt
+        fmt stack-report
 all: $(BIN)
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: $(PROTO_DIR)/%.proto
@@ -59,11 +75,11 @@ $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: $(PROTO_DIR)/%.proto
 	protoc -I$(PROTO_DIR) --c_out=$(BUILD)/gen $<
 
 $(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c $(GEN_H)
-	$(CC) $(filter-out -Wshadow,$(CFLAGS)) -c -o $@ $<
+	$(CC) $(filter-out -Wshadow,$(CFLAGS)) $(STACK_CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/%.o: %.c $(GEN_H) $(wildcard io/*.h core/*.h proto/*.h server/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(STACK_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libcshim.a: $(LIB_OBJ)
 	@rm -f $@
@@ -76,17 +92,36 @@ $(BIN): $(BUILD)/obj/server/main.o $(BUILD)/libcshim.a
 deps:
 	@sh tests/deps.sh
 
+# The largest stack frames of the shim (from the .su files of the last build), largest first,
+# then the worst chains of direct calls (bytes: the chain's frames, libc's not counted). Fails
+# on recursion other than these, each bounded: remove_at (a tree removal, at most
+# REMOVE_MAX_DEPTH levels), ttrpc_response_frame (once: a reply too big becomes an error reply).
+STACK_TOP ?= 15
+STACK_RECURSION_OK := core/pathcheck.c:remove_at ttrpc_response_frame
+stack-report: $(BIN)
+	@echo "largest frames:"
+	@find $(BUILD)/obj $(BUILD)/gen -name '*.su' -exec cat {} + | sort -t '	' -k2,2nr | \
+		head -n $(STACK_TOP) | awk -F '\t' '{ printf "%7d  %-10s %s\n", $$2, $$3, $$1 }'
+	@echo "frame limit (-Wframe-larger-than): $(FRAME_MAX) bytes; thread stacks: 262144 bytes"
+	@if [ -n "$(CALLGRAPH)" ]; then echo "worst chains of direct calls:"; \
+		find $(BUILD)/obj -name '*.ci' -exec awk -v TOP=$(STACK_TOP) \
+			-v ALLOW="$(STACK_RECURSION_OK)" -f tests/stack-chains.awk {} +; fi
+
 # Sanitizer builds (own build dirs): unit and integration tiers under ASan+UBSan, UBSan, TSan.
 # A report from the shim (started by the tests) lands in $(BUILD)/<san>/reports/ and fails.
 SAN_asan  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_ubsan := -fsanitize=undefined -fno-sanitize-recover=all
 SAN_tsan  := -fsanitize=thread
+# make asan stops the shims under test with SIGTERM: their shutdown runs LeakSanitizer.
+LEAKCHECK_asan := CSHIM_IT_LEAKCHECK=1
 .PHONY: asan ubsan tsan
 asan ubsan tsan: deps
 	$(MAKE) BUILD=build/$@ USE_JEMALLOC=0 EXTRA_CFLAGS="$(SAN_$@)" all san-bins
 	rm -rf build/$@/reports && mkdir -p build/$@/reports
 	$(MAKE) BUILD=build/$@ USE_JEMALLOC=0 EXTRA_CFLAGS="$(SAN_$@)" \
-		SAN_ENV="CSHIM_ABUSE_GO=0 ASAN_OPTIONS=log_path=$(abspath build/$@/reports/asan):detect_leaks=0 \
+		SAN_ENV="CSHIM_ABUSE_GO=0 $(LEAKCHECK_$@) \
+		ASAN_OPTIONS=log_path=$(abspath build/$@/reports/asan):detect_leaks=1 \
+		LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
 		UBSAN_OPTIONS=log_path=$(abspath build/$@/reports/ubsan):print_stacktrace=1 \
 		TSAN_OPTIONS=log_path=$(abspath build/$@/reports/tsan):second_deadlock_stack=1:suppressions=$(abspath tests/tsan.supp)" \
 		test-unit test-integration

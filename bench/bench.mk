@@ -19,7 +19,8 @@ $(BENCH_BIN): $(BENCH_SRC) $(wildcard bench/*.h) $(BENCH_REUSE) $(wildcard tests
 	$(CC) $(CFLAGS) -o $@ $(BENCH_SRC) $(BENCH_REUSE) $(BUILD)/libcshim.a $(LDLIBS) -lm
 
 # Builds, then: compare (Go shim vs cshim) for State/ListPids/ShimInfo at 1, 8 and 64
-# connections, pingpong, churn and density 50; JSON + SVG under $(BENCH_OUT); one table.
+# connections, pingpong, churn, exitwait 20 and execs 10 (a private containerd receives the
+# shims' events) and density 50; JSON + SVG under $(BENCH_OUT); one table.
 bench: $(BIN) $(BENCH_BIN)
 	CSHIM_BENCH_DIR=$(abspath bench) $(BENCH_BIN) suite --go $(GOSHIM) --cshim $(abspath $(BIN)) \
 		--out $(BENCH_OUT) $(BENCH_ARGS)

@@ -23,12 +23,9 @@
 
 const char *const churn_phase_names[PH_N] = { "idle", "churn", "hang" };
 
-#define EXEC_SPEC_JSON                                                                             \
-	"{\"args\":[\"/bin/true\"],\"cwd\":\"/\",\"env\":[\"PATH=/bin\"],"                         \
-	"\"user\":{\"uid\":0,\"gid\":0},\"terminal\":false}"
-#define PROCESS_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/Process"
 #define RESOURCES_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources"
 #define OP_TIMEOUT_MS 30000
+#define SETTLE_MAX_S 15.0
 
 void churn_params_defaults(struct churn_params *p)
 {
@@ -82,37 +79,15 @@ static void *worker_main(void *arg)
 				w->err++;
 			continue;
 		}
-		Containerd__Runtime__Linux__Shim__V1__ExecProcessRequest er =
-			CONTAINERD__RUNTIME__LINUX__SHIM__V1__EXEC_PROCESS_REQUEST__INIT;
-		Google__Protobuf__Any spec = GOOGLE__PROTOBUF__ANY__INIT;
-		Containerd__Runtime__Linux__Shim__V1__StartRequest sr =
-			CONTAINERD__RUNTIME__LINUX__SHIM__V1__START_REQUEST__INIT;
-		Containerd__Runtime__Linux__Shim__V1__WaitRequest wr =
-			CONTAINERD__RUNTIME__LINUX__SHIM__V1__WAIT_REQUEST__INIT;
-		Containerd__Runtime__Linux__Shim__V1__DeleteProcessRequest dr =
-			CONTAINERD__RUNTIME__LINUX__SHIM__V1__DELETE_PROCESS_REQUEST__INIT;
 		char id[48];
-		bool good;
 		xsnprintf(id, sizeof(id), "churn%d-%llu", w->idx, k++);
-		spec.type_url = PROCESS_TYPE_URL;
-		spec.value.data = (uint8_t *)EXEC_SPEC_JSON;
-		spec.value.len = strlen(EXEC_SPEC_JSON);
-		er.id = id;
-		er.spec = &spec;
-		sr.id = wr.id = dr.id = id;
-		if (call(w, "Exec", &er.base) < 0) {
+		if (bshim_exec_cycle(w->c, id, w->err_msg[0] ? NULL : w->err_msg,
+				     sizeof(w->err_msg)) == 0) {
+			w->ok++;
+		} else {
 			w->err++;
 			usleep(10000);
-			continue;
 		}
-		good = call(w, "Start", &sr.base) == 0;
-		if (good)
-			good = call(w, "Wait", &wr.base) == 0;
-		good = call(w, "DeleteProcess", &dr.base) == 0 && good;
-		if (good)
-			w->ok++;
-		else
-			w->err++;
 	}
 	return NULL;
 }
@@ -302,68 +277,6 @@ static void phase_hang(const struct churn_params *p, struct bshim *b, struct chu
 	xsnprintf(r->hang_msg, sizeof(r->hang_msg), "%s", h.msg);
 }
 
-/* The shim's children other than its container's init: runtimes, exit publishers, exec'd
- * processes not yet reaped. */
-static int extra_children(const struct bshim *b)
-{
-	char dir[64], path[128], buf[4096];
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
-
-	xsnprintf(dir, sizeof(dir), "/proc/%d/task", (int)b->pid);
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((e = readdir(d))) {
-		char *save = NULL, *tok;
-		ssize_t k;
-		int fd;
-		if (e->d_name[0] == '.')
-			continue;
-		xsnprintf(path, sizeof(path), "%s/%s/children", dir, e->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		k = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (k <= 0)
-			continue;
-		buf[k] = '\0';
-		for (tok = strtok_r(buf, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
-			if (strtoul(tok, NULL, 10) != b->init_pid)
-				n++;
-	}
-	closedir(d);
-	return n;
-}
-
-/*
- * Before a window: the previous phase's aftermath (its last runtimes and exit publishers,
- * a shim answering a backlog) must not land in it, whichever shim caused it. Waits until no
- * shim has a child but its container's init and the machine has been below 15% busy for
- * 0.3 s, at most SETTLE_MAX_S. Returns the seconds waited (reported with the results).
- */
-#define SETTLE_MAX_S 15.0
-static double settle(struct bshim **b, const struct churn_result *res, int nshims)
-{
-	uint64_t t0 = now_ns();
-	int quiet = 0;
-
-	while ((double)(now_ns() - t0) / 1e9 < SETTLE_MAX_S && quiet < 3) {
-		struct sys_cpu a, c;
-		int kids = 0;
-		for (int s = 0; s < nshims; s++)
-			if (res[s].ok)
-				kids += extra_children(b[s]);
-		a = sys_cpu();
-		sleep_s(0.1);
-		c = sys_cpu();
-		quiet = kids == 0 && sys_cpu_busy(&a, &c) < 0.15 ? quiet + 1 : 0;
-	}
-	return (double)(now_ns() - t0) / 1e9;
-}
-
 int churn_run(const struct churn_params *p, struct churn_result *res)
 {
 	struct bshim *b[CHURN_MAX_SHIMS] = { 0 };
@@ -424,7 +337,7 @@ int churn_run(const struct churn_params *p, struct churn_result *res)
 		for (int s = 0; s < p->nshims; s++) {
 			if (!res[s].ok)
 				continue;
-			res[s].settle_s[ph] = settle(b, res, p->nshims);
+			res[s].settle_s[ph] = bshim_settle(b, p->nshims, SETTLE_MAX_S);
 			if (ph == PH_IDLE) {
 				state_load(p, b[s], "idle", p->warmup_s, res[s].ph[PH_IDLE]);
 				floor_load(p, b[s], p->warmup_s, res[s].floor[0]);

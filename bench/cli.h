@@ -28,4 +28,6 @@ int cmd_rpc(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_density(int argc, char **argv);
 int cmd_churn(int argc, char **argv);
+int cmd_exitwait(int argc, char **argv);
+int cmd_execs(int argc, char **argv);
 int cmd_suite(int argc, char **argv);

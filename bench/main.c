@@ -38,6 +38,12 @@ static const char USAGE[] =
 	"      [--hang-on update|exec] [--plot FILE.svg] [--json FILE]\n"
 	"      State p99 (open loop) idle, during exec churn, and while the runtime hangs in\n"
 	"      `update` (bench/runtime-hang.sh as the Create runtime).\n"
+	"  exitwait [N] [SHIM_A [SHIM_B]] [--rounds R] [--containerd PATH] [--json FILE]\n"
+	"      N containers per shim (20) killed at once: exit -> Wait answer and exit ->\n"
+	"      /tasks/exit at containerd, shims publishing to a private containerd.\n"
+	"  execs [N] [SHIM_A [SHIM_B]] [--rounds R] [--containerd PATH] [--json FILE]\n"
+	"      N concurrent exec cycles (10) into one container: wall time, shim + children\n"
+	"      CPU per exec (publishers included), shims publishing to a private containerd.\n"
 	"  suite [--go SHIM] [--cshim SHIM] [--out DIR] [--quick]\n"
 	"      everything `make bench` runs, one side-by-side table with PASS/MISS per target.\n"
 	"\n"
@@ -114,6 +120,10 @@ int main(int argc, char **argv)
 		return cmd_density(argc - 1, argv + 1);
 	if (!strcmp(cmd, "churn"))
 		return cmd_churn(argc - 1, argv + 1);
+	if (!strcmp(cmd, "exitwait"))
+		return cmd_exitwait(argc - 1, argv + 1);
+	if (!strcmp(cmd, "execs"))
+		return cmd_execs(argc - 1, argv + 1);
 	if (!strcmp(cmd, "suite"))
 		return cmd_suite(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,9 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/procstat.h"
 #include "bench/shim.h"
 #include "bench/util.h"
 #include "github.com/containerd/containerd/runtime/v1/shim/v1/shim.pb-c.h"
+#include "google/protobuf/any.pb-c.h"
 #include "google/protobuf/empty.pb-c.h"
 #include "proto/ttrpc_codec.h"
 
@@ -58,6 +61,13 @@ static void reg_del(struct bshim *b)
 	pthread_mutex_unlock(&g_reg_mu);
 }
 
+static void (*g_at_signal)(void);
+
+void bshim_at_signal(void (*fn)(void))
+{
+	g_at_signal = fn;
+}
+
 static void *signal_main(void *arg)
 {
 	sigset_t *set = arg;
@@ -75,6 +85,8 @@ static void *signal_main(void *arg)
 	for (int i = 0; i < g_nreg; i++)
 		shim_cleanup(&g_reg[i]->si);
 	it_root_remove();
+	if (g_at_signal)
+		g_at_signal();
 	_exit(128 + sig);
 }
 
@@ -150,6 +162,14 @@ static void drain_del(struct bshim *b)
 
 /* ---- start ---- */
 
+static char g_address[PATH_MAX], g_binary[PATH_MAX];
+
+void bshim_use_containerd(const char *address, const char *binary)
+{
+	xsnprintf(g_address, sizeof(g_address), "%s", address ? address : "");
+	xsnprintf(g_binary, sizeof(g_binary), "%s", binary ? binary : "");
+}
+
 void shim_label(const char *bin, char *out, size_t n)
 {
 	const char *base = strrchr(bin, '/');
@@ -209,9 +229,9 @@ static int exec_shim(struct bshim *b, uint64_t *t_exec)
 	argv[ac++] = "-workdir";
 	argv[ac++] = si->workdir;
 	argv[ac++] = "-address";
-	argv[ac++] = IT_GRPC_ADDRESS;
+	argv[ac++] = si->address;
 	argv[ac++] = "-containerd-binary";
-	argv[ac++] = si->publisher;
+	argv[ac++] = g_binary[0] ? g_binary : si->publisher;
 	argv[ac++] = "-runtime-root";
 	argv[ac++] = si->runtime_root;
 	argv[ac] = NULL;
@@ -298,6 +318,8 @@ int bshim_start_only(struct bshim *b, const char *bin, const char *tag)
 	b->drain_fd[0] = b->drain_fd[1] = -1;
 	shim_label(bin, b->label, sizeof(b->label));
 	rc = shim_prepare(&b->si, bin, tag, sleep_argv);
+	if (rc == 0 && g_address[0])
+		xsnprintf(b->si.address, sizeof(b->si.address), "%s", g_address);
 	reg_add(b);
 	if (rc < 0) {
 		warnx_("%s: preparing bundle: %s", b->label, strerror(-rc));
@@ -499,4 +521,102 @@ void bshim_destroy_many(struct bshim **v, int n, int parallel)
 	destroy_main(&j);
 	for (int i = 0; i < k; i++)
 		pthread_join(t[i], NULL);
+}
+
+/* ---- exec cycles, settling ---- */
+
+#define EXEC_TIMEOUT_MS 30000
+
+static int exec_call(struct shimclient *c, const char *method, const ProtobufCMessage *req,
+		     char *err, size_t errn)
+{
+	char *msg = NULL;
+	int code = -1;
+	int rc = shimclient_call(c, method, req, NULL, NULL, &code, &msg, EXEC_TIMEOUT_MS);
+	if ((rc < 0 || code != 0) && err)
+		xsnprintf(err, errn, "%s: %s", method, rc < 0 ? strerror(-rc) : msg);
+	free(msg);
+	return rc < 0 ? rc : code != 0 ? -EIO : 0;
+}
+
+int bshim_exec_cycle(struct shimclient *c, const char *id, char *err, size_t errn)
+{
+	Containerd__Runtime__Linux__Shim__V1__ExecProcessRequest er =
+		CONTAINERD__RUNTIME__LINUX__SHIM__V1__EXEC_PROCESS_REQUEST__INIT;
+	Google__Protobuf__Any spec = GOOGLE__PROTOBUF__ANY__INIT;
+	Containerd__Runtime__Linux__Shim__V1__StartRequest sr =
+		CONTAINERD__RUNTIME__LINUX__SHIM__V1__START_REQUEST__INIT;
+	Containerd__Runtime__Linux__Shim__V1__WaitRequest wr =
+		CONTAINERD__RUNTIME__LINUX__SHIM__V1__WAIT_REQUEST__INIT;
+	Containerd__Runtime__Linux__Shim__V1__DeleteProcessRequest dr =
+		CONTAINERD__RUNTIME__LINUX__SHIM__V1__DELETE_PROCESS_REQUEST__INIT;
+	int rc, rd;
+
+	spec.type_url = PROCESS_TYPE_URL;
+	spec.value.data = (uint8_t *)EXEC_SPEC_JSON;
+	spec.value.len = strlen(EXEC_SPEC_JSON);
+	er.id = sr.id = wr.id = dr.id = (char *)id;
+	er.spec = &spec;
+	if ((rc = exec_call(c, "Exec", &er.base, err, errn)) < 0)
+		return rc;
+	rc = exec_call(c, "Start", &sr.base, err, errn);
+	if (rc == 0)
+		rc = exec_call(c, "Wait", &wr.base, err, errn);
+	rd = exec_call(c, "DeleteProcess", &dr.base, rc == 0 ? err : NULL, errn);
+	return rc < 0 ? rc : rd;
+}
+
+int bshim_extra_children(const struct bshim *b)
+{
+	char dir[64], path[128], buf[4096];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	if (b->pid <= 0)
+		return 0;
+	xsnprintf(dir, sizeof(dir), "/proc/%d/task", (int)b->pid);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		char *save = NULL, *tok;
+		ssize_t k;
+		int fd;
+		if (e->d_name[0] == '.')
+			continue;
+		xsnprintf(path, sizeof(path), "%s/%s/children", dir, e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		k = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (k <= 0)
+			continue;
+		buf[k] = '\0';
+		for (tok = strtok_r(buf, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+			if (strtoul(tok, NULL, 10) != b->init_pid)
+				n++;
+	}
+	closedir(d);
+	return n;
+}
+
+double bshim_settle(struct bshim **v, int n, double max_s)
+{
+	uint64_t t0 = now_ns();
+	int quiet = 0;
+
+	while ((double)(now_ns() - t0) / 1e9 < max_s && quiet < 3) {
+		struct sys_cpu a, c;
+		int kids = 0;
+		for (int s = 0; s < n; s++)
+			if (v[s] && v[s]->started)
+				kids += bshim_extra_children(v[s]);
+		a = sys_cpu();
+		sleep_s(0.1);
+		c = sys_cpu();
+		quiet = kids == 0 && sys_cpu_busy(&a, &c) < 0.15 ? quiet + 1 : 0;
+	}
+	return (double)(now_ns() - t0) / 1e9;
 }

@@ -15,6 +15,12 @@
 #include "tests/integration/launch.h"
 #include "tests/integration/shimclient.h"
 
+/* An exec of /bin/true (ExecProcessRequest.spec, a runtime-spec Process). */
+#define EXEC_SPEC_JSON                                                                             \
+	"{\"args\":[\"/bin/true\"],\"cwd\":\"/\",\"env\":[\"PATH=/bin\"],"                         \
+	"\"user\":{\"uid\":0,\"gid\":0},\"terminal\":false}"
+#define PROCESS_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/Process"
+
 struct bshim {
 	struct shim_inst si;
 	struct shimclient *ctl;      /* control connection (Create/Start/Kill/Delete/...) */
@@ -50,3 +56,28 @@ void bshim_destroy_many(struct bshim **v, int n, int parallel);
 /* Every launched shim is registered; on SIGINT/SIGTERM/SIGHUP the bench tears them all down
  * before exiting. Call once at start-up. */
 void bshim_install_signal_cleanup(void);
+
+/* Called by the signal cleanup after the shims are gone (the private containerd's stop). */
+void bshim_at_signal(void (*fn)(void));
+
+/* Shims launched from now on get -address ADDRESS -containerd-binary BINARY (a real
+ * containerd) instead of the fake publisher; NULL or "" goes back to the fake one. */
+void bshim_use_containerd(const char *address, const char *binary);
+
+/* One exec cycle on connection c, as CRI's ExecSync drives it: Exec (/bin/true, null IO),
+ * Start, Wait, DeleteProcess (always, once Exec succeeded). 0 or -errno; the first failure
+ * is described in err (may be NULL). */
+int bshim_exec_cycle(struct shimclient *c, const char *id, char *err, size_t errn);
+
+/* The shim's children other than its container's init: runtimes, exit publishers, exec'd
+ * processes not yet reaped. */
+int bshim_extra_children(const struct bshim *b);
+
+/*
+ * Before a measurement: the previous one's aftermath (its last runtimes and exit publishers,
+ * a shim answering a backlog) must not land in it, whichever shim caused it. Waits until no
+ * shim of v (NULL entries and shims not started are skipped) has a child but its container's
+ * init and the machine has been below 15% busy for 0.3 s, at most max_s. Returns the seconds
+ * waited.
+ */
+double bshim_settle(struct bshim **v, int n, double max_s);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `suite` (what `make bench` runs): pingpong, compare (Go shim = A, cshim = B) for State,
- * ListPids and ShimInfo at 1, 8 and 64 connections, churn, density 50. Writes JSON and SVG
+ * ListPids and ShimInfo at 1, 8 and 64 connections, churn, exitwait 20 and execs 10 (shims
+ * publishing to a private containerd), density 50. Writes JSON and SVG
  * into --out and prints one side-by-side table with PASS/MISS per target (ratios are
  * cshim/go measured in this run).
  */
@@ -14,7 +15,10 @@
 #include "bench/churn.h"
 #include "bench/cli.h"
 #include "bench/compare.h"
+#include "bench/ctd.h"
 #include "bench/density.h"
+#include "bench/execs.h"
+#include "bench/exitwait.h"
 #include "bench/pingpong.h"
 #include "bench/procstat.h"
 #include "bench/report.h"
@@ -120,6 +124,61 @@ static void out_path(char *buf, size_t n, const char *dir, const char *name)
 	xsnprintf(buf, n, "%s/%s", dir, name);
 }
 
+/* The rows of exitwait and execs; targets on the ratios (per round, median). */
+static void exits_rows(const struct exitwait_result *r)
+{
+	int evs[2] = { 0, 0 };
+	char a[24], b[24], x[48], name[80];
+	for (int m = 0; m < EW_N; m++) {
+		double q[3], va = exitwait_median(r, 0, m), vb = exitwait_median(r, 1, m);
+		const struct target *t = NULL;
+		exitwait_ratio(r, m, q);
+		xsnprintf(name, sizeof(name), "%s%s", m ? "  " : "", ew_names[m]);
+		if (!m)
+			xsnprintf(name, sizeof(name), "%d exits at once: %s", r->n, ew_names[m]);
+		if (m == EW_WAIT_P50 || m == EW_WAIT_P90) {
+			char tn[96];
+			xsnprintf(tn, sizeof(tn), "exitwait %d %s (ratio)", r->n, ew_names[m]);
+			t = add_target(tn, q[1], true, 0.5);
+		}
+		fmt_v(a, sizeof(a), CM_P50, va);
+		fmt_v(b, sizeof(b), CM_P50, vb);
+		row(name, a, b, ratio3(x, sizeof(x), q[0], q[1], q[2]), t);
+	}
+	for (int s = 0; s < 2; s++)
+		for (int k = 0; k < r->rounds; k++)
+			evs[s] += r->b[s][k].events;
+	xsnprintf(a, sizeof(a), "%d/%d", evs[0], r->n * r->rounds);
+	xsnprintf(b, sizeof(b), "%d/%d", evs[1], r->n * r->rounds);
+	row("  exits that reached containerd", a, b, "(ctr events)", NULL);
+}
+
+static void execs_rows(const struct execs_result *r)
+{
+	char a[24], b[24], x[48], name[80];
+	for (int m = 0; m < EX_N; m++) {
+		double q[3], va = execs_median(r, 0, m), vb = execs_median(r, 1, m);
+		const struct target *t = NULL;
+		execs_ratio(r, m, q);
+		xsnprintf(name, sizeof(name), "  %s", ex_names[m]);
+		if (!m)
+			xsnprintf(name, sizeof(name), "%d concurrent execs: wall", r->n);
+		if (m == EX_WALL || m == EX_CPU) {
+			char tn[96];
+			xsnprintf(tn, sizeof(tn), "execs %d %s (ratio)", r->n, ex_names[m]);
+			t = add_target(tn, q[1], true, 0.5);
+		}
+		if (m <= EX_CYCLE_P50) {
+			fmt_v(a, sizeof(a), CM_P50, va);
+			fmt_v(b, sizeof(b), CM_P50, vb);
+		} else {
+			xsnprintf(a, sizeof(a), isnan(va) ? "-" : "%.2fms", va * 1e3);
+			xsnprintf(b, sizeof(b), isnan(vb) ? "-" : "%.2fms", vb * 1e3);
+		}
+		row(name, a, b, ratio3(x, sizeof(x), q[0], q[1], q[2]), t);
+	}
+}
+
 int cmd_suite(int argc, char **argv)
 {
 	const char *go = default_goshim(), *cs = default_cshim(), *out = "bench/results";
@@ -129,6 +188,12 @@ int cmd_suite(int argc, char **argv)
 	struct load_result *pp = calloc(1, sizeof(*pp));
 	struct floor_ctx fc = { .ppp = NULL };
 	struct density_params dp;
+	struct exitwait_params ewp;
+	struct execs_params exp_;
+	struct exitwait_result *ew = calloc(1, sizeof(*ew));
+	struct execs_result *ex = calloc(1, sizeof(*ex));
+	struct bctd ctd;
+	bool have_ctd = false;
 	struct density_result dr[2];
 	struct churn_params chp;
 	struct churn_result chr_r[CMP_MAX_ROUNDS][2], *chr;
@@ -143,8 +208,10 @@ int cmd_suite(int argc, char **argv)
 	double busy_before = 0;
 	struct sys_cpu busy0, busy1;
 
-	if (!cmp || !pp)
+	if (!cmp || !pp || !ew || !ex)
 		die("out of memory");
+	exitwait_params_defaults(&ewp);
+	execs_params_defaults(&exp_);
 	cmp_params_defaults(&cp);
 	density_params_defaults(&dp);
 	churn_params_defaults(&chp);
@@ -194,6 +261,9 @@ int cmd_suite(int argc, char **argv)
 		chp.warmup_s = 0.1;
 		dp.n = 4;
 		dp.settle_s = 1;
+		ewp.n = 5;
+		ewp.rounds = 1;
+		exp_.rounds = 1;
 	}
 	if (cp.rounds < 1 || cp.rounds > CMP_MAX_ROUNDS)
 		die("--rounds must be 1..%d", CMP_MAX_ROUNDS);
@@ -265,7 +335,17 @@ int cmd_suite(int argc, char **argv)
 		churn_run(&chp, chr_r[r]);
 	chr = chr_r[0];
 
-	/* 3. density */
+	/* 3. exits and execs, the shims publishing to a real containerd */
+	ewp.shim[0] = exp_.shim[0] = go;
+	ewp.shim[1] = exp_.shim[1] = cs;
+	have_ctd = bctd_start(&ctd, NULL, IT_NAMESPACE) == 0;
+	if (have_ctd) {
+		exitwait_run(&ewp, &ctd, ew);
+		execs_run(&exp_, &ctd, ex);
+		bctd_stop(&ctd);
+	}
+
+	/* 4. density */
 	dp.nshims = 2;
 	dp.shim[0] = go;
 	dp.shim[1] = cs;
@@ -306,6 +386,16 @@ int cmd_suite(int argc, char **argv)
 		json_decref(j);
 		out_path(path, sizeof(path), out, "churn.svg");
 		churn_plot(&chp, chr, path);
+	}
+	if (have_ctd) {
+		json_t *j = exitwait_json(ew);
+		out_path(path, sizeof(path), out, "exitwait.json");
+		json_write_line(path, j);
+		json_decref(j);
+		j = execs_json(ex);
+		out_path(path, sizeof(path), out, "execs.json");
+		json_write_line(path, j);
+		json_decref(j);
 	}
 	{
 		json_t *j = density_json(dr, 2, dp.settle_s);
@@ -603,6 +693,13 @@ int cmd_suite(int argc, char **argv)
 		printf("churn: a shim did not launch (see warnings)\n");
 	}
 	line();
+	if (have_ctd) {
+		exits_rows(ew);
+		execs_rows(ex);
+	} else {
+		printf("exitwait, execs: the private containerd did not start (see warnings)\n");
+	}
+	line();
 	for (int i = 0; i < g_nt; i++) {
 		misses += g_t[i].valid && !g_t[i].pass;
 		passes += g_t[i].pass;
@@ -634,5 +731,9 @@ int cmd_suite(int argc, char **argv)
 	for (int r = 0; r < churn_rounds; r++)
 		churn_free(chr_r[r], 2);
 	density_free(dr, 2);
+	exitwait_free(ew);
+	execs_free(ex);
+	free(ew);
+	free(ex);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,32 @@ double median_d(double *v, int n)
 		return 0;
 	qsort(v, (size_t)n, sizeof(*v), cmp_d);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double pct_d(double *v, int n, double p)
+{
+	int k;
+	if (n <= 0)
+		return 0;
+	qsort(v, (size_t)n, sizeof(*v), cmp_d);
+	k = (int)ceil(p / 100 * n) - 1;
+	return v[k < 0 ? 0 : k >= n ? n - 1 : k];
+}
+
+void ratio_d(const double *a, const double *b, int n, double r[3])
+{
+	double v[64];
+	int k = 0;
+	for (int i = 0; i < n && k < 64; i++)
+		if (a[i] > 0 && b[i] >= 0)
+			v[k++] = b[i] / a[i];
+	if (!k) {
+		r[0] = r[1] = r[2] = NAN;
+		return;
+	}
+	r[0] = min_d(v, k);
+	r[2] = max_d(v, k);
+	r[1] = median_d(v, k);
 }
 
 double min_d(const double *v, int n)

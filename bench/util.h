@@ -37,7 +37,11 @@ int parse_int_list(const char *opt, const char *s, int *out, int max);
 /* Human formatting of a nanosecond value: "812ns", "12.3us", "4.56ms", "1.23s". */
 const char *fmt_ns(char *buf, size_t n, double ns);
 
-double median_d(double *v, int n); /* sorts v */
+double median_d(double *v, int n);        /* sorts v */
+double pct_d(double *v, int n, double p); /* nearest rank, p in 0..100; sorts v */
+/* Ratios b[i]/a[i] over n rounds (at most 64; rounds with a[i] <= 0 or b[i] < 0 left out):
+ * r = { min, median, max }, NaN when none. */
+void ratio_d(const double *a, const double *b, int n, double r[3]);
 double min_d(const double *v, int n);
 double max_d(const double *v, int n);
 

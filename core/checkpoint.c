@@ -55,7 +55,8 @@ static int open_dump_log(const char *work, bool own_work)
  * included) instead of writing through it. */
 static void copy_dump_log(const char *to, const char *work, bool own_work)
 {
-	char tmp[4300], *buf = NULL;
+	_cleanup_free_ char *tmp = NULL;
+	char *buf = NULL;
 	size_t len = 0;
 	int src, fd, r;
 
@@ -70,7 +71,10 @@ static void copy_dump_log(const char *to, const char *work, bool own_work)
 		free(buf);
 		return;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", to);
+	if (asprintf(&tmp, "%s.XXXXXX", to) < 0) {
+		free(buf);
+		return;
+	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		log_warn("checkpoint: cannot create %s: %s", tmp, strerror(errno));
@@ -89,9 +93,19 @@ static void copy_dump_log(const char *to, const char *work, bool own_work)
 	free(buf);
 }
 
+/* <bundle>/criu-dump.log, made once (the bundle never changes; checkpoints run under the
+ * init's lock): it lives as long as the shim, so an error may point to it. */
+static const char *dump_log_path(void)
+{
+	static char *path;
+	if (!path && asprintf(&path, "%s/criu-dump.log", container_bundle_path()) < 0)
+		path = NULL;
+	return path;
+}
+
 int container_checkpoint(const struct checkpoint_req *req, struct shim_error *err)
 {
-	char work[4200], text[SHIM_ERR_MAX], dumplog[4200];
+	char work[4200], text[SHIM_ERR_MAX];
 	const char *args[32];
 	struct runtime_result res;
 	struct proc *p;
@@ -106,19 +120,12 @@ int container_checkpoint(const struct checkpoint_req *req, struct shim_error *er
 		return container_err_no_init(err);
 	if (!req->path || !*req->path) {
 		proc_unref(p);
-		return shim_error_set(err, 3,
-				      "checkpoint image path not provided: invalid argument");
+		return shim_fail(err, -EINVAL, SHIM_ERR_MISSING, SHIM_OP_CHECKPOINT, "%s", "path");
 	}
 	pthread_mutex_lock(&p->mu);
 	st = container_proc_status(p);
 	if (st != PROC_RUNNING && st != PROC_PAUSED) {
-		if (st == PROC_CREATED)
-			r = shim_error_set(err, 2, "cannot checkpoint a task in created state");
-		else if (st == PROC_DELETED)
-			r = shim_error_set(err, 2, "cannot checkpoint a deleted process");
-		else
-			r = shim_error_set(err, 2, "cannot checkpoint a %s container",
-					   container_status_word(st));
+		r = shim_fail_state(err, SHIM_OP_CHECKPOINT, st);
 		goto out;
 	}
 	if (req->work_path && *req->work_path) {
@@ -158,10 +165,12 @@ int container_checkpoint(const struct checkpoint_req *req, struct shim_error *er
 			snprintf(text, sizeof(text), "%s", strerror(-r));
 		else
 			runtime_exit_text(&C.rt, &res, text, sizeof(text));
-		text[strcspn(text, "\n")] = '\0'; /* the first line */
-		snprintf(dumplog, sizeof(dumplog), "%s/criu-dump.log", container_bundle_path());
-		copy_dump_log(dumplog, work, own_work);
-		r = shim_error_set(err, 2, "%s path= %s", text, dumplog);
+		const char *dumplog = dump_log_path();
+		if (dumplog)
+			copy_dump_log(dumplog, work, own_work);
+		r = shim_fail(err, -EIO, SHIM_ERR_RUNTIME, SHIM_OP_CHECKPOINT, "%s", text);
+		if (err)
+			err->path = dumplog;
 	}
 	runtime_result_free(&res);
 	if (own_work)
@@ -174,19 +183,19 @@ out:
 
 int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 {
-	char pidfile[4200], work[4200];
+	const char *work = C.criu_work_path ? C.criu_work_path : C.cfg.workdir;
+	char pidfile[4200];
 	struct console_socket cs = { .fd = -1 };
 	struct runtime_result res;
-	struct timespec t0;
+	uint64_t t0;
 	const char *args[24];
 	uint32_t pid;
 	int n = 0, r, master = -1;
 
 	snprintf(pidfile, sizeof(pidfile), "%s/init.pid", container_bundle_path());
-	snprintf(work, sizeof(work), "%s", C.criu_work_path ? C.criu_work_path : C.cfg.workdir);
 	if (p->terminal && (r = console_socket_new(&cs)) < 0)
-		return shim_error_set(err, 2, "failed to create OCI runtime console socket: %s",
-				      strerror(-r));
+		return shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_RESTORE,
+				 "failed to create OCI runtime console socket: %s", strerror(-r));
 	args[n++] = "restore";
 	args[n++] = "--image-path";
 	args[n++] = p->ckpt_image;
@@ -211,8 +220,7 @@ int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	args[n++] = p->id;
 	args[n] = NULL;
 
-	reaper_start_begin();
-	clock_gettime(CLOCK_REALTIME, &t0);
+	t0 = reaper_start_begin();
 	r = runtime_run(&C.rt,
 			&(struct runtime_call){ .args = args,
 						.fds = p->terminal ? NULL : p->io.rt_fd,
@@ -221,9 +229,9 @@ int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	stdio_spawned(&p->io);
 	if (r < 0 || res.status != 0) {
 		if (r < 0)
-			shim_error_set(err, 2, "OCI runtime restore failed: %s", strerror(-r));
+			shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_RESTORE, "%s", strerror(-r));
 		else
-			runtime_error(&C.rt, &res, "OCI runtime restore failed", err);
+			runtime_failure(&C.rt, &res, SHIM_OP_RESTORE, err);
 		runtime_result_free(&res);
 		r = -EIO;
 		goto out;
@@ -234,8 +242,8 @@ int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	r = container_read_pid_file(pidfile, &pid);
 	if (r < 0) {
 		safe_close(master);
-		r = shim_error_set(err, 2, "failed to retrieve OCI runtime container pid: %s",
-				   strerror(-r));
+		r = shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_RESTORE,
+			      "failed to retrieve OCI runtime container pid: %s", strerror(-r));
 		goto out;
 	}
 	pthread_mutex_lock(&p->st_mu);
@@ -254,7 +262,7 @@ int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	if (r < 0)
 		log_warn("%s: failed to start io copy: %s", p->id, strerror(-r));
 	p->io_started = true;
-	container_claim_exit(p, pid, &t0);
+	container_claim_exit(p, pid, t0);
 	r = 0;
 out:
 	reaper_start_end();

@@ -11,6 +11,7 @@
 #include <urcu/urcu-memb.h>
 
 #include "../io/base.h"
+#include "../io/clock.h"
 #include "../io/fd_util.h"
 #include "../io/log.h"
 #include "../io/loop.h"
@@ -23,11 +24,13 @@
 
 #define IO_WAIT_MS 2000
 #define EXIT_DRAIN_MS 1000
+#define CLEANUP_TIMEOUT_NS (10ULL * 1000000000ULL)
 
 struct container C = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static void on_proc_exit(void *cookie, int status);
 static void exec_live_add(int d);
+static void exit_delivery_wait(struct proc *p);
 
 int container_setup(const struct shim_config *cfg, struct loop *loop, container_exit_sink sink)
 {
@@ -51,27 +54,12 @@ const char *container_bundle_path(void)
 
 int container_err_not_found(struct shim_error *err, const char *id)
 {
-	shim_error_set(err, 5, "process %s does not exist: not found", id);
-	return -ENOENT;
+	return shim_fail(err, -ENOENT, SHIM_ERR_NO_PROCESS, SHIM_OP_NONE, "%s", id);
 }
 
 int container_err_no_init(struct shim_error *err)
 {
-	shim_error_set(err, 9, "container must be created: failed precondition");
-	return -ENOENT;
-}
-
-const char *container_status_word(enum proc_status st)
-{
-	switch (st) {
-	case PROC_CREATED: return "created";
-	case PROC_RUNNING: return "running";
-	case PROC_STOPPED: return "stopped";
-	case PROC_PAUSED: return "paused";
-	case PROC_PAUSING: return "pausing";
-	case PROC_DELETED: return "deleted";
-	default: return "unknown";
-	}
+	return shim_fail(err, -ENOENT, SHIM_ERR_NO_INIT, SHIM_OP_NONE, "%s", "");
 }
 
 enum proc_status container_proc_status(struct proc *p)
@@ -125,7 +113,7 @@ int container_read_pid_file(const char *path, uint32_t *ret)
 }
 
 /* The pid of a just-started process is known: route its exit (which may have happened). */
-void container_claim_exit(struct proc *p, uint32_t pid, const struct timespec *t0)
+void container_claim_exit(struct proc *p, uint32_t pid, uint64_t t0)
 {
 	int status, pidfd = -1, r;
 	bool exec = !p->is_init;
@@ -191,9 +179,31 @@ static void create_commit(const struct create_req *req, struct runtime *rt, bool
 	C.init = proc_ref(p);
 }
 
+int container_io_start_error(struct shim_error *err, enum shim_op op, bool terminal, int r)
+{
+	return shim_fail(err, r, SHIM_ERR_IO_START, op, "%s", terminal ? "console" : "pipes");
+}
+
+/* runc delete --force after a successful runc create whose Create then failed. */
+static void delete_created(const struct runtime *rt, const char *id)
+{
+	const char *args[] = { "delete", "--force", id, NULL };
+	struct runtime_result res;
+	int r = runtime_run(
+		rt,
+		&(struct runtime_call){ .args = args,
+					.deadline_ns = reaper_now_ns() + CLEANUP_TIMEOUT_NS },
+		&res);
+	if (r < 0 || res.status != 0)
+		log_warn("%s: cleanup after a failed create: runtime delete failed: %s", id,
+			 r < 0 ? strerror(-r) : "non-zero exit");
+	runtime_result_free(&res);
+}
+
 int container_create(const struct create_req *req, uint32_t *ret_pid, struct shim_error *err)
 {
-	char pidfile[4096], rootfs[4096], msg[512];
+	_cleanup_free_ char *pidfile = NULL; /* heap: worker stacks are 256 KiB */
+	char rootfs[4096], msg[512];
 	struct runtime rt;
 	struct stdio io;
 	struct stdio_cfg scfg = { .in = req->in,
@@ -205,40 +215,42 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	struct console_socket cs = { .fd = -1 };
 	struct logger lg = { .pidfd = -1 };
 	struct runtime_result res;
-	struct timespec t0;
+	uint64_t t0;
 	struct proc *p = NULL;
 	const char *args[16];
 	uint32_t pid = 0;
 	bool mounted = false;
 	int n = 0, r, master = -1;
 
+	if (asprintf(&pidfile, "%s/init.pid", req->bundle) < 0)
+		return -ENOMEM;
 	pthread_mutex_lock(&C.mu);
 	r = runtime_init(&rt, req->runtime, C.cfg.runtime_root, C.cfg.ns, C.cfg.bundle, C.cfg.criu,
 			 C.cfg.systemd_cgroup);
 	if (r < 0) {
-		shim_error_set(err, 2,
-			       "OCI runtime create failed: exec: \"%s\": executable file not "
-			       "found in $PATH",
-			       req->runtime && *req->runtime ? req->runtime : "runc");
+		shim_fail(err, r, SHIM_ERR_NO_RUNTIME, SHIM_OP_CREATE, "%s",
+			  req->runtime && *req->runtime ? req->runtime : "runc");
 		goto out;
 	}
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", req->bundle);
 	if (req->n_mounts > 0) {
 		if (mkdir(rootfs, 0711) < 0 && errno != EEXIST) {
 			r = -errno;
-			shim_error_set(err, 2, "mkdir %s: %s", rootfs, strerror(errno));
+			shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_CREATE, "mkdir %s: %s", rootfs,
+				  strerror(-r));
 			goto out;
 		}
 		r = mount_all(req->mounts, req->n_mounts, rootfs, msg, sizeof(msg));
 		if (r < 0) {
-			shim_error_set(err, 2, "%s", msg);
+			shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_CREATE, "%s", msg);
 			goto out;
 		}
 		mounted = true;
 	}
 	r = container_io_prepare(&scfg, req->id, &io, &lg, msg, sizeof(msg));
 	if (r < 0) {
-		shim_error_set(err, 2, "failed to create init process I/O: %s", msg);
+		shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_CREATE,
+			  "failed to create init process I/O: %s", msg);
 		goto out_unmount;
 	}
 
@@ -259,7 +271,7 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 		lg.pidfd = -1;
 		r = proc_table_add(p);
 		if (r < 0) {
-			shim_error_set(err, 6, "id %s: already exists", req->id);
+			shim_fail(err, -EEXIST, SHIM_ERR_EXISTS, SHIM_OP_CREATE, "%s", req->id);
 			goto out_unmount_p;
 		}
 		create_commit(req, &rt, mounted, p);
@@ -269,12 +281,11 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 		return 0;
 	}
 	if (req->terminal && (r = console_socket_new(&cs)) < 0) {
-		shim_error_set(err, 2, "failed to create OCI runtime console socket: %s",
-			       strerror(-r));
+		shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_CREATE,
+			  "failed to create OCI runtime console socket: %s", strerror(-r));
 		stdio_destroy(&io);
 		goto out_unmount;
 	}
-	snprintf(pidfile, sizeof(pidfile), "%s/init.pid", req->bundle);
 	args[n++] = "create";
 	args[n++] = "--bundle";
 	args[n++] = req->bundle;
@@ -291,8 +302,7 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	args[n++] = req->id;
 	args[n] = NULL;
 
-	reaper_start_begin();
-	clock_gettime(CLOCK_REALTIME, &t0);
+	t0 = reaper_start_begin();
 	r = runtime_run(&rt,
 			&(struct runtime_call){ .args = args,
 						.fds = req->terminal ? NULL : io.rt_fd,
@@ -301,31 +311,28 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	stdio_spawned(&io);
 	if (r < 0 || res.status != 0) {
 		if (r == -ETIMEDOUT)
-			shim_error_set(err, 4,
-				       "OCI runtime create failed: %s timed out: "
-				       "context deadline exceeded",
-				       rt.name);
+			shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_CREATE, "%s timed out",
+				  rt.name);
 		else if (r < 0)
-			shim_error_set(err, 2, "OCI runtime create failed: %s", strerror(-r));
+			shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_CREATE, "%s", strerror(-r));
 		else
-			runtime_error(&rt, &res, "OCI runtime create failed", err);
+			r = runtime_failure(&rt, &res, SHIM_OP_CREATE, err);
 		runtime_result_free(&res);
-		r = r < 0 ? r : -EIO;
 		goto out_io;
 	}
 	runtime_result_free(&res);
 	if (req->terminal && (r = container_recv_console(&cs, &master, err)) < 0)
-		goto out_io;
+		goto out_created;
 	r = container_read_pid_file(pidfile, &pid);
 	if (r < 0) {
-		shim_error_set(err, 2, "failed to retrieve OCI runtime container pid: %s",
-			       strerror(-r));
-		goto out_io;
+		shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_CREATE,
+			  "failed to retrieve OCI runtime container pid: %s", strerror(-r));
+		goto out_created;
 	}
 	p = proc_new(req->id, true, req->in, req->out, req->err, req->terminal);
 	if (!p) {
 		r = -ENOMEM;
-		goto out_io;
+		goto out_created;
 	}
 	stdio_move(&p->io, &io);
 	p->logger = lg;
@@ -338,20 +345,22 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 		(void)proc_snap_set(p, &s);
 	}
 	pthread_mutex_unlock(&p->st_mu);
+	console_socket_close(&cs);
+	r = req->terminal ? stdio_start_console(&p->io, C.loop, TAKE_FD(master), req->id)
+			  : stdio_start(&p->io, C.loop, req->id);
+	if (r < 0) {
+		container_io_start_error(err, SHIM_OP_CREATE, req->terminal, r);
+		goto out_proc;
+	}
+	p->io_started = true;
 	r = proc_table_add(p);
 	if (r < 0) {
-		shim_error_set(err, 6, "id %s: already exists", req->id);
+		r = shim_fail(err, -EEXIST, SHIM_ERR_EXISTS, SHIM_OP_CREATE, "%s", req->id);
 		goto out_proc;
 	}
 	(void)proc_table_map_pid(p, pid);
 	create_commit(req, &rt, mounted, p);
-	console_socket_close(&cs);
-	r = req->terminal ? stdio_start_console(&p->io, C.loop, TAKE_FD(master), req->id)
-			  : stdio_start(&p->io, C.loop, req->id);
-	if (r < 0)
-		log_warn("%s: failed to start io copy: %s", req->id, strerror(-r));
-	p->io_started = true;
-	container_claim_exit(p, pid, &t0);
+	container_claim_exit(p, pid, t0);
 	reaper_start_end();
 	proc_unref(p);
 	*ret_pid = pid;
@@ -363,6 +372,10 @@ out_unmount_p:
 	goto out_unmount;
 out_proc:
 	proc_unref(p);
+out_created:
+	/* The runtime created the container: remove it and its init, or they outlive the
+	 * failed Create (their exit is reaped as unclaimed). */
+	delete_created(&rt, req->id);
 out_io:
 	reaper_start_end();
 	safe_close(master);
@@ -386,17 +399,16 @@ static int start_init(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	int r;
 
 	if (st != PROC_CREATED)
-		return shim_error_set(err, 2, "cannot start a %s process",
-				      container_status_word(st));
+		return shim_fail_state(err, SHIM_OP_START, st);
 	if (p->from_checkpoint)
 		return container_restore(p, deadline_ns, err);
 	r = runtime_run(&C.rt, &(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
 			&res);
 	if (r < 0 || res.status != 0) {
 		if (r < 0)
-			shim_error_set(err, 2, "OCI runtime start failed: %s", strerror(-r));
+			shim_fail(err, -EIO, SHIM_ERR_RUNTIME, SHIM_OP_START, "%s", strerror(-r));
 		else
-			runtime_error(&C.rt, &res, "OCI runtime start failed", err);
+			runtime_failure(&C.rt, &res, SHIM_OP_START, err);
 		runtime_result_free(&res);
 		return -EIO;
 	}
@@ -468,17 +480,6 @@ void container_state_done(struct proc_state *st)
 	st->ref = NULL;
 }
 
-/* Go's checkKillError. */
-static int kill_error(const char *text, struct shim_error *err)
-{
-	if (strstr(text, "os: process already finished") || strstr(text, "container not running") ||
-	    strcasestr(text, "no such process"))
-		return shim_error_set(err, 5, "process already finished: not found");
-	if (strstr(text, "does not exist"))
-		return shim_error_set(err, 5, "no such container: not found");
-	return shim_error_set(err, 2, "unknown error after kill: %s", text);
-}
-
 static int kill_init(struct proc *p, uint32_t sig, bool all, uint64_t deadline_ns,
 		     struct shim_error *err)
 {
@@ -488,7 +489,7 @@ static int kill_init(struct proc *p, uint32_t sig, bool all, uint64_t deadline_n
 	int n = 0, r;
 
 	if (container_proc_status(p) == PROC_DELETED)
-		return shim_error_set(err, 5, "cannot kill a deleted process: not found");
+		return shim_fail_state(err, SHIM_OP_KILL, PROC_DELETED);
 	snprintf(signum, sizeof(signum), "%u", sig);
 	args[n++] = "kill";
 	if (all)
@@ -498,14 +499,12 @@ static int kill_init(struct proc *p, uint32_t sig, bool all, uint64_t deadline_n
 	args[n] = NULL;
 	r = runtime_run(&C.rt, &(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
 			&res);
-	if (r < 0) {
-		snprintf(text, sizeof(text), "%s", strerror(-r));
-		return kill_error(text, err);
-	}
+	if (r < 0)
+		return shim_fail(err, -EIO, SHIM_ERR_RUNTIME, SHIM_OP_KILL, "%s", strerror(-r));
 	if (res.status != 0) {
 		runtime_exit_text(&C.rt, &res, text, sizeof(text));
 		runtime_result_free(&res);
-		return kill_error(text, err);
+		return shim_fail(err, -EIO, SHIM_ERR_RUNTIME, SHIM_OP_KILL, "%s", text);
 	}
 	runtime_result_free(&res);
 	return 0;
@@ -582,16 +581,12 @@ int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_er
 	}
 	pthread_mutex_lock(&p->mu);
 	st = container_proc_status(p);
-	if (st == PROC_RUNNING || st == PROC_PAUSED || st == PROC_PAUSING) {
-		r = shim_error_set(err, 2, "cannot delete a %s process",
-				   st == PROC_RUNNING ? "running" : "paused");
-		goto out;
-	}
-	if (st == PROC_DELETED) {
-		r = shim_error_set(err, 5, "cannot delete a deleted process: not found");
+	if (st == PROC_RUNNING || st == PROC_PAUSED || st == PROC_PAUSING || st == PROC_DELETED) {
+		r = shim_fail_state(err, SHIM_OP_DELETE, st);
 		goto out;
 	}
 	(void)stdio_wait(&p->io, IO_WAIT_MS);
+	exit_delivery_wait(p);
 	pthread_mutex_lock(&p->st_mu);
 	p->deleting = true;
 	pthread_mutex_unlock(&p->st_mu);
@@ -601,13 +596,13 @@ int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_er
 	r = runtime_run(&C.rt, &(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
 			&res);
 	if (r < 0) {
-		shim_error_set(err, 2, "failed to delete task: %s", strerror(-r));
+		shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_DELETE, "%s", strerror(-r));
 	} else if (res.status != 0) {
 		runtime_exit_text(&C.rt, &res, text, sizeof(text));
 		if (strstr(text, "does not exist"))
 			r = 0;
 		else
-			runtime_error(&C.rt, &res, "failed to delete task", err), r = -EIO;
+			r = runtime_failure(&C.rt, &res, SHIM_OP_DELETE, err);
 	}
 	runtime_result_free(&res);
 	stdio_destroy(&p->io);
@@ -617,7 +612,8 @@ int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_er
 		snprintf(rootfs, sizeof(rootfs), "%s/rootfs", container_bundle_path());
 		u = mount_unmount_all(rootfs);
 		if (u < 0 && r == 0)
-			r = shim_error_set(err, 2, "failed rootfs umount: %s", strerror(-u));
+			r = shim_fail(err, u, SHIM_ERR_FAILED, SHIM_OP_DELETE,
+				      "failed rootfs umount: %s", strerror(-u));
 		else if (u == 0)
 			C.have_mounts = false;
 	}
@@ -649,25 +645,24 @@ int container_delete_process(const char *id, struct exit_info *ret, struct shim_
 	int r = 0;
 
 	if (strcmp(id, container_id()) == 0)
-		return shim_error_set(err, 3, "cannot delete init process with DeleteProcess");
+		return shim_fail(err, -EPERM, SHIM_ERR_IS_INIT, SHIM_OP_DELETE_PROCESS, "%s", id);
 	p = proc_table_get(id);
 	if (!p)
 		return container_err_not_found(err, id);
 	pthread_mutex_lock(&p->mu);
 	st = container_proc_status(p);
 	if (p->is_init) {
-		r = shim_error_set(err, 3, "cannot delete init process with DeleteProcess");
-	} else if (st == PROC_RUNNING) {
-		r = shim_error_set(err, 2, "cannot delete a running process");
-	} else if (st == PROC_DELETED) {
-		r = shim_error_set(err, 5, "cannot delete a deleted process: not found");
+		r = shim_fail(err, -EPERM, SHIM_ERR_IS_INIT, SHIM_OP_DELETE_PROCESS, "%s", id);
+	} else if (st == PROC_RUNNING || st == PROC_DELETED) {
+		r = shim_fail_state(err, SHIM_OP_DELETE_PROCESS, st);
 	} else {
-		char path[8192];
+		_cleanup_free_ char *path = NULL;
 		(void)stdio_wait(&p->io, IO_WAIT_MS);
+		exit_delivery_wait(p);
 		stdio_destroy(&p->io);
 		logger_stop(&p->logger);
-		snprintf(path, sizeof(path), "%s/%s.pid", C.cfg.bundle, p->id);
-		(void)unlink(path);
+		if (asprintf(&path, "%s/%s.pid", C.cfg.bundle, p->id) >= 0)
+			(void)unlink(path);
 		(void)proc_transition(p, ~0u, PROC_DELETED);
 		exit_info_of(p, ret);
 		proc_table_remove(p);
@@ -729,16 +724,19 @@ int container_list_pids(const char *id, uint64_t deadline_ns, struct pid_info **
 				&(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
 				&res);
 		if (r < 0)
-			return shim_error_set(err, 2, "%s", strerror(-r));
+			return shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_LIST_PIDS, "%s",
+					 strerror(-r));
 		if (res.status != 0) {
 			runtime_exit_text(&C.rt, &res, text, sizeof(text));
 			runtime_result_free(&res);
-			return shim_error_set(err, 2, "%s", text);
+			return shim_fail(err, -EIO, SHIM_ERR_RUNTIME, SHIM_OP_LIST_PIDS, "%s",
+					 text);
 		}
 		r = pids_parse_ps_json(res.output, res.output_len, &pids, &n);
 		runtime_result_free(&res);
 		if (r < 0)
-			return shim_error_set(err, 2, "failed to parse runc ps output");
+			return shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_LIST_PIDS, "%s",
+					 "failed to parse runc ps output");
 	} else if (r < 0) {
 		return r;
 	}
@@ -771,8 +769,69 @@ struct killall_ctx {
 static void finish_exit_init(struct proc *p, int status);
 static void exit_enqueue(struct proc *p, int status);
 
+/* The exit's event reached containerd, or a publisher child has it: answer the Waits. */
+struct exit_delivery {
+	struct proc *p;
+	uint32_t status;
+	struct timespec at;
+};
+
+/* exit_undelivered of every process, and Deletes waiting for it to clear. */
+static pthread_mutex_t delivery_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t delivery_cv; /* monotonic (io/clock.h), made once by delivery_cv_init */
+static pthread_once_t delivery_once = PTHREAD_ONCE_INIT;
+static int delivery_cv_err;
+
+static void delivery_cv_init(void)
+{
+	delivery_cv_err = clock_cond_init(&delivery_cv);
+}
+
+static void set_undelivered(struct proc *p, bool on)
+{
+	pthread_mutex_lock(&delivery_mu);
+	p->exit_undelivered = on;
+	pthread_once(&delivery_once, delivery_cv_init);
+	if (!on)
+		pthread_cond_broadcast(&delivery_cv);
+	pthread_mutex_unlock(&delivery_mu);
+}
+
+/*
+ * Delete of a process whose exit event is still on its way waits for it (at most
+ * EXIT_DELIVERY_WAIT_MS: the events path gives up on containerd's socket after 5 s and hands
+ * the event to a publisher child). containerd kills the shim right after Delete; a client
+ * that saw the process stopped through State and deleted it without a Wait would otherwise
+ * lose the event with the shim.
+ */
+#define EXIT_DELIVERY_WAIT_MS 10000
+
+static void exit_delivery_wait(struct proc *p)
+{
+	uint64_t dl = clock_mono_after_ms(EXIT_DELIVERY_WAIT_MS);
+
+	pthread_once(&delivery_once, delivery_cv_init);
+	pthread_mutex_lock(&delivery_mu);
+	while (p->exit_undelivered && delivery_cv_err == 0 &&
+	       clock_cond_timedwait(&delivery_cv, &delivery_mu, dl) != -ETIMEDOUT)
+		;
+	if (p->exit_undelivered)
+		log_warn("%s: deleting before the exit event was delivered", p->id);
+	pthread_mutex_unlock(&delivery_mu);
+}
+
+static void exit_delivered(void *arg)
+{
+	struct exit_delivery *d = arg;
+	set_undelivered(d->p, false);
+	proc_wait_release(d->p, d->status, &d->at);
+	proc_unref(d->p); /* the claim's reference */
+	free(d);
+}
+
 static void finish_exit(struct proc *p, int status)
 {
+	struct exit_delivery *d;
 	struct timespec now;
 	struct proc_snap s;
 	bool applied = false;
@@ -798,10 +857,23 @@ static void finish_exit(struct proc *p, int status)
 	pthread_mutex_unlock(&p->st_mu);
 	log_debug("%s: process %u exited with status %d%s", p->id, s.pid, status,
 		  applied ? "" : " (ignored by the state machine)");
+	d = malloc(sizeof(*d));
+	if (!d) {
+		/* Out of memory: the event is handed over before the Waits, as ever. */
+		if (C.sink)
+			C.sink(container_id(), p->id, s.pid, (uint32_t)status, &now, NULL, NULL);
+		proc_wait_release(p, (uint32_t)status, &now);
+		proc_unref(p);
+		return;
+	}
+	d->p = p; /* the claim's reference goes with it */
+	d->status = (uint32_t)status;
+	d->at = now;
+	set_undelivered(p, true);
 	if (C.sink)
-		C.sink(container_id(), p->id, s.pid, (uint32_t)status, &now);
-	proc_wait_release(p, (uint32_t)status, &now);
-	proc_unref(p); /* the claim's reference */
+		C.sink(container_id(), p->id, s.pid, (uint32_t)status, &now, exit_delivered, d);
+	else
+		exit_delivered(d);
 }
 
 /*
@@ -924,8 +996,8 @@ static void finish_exit_init(struct proc *p, int status)
 }
 
 /*
- * Exits are finished on the loop thread, in the order they were reaped (an exec's exit is
- * reported before the init's that came after it), each once its output was forwarded: the
+ * Exits are finished on the loop thread, each once its output was forwarded (an exec's as
+ * soon as its own output is through; the init's after every exit reaped before it): the
  * pipes are drained until they are empty, or until EXIT_DRAIN_MS after the exit when a reader
  * is slow or a background child keeps a pipe busy. The waits run side by side, never one
  * exit after another, and never on the reaper thread.
@@ -951,22 +1023,28 @@ static void exits_recheck(void *unused)
 
 static void exits_step(void *unused)
 {
+	uint64_t now = reaper_now_ns();
+	bool waiting = false; /* an earlier exit is still draining */
+
 	(void)unused;
 	pe_recheck = false;
-	while (pe_head) {
-		struct pending_exit *e = pe_head;
+	for (struct pending_exit **pp = &pe_head, *e; (e = *pp);) {
 		bool drained = !e->p->io_started || stdio_drain_now(&e->p->io);
-		if (!drained && reaper_now_ns() < e->deadline) {
-			if (!pe_recheck && reaper_schedule(20, exits_recheck, NULL) == 0)
-				pe_recheck = true;
-			return;
+		/* An exec's exit goes as soon as its own output is through; the init's only
+		 * after every exit reaped before it (exec exits are reported before the init's). */
+		if ((!drained && now < e->deadline) || (e->p->is_init && waiting)) {
+			waiting = true;
+			pp = &e->next;
+			continue;
 		}
-		pe_head = e->next;
-		if (!pe_head)
-			pe_tail = &pe_head;
+		*pp = e->next;
+		if (pe_tail == &e->next)
+			pe_tail = pp;
 		finish_exit(e->p, e->status);
 		free(e);
 	}
+	if (waiting && !pe_recheck && reaper_schedule(20, exits_recheck, NULL) == 0)
+		pe_recheck = true;
 }
 
 static void exit_enqueue_cb(void *arg)
@@ -998,8 +1076,8 @@ int container_recv_console(struct console_socket *cs, int *ret_master, struct sh
 {
 	int r = console_socket_recv(cs, 10000, ret_master);
 	if (r < 0)
-		return shim_error_set(err, 2, "failed to retrieve console master: %s",
-				      strerror(-r));
+		return shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_NONE,
+				 "failed to retrieve console master: %s", strerror(-r));
 	return 0;
 }
 
@@ -1015,7 +1093,7 @@ static struct proc *init_get(void)
 }
 
 static int run_init_op(struct proc *p, const char *const *args, const char *stdin_data,
-		       size_t stdin_len, uint64_t deadline_ns, const char *prefix,
+		       size_t stdin_len, uint64_t deadline_ns, enum shim_op op,
 		       struct shim_error *err)
 {
 	struct runtime_result res;
@@ -1027,15 +1105,14 @@ static int run_init_op(struct proc *p, const char *const *args, const char *stdi
 			    &res);
 	(void)p;
 	if (r < 0)
-		return shim_error_set(err, 2, "%s%s%s", prefix ? prefix : "", prefix ? ": " : "",
-				      strerror(-r));
+		return shim_fail(err, r, SHIM_ERR_RUNTIME, op, "%s", strerror(-r));
 	if (res.status != 0) {
-		if (prefix) {
-			runtime_error(&C.rt, &res, prefix, err);
-		} else {
+		if (op != SHIM_OP_UPDATE) {
+			runtime_failure(&C.rt, &res, op, err);
+		} else { /* Update: the runtime's exit text, not its log */
 			char text[SHIM_ERR_MAX];
 			runtime_exit_text(&C.rt, &res, text, sizeof(text));
-			shim_error_set(err, 2, "%s", text);
+			shim_fail(err, -EIO, SHIM_ERR_RUNTIME, op, "%s", text);
 		}
 		runtime_result_free(&res);
 		return -EIO;
@@ -1055,16 +1132,10 @@ int container_pause(uint64_t deadline_ns, struct shim_error *err)
 	pthread_mutex_lock(&p->mu);
 	st = proc_transition(p, ST(PROC_RUNNING), PROC_PAUSING);
 	if (st != PROC_RUNNING) {
-		if (st == PROC_CREATED)
-			r = shim_error_set(err, 2, "cannot pause task in created state");
-		else if (st == PROC_DELETED)
-			r = shim_error_set(err, 2, "cannot pause a deleted process");
-		else
-			r = shim_error_set(err, 2, "cannot pause a %s container",
-					   container_status_word(st));
+		r = shim_fail_state(err, SHIM_OP_PAUSE, st);
 	} else {
 		const char *args[] = { "pause", p->id, NULL };
-		r = run_init_op(p, args, NULL, 0, deadline_ns, "OCI runtime pause failed", err);
+		r = run_init_op(p, args, NULL, 0, deadline_ns, SHIM_OP_PAUSE, err);
 		(void)proc_transition(p, ST(PROC_PAUSING), r < 0 ? PROC_RUNNING : PROC_PAUSED);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -1083,18 +1154,10 @@ int container_resume(uint64_t deadline_ns, struct shim_error *err)
 	pthread_mutex_lock(&p->mu);
 	st = container_proc_status(p);
 	if (st != PROC_PAUSED) {
-		if (st == PROC_CREATED)
-			r = shim_error_set(err, 2, "cannot resume task in created state");
-		else if (st == PROC_RUNNING)
-			r = shim_error_set(err, 2, "cannot resume a running process");
-		else if (st == PROC_DELETED)
-			r = shim_error_set(err, 2, "cannot resume a deleted process");
-		else
-			r = shim_error_set(err, 2, "cannot resume a %s container",
-					   container_status_word(st));
+		r = shim_fail_state(err, SHIM_OP_RESUME, st);
 	} else {
 		const char *args[] = { "resume", p->id, NULL };
-		r = run_init_op(p, args, NULL, 0, deadline_ns, "OCI runtime resume failed", err);
+		r = run_init_op(p, args, NULL, 0, deadline_ns, SHIM_OP_RESUME, err);
 		if (r == 0)
 			(void)proc_transition(p, ST(PROC_PAUSED), PROC_RUNNING);
 	}
@@ -1118,23 +1181,19 @@ int container_update(const char *resources, size_t len, uint64_t deadline_ns,
 		return container_err_no_init(err);
 	pthread_mutex_lock(&p->mu);
 	st = container_proc_status(p);
-	if (st == PROC_STOPPED) {
-		r = shim_error_set(err, 2, "cannot update a stopped container");
-		goto out;
-	}
-	if (st == PROC_DELETED) {
-		r = shim_error_set(err, 2, "cannot update a deleted process");
+	if (st == PROC_STOPPED || st == PROC_DELETED) {
+		r = shim_fail_state(err, SHIM_OP_UPDATE, st);
 		goto out;
 	}
 	/* Go's order: init, state, then the resources (whose absence crashes the Go shim). */
 	if (!resources) {
-		r = shim_error_set(err, 3, "resources are missing: invalid argument");
+		r = shim_fail(err, -EINVAL, SHIM_ERR_MISSING, SHIM_OP_UPDATE, "%s", "resources");
 		goto out;
 	}
 	/* Decoded and encoded again, as the Go shim does: garbage never reaches runc. */
 	res = specjson_decode(resources, len, SPECJSON_RESOURCES, text, sizeof(text));
 	if (!res) {
-		r = shim_error_set(err, 2, "%s", text);
+		r = shim_fail(err, -EINVAL, SHIM_ERR_FAILED, SHIM_OP_UPDATE, "%s", text);
 		goto out;
 	}
 	json = json_dumps(res, JSON_COMPACT);
@@ -1145,7 +1204,7 @@ int container_update(const char *resources, size_t len, uint64_t deadline_ns,
 	}
 	{
 		const char *args[] = { "update", "--resources", "-", p->id, NULL };
-		r = run_init_op(p, args, json, strlen(json), deadline_ns, NULL, err);
+		r = run_init_op(p, args, json, strlen(json), deadline_ns, SHIM_OP_UPDATE, err);
 	}
 	free(json);
 out:

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The container of this shim and its processes: the v1 Shim service's behaviour without the
- * wire (spec §3). Functions return 0 or -errno; where containerd must see a specific code and
- * text, *err is filled (err->code != 0). server/ maps the rest.
+ * wire (spec §3). Functions return 0 or -errno; where errno alone does not tell what happened,
+ * *err holds the facts (core/error.h). server/errmap.c turns both into the wire's code and text.
  */
 #pragma once
 
@@ -28,10 +28,12 @@ struct shim_config {
 	const char *bundle; /* cwd */
 };
 
-/* Called on the reaper thread for every exit of a process of the table, before any Wait on
- * it returns (so the event is handed over first). */
+/* Called for every exit of a process of the table (on the loop thread, in the order the
+ * exits are finished). The sink calls done(arg) once the event is delivered or handed over
+ * (at once or later, on the loop thread): the process's Waits are answered only then. */
 typedef void (*container_exit_sink)(const char *container_id, const char *id, uint32_t pid,
-				    uint32_t exit_status, const struct timespec *exited_at);
+				    uint32_t exit_status, const struct timespec *exited_at,
+				    void (*done)(void *), void *arg);
 
 int container_setup(const struct shim_config *cfg, struct loop *loop, container_exit_sink sink);
 

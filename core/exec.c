@@ -29,7 +29,7 @@ int container_exec(const struct exec_req *req, struct shim_error *err)
 	p = proc_table_find_id(req->id);
 	urcu_memb_read_unlock();
 	if (p)
-		return shim_error_set(err, 6, "id %s: already exists", req->id);
+		return shim_fail(err, -EEXIST, SHIM_ERR_EXISTS, SHIM_OP_EXEC, "%s", req->id);
 	pthread_mutex_lock(&C.mu);
 	init = C.init ? proc_ref(C.init) : NULL;
 	pthread_mutex_unlock(&C.mu);
@@ -38,17 +38,16 @@ int container_exec(const struct exec_req *req, struct shim_error *err)
 	ist = container_proc_status(init);
 	if (ist == PROC_CREATED && init->from_checkpoint) {
 		proc_unref(init);
-		return shim_error_set(err, 2, "cannot exec in a created state");
+		return shim_fail_state(err, SHIM_OP_EXEC, ist);
 	}
 	proc_unref(init);
 	if (ist != PROC_CREATED && ist != PROC_RUNNING)
-		return shim_error_set(err, 2, "cannot exec in a %s state",
-				      container_status_word(ist));
+		return shim_fail_state(err, SHIM_OP_EXEC, ist);
 	if (!req->spec)
-		return shim_error_set(err, 3, "exec spec is missing: invalid argument");
+		return shim_fail(err, -EINVAL, SHIM_ERR_MISSING, SHIM_OP_EXEC, "%s", "spec");
 	spec = specjson_decode(req->spec, req->spec_len, SPECJSON_PROCESS, text, sizeof(text));
 	if (!spec)
-		return shim_error_set(err, 2, "%s", text);
+		return shim_fail(err, -EINVAL, SHIM_ERR_FAILED, SHIM_OP_EXEC, "%s", text);
 	json_object_set_new(spec, "terminal", json_boolean(req->terminal));
 	p = proc_new(req->id, false, req->in, req->out, req->err, req->terminal);
 	if (!p) {
@@ -63,7 +62,7 @@ int container_exec(const struct exec_req *req, struct shim_error *err)
 	}
 	if (proc_table_add(p) < 0) {
 		proc_unref(p);
-		return shim_error_set(err, 6, "id %s: already exists", req->id);
+		return shim_fail(err, -EEXIST, SHIM_ERR_EXISTS, SHIM_OP_EXEC, "%s", req->id);
 	}
 	proc_unref(p);
 	return 0;
@@ -88,7 +87,8 @@ static int write_spec(const char *json, char *path, size_t pathsz)
 
 int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 {
-	char specfile[4200], pidfile[8192], msg[512];
+	_cleanup_free_ char *pidfile = NULL; /* heap: worker stacks are 256 KiB */
+	char specfile[4200], msg[512];
 	struct console_socket cs = { .fd = -1 };
 	struct stdio_cfg scfg = { .in = p->in,
 				  .out = p->out,
@@ -98,34 +98,37 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 				  .terminal = p->terminal };
 	struct runtime_result res;
 	struct stdio io;
-	struct timespec t0, zero = { 0, 0 };
+	struct timespec zero = { 0, 0 };
+	uint64_t t0;
 	const char *args[12];
 	uint32_t pid;
 	int n = 0, r, master = -1;
 	enum proc_status st = container_proc_status(p);
 
 	if (st != PROC_CREATED)
-		return shim_error_set(err, 2, "cannot start a %s process",
-				      container_status_word(st));
+		return shim_fail_state(err, SHIM_OP_EXEC_START, st);
+	if (asprintf(&pidfile, "%s/%s.pid", C.cfg.bundle, p->id) < 0)
+		return -ENOMEM;
 	struct logger lg = { .pidfd = -1 };
 
 	r = container_io_prepare(&scfg, p->id, &io, &lg, msg, sizeof(msg));
 	if (r < 0)
-		return shim_error_set(err, 2, "failed to create exec process I/O: %s", msg);
+		return shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_EXEC_START,
+				 "failed to create exec process I/O: %s", msg);
 	r = write_spec(p->spec_json, specfile, sizeof(specfile));
 	if (r < 0) {
 		stdio_destroy(&io);
 		logger_stop(&lg);
-		return shim_error_set(err, 2, "failed to write exec spec: %s", strerror(-r));
+		return shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_EXEC_START,
+				 "failed to write exec spec: %s", strerror(-r));
 	}
 	if (p->terminal && (r = console_socket_new(&cs)) < 0) {
 		(void)unlink(specfile);
 		stdio_destroy(&io);
 		logger_stop(&lg);
-		return shim_error_set(err, 2, "failed to create OCI runtime console socket: %s",
-				      strerror(-r));
+		return shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_EXEC_START,
+				 "failed to create OCI runtime console socket: %s", strerror(-r));
 	}
-	snprintf(pidfile, sizeof(pidfile), "%s/%s.pid", C.cfg.bundle, p->id);
 	args[n++] = "exec";
 	args[n++] = "--process";
 	args[n++] = specfile;
@@ -139,8 +142,7 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 	args[n++] = container_id();
 	args[n] = NULL;
 
-	reaper_start_begin();
-	clock_gettime(CLOCK_REALTIME, &t0);
+	t0 = reaper_start_begin();
 	r = runtime_run(&C.rt,
 			&(struct runtime_call){ .args = args,
 						.fds = p->terminal ? NULL : io.rt_fd,
@@ -150,9 +152,9 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 	(void)unlink(specfile);
 	if (r < 0 || res.status != 0) {
 		if (r < 0)
-			shim_error_set(err, 2, "OCI runtime exec failed: %s", strerror(-r));
+			shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_EXEC_START, "%s", strerror(-r));
 		else
-			runtime_error(&C.rt, &res, "OCI runtime exec failed", err);
+			runtime_failure(&C.rt, &res, SHIM_OP_EXEC_START, err);
 		runtime_result_free(&res);
 		goto fail;
 	}
@@ -161,12 +163,29 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 		goto fail;
 	r = container_read_pid_file(pidfile, &pid);
 	if (r < 0) {
-		shim_error_set(err, 2, "failed to retrieve OCI runtime exec pid: %s", strerror(-r));
+		shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_EXEC_START,
+			  "failed to retrieve OCI runtime exec pid: %s", strerror(-r));
 		safe_close(master);
 		goto fail;
 	}
 	console_socket_close(&cs);
 	stdio_move(&p->io, &io);
+	r = p->terminal ? stdio_start_console(&p->io, C.loop, master, p->id)
+			: stdio_start(&p->io, C.loop, p->id);
+	if (r < 0) {
+		/* The runtime started the process: kill it (the shim's child, not reaped yet
+		 * unless it exited: then its exit sits in the unclaimed table and the pidfd
+		 * cannot be had). The exec stays created, its Wait released as below. */
+		int pfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+		if (pfd >= 0) {
+			(void)syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+			close(pfd);
+		}
+		stdio_destroy(&p->io);
+		container_io_start_error(err, SHIM_OP_EXEC_START, p->terminal, r);
+		goto fail;
+	}
+	p->io_started = true;
 	p->logger = lg;
 	pthread_mutex_lock(&p->st_mu);
 	{
@@ -178,12 +197,7 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 	}
 	pthread_mutex_unlock(&p->st_mu);
 	(void)proc_table_map_pid(p, pid);
-	r = p->terminal ? stdio_start_console(&p->io, C.loop, master, p->id)
-			: stdio_start(&p->io, C.loop, p->id);
-	if (r < 0)
-		log_warn("%s: failed to start io copy: %s", p->id, strerror(-r));
-	p->io_started = true;
-	container_claim_exit(p, pid, &t0);
+	container_claim_exit(p, pid, t0);
 	reaper_start_end();
 	return 0;
 fail:
@@ -203,23 +217,18 @@ int exec_kill(struct proc *p, uint32_t sig, struct shim_error *err)
 
 	proc_snap_get(p, &s);
 	if (s.status == PROC_DELETED)
-		return shim_error_set(err, 5, "cannot kill a deleted process: not found");
-	if (s.pid == 0)
-		return shim_error_set(err, 9, "process not created: failed precondition");
+		return shim_fail_state(err, SHIM_OP_EXEC_KILL, PROC_DELETED);
+	if (s.pid == 0) /* not started */
+		return shim_fail_state(err, SHIM_OP_EXEC_KILL, PROC_CREATED);
 	if (s.status == PROC_STOPPED)
-		return shim_error_set(err, 5, "process already finished: not found");
+		return shim_fail_state(err, SHIM_OP_EXEC_KILL, PROC_STOPPED);
 	if (p->pidfd >= 0)
 		r = (int)syscall(SYS_pidfd_send_signal, p->pidfd, (int)sig, NULL, 0);
 	else
 		r = kill((pid_t)s.pid, (int)sig);
-	if (r < 0) {
-		if (errno == ESRCH)
-			return shim_error_set(err, 5,
-					      "exec kill error: process already finished: "
-					      "not found");
-		return shim_error_set(err, 2, "exec kill error: unknown error after kill: %s",
-				      strerror(errno));
-	}
+	if (r < 0)
+		return shim_fail(err, -errno, SHIM_ERR_RUNTIME, SHIM_OP_EXEC_KILL, "%s",
+				 strerror(errno));
 	return 0;
 }
 
@@ -230,17 +239,15 @@ int container_resize_pty(const char *id, uint32_t width, uint32_t height, struct
 	int r = 0;
 
 	if (!*id)
-		return shim_error_set(err, 3, "id not provided: invalid argument");
+		return shim_fail(err, -EINVAL, SHIM_ERR_MISSING, SHIM_OP_RESIZE, "%s", "id");
 	p = proc_table_get(id);
 	if (!p)
-		return shim_error_set(err, 2, "process does not exist %s", id);
+		return shim_fail(err, -ENOENT, SHIM_ERR_NO_PROCESS, SHIM_OP_RESIZE, "%s", id);
 	st = container_proc_status(p);
-	if (!p->is_init && st == PROC_STOPPED)
-		r = shim_error_set(err, 2, "cannot resize a stopped container");
-	else if (!p->is_init && st == PROC_DELETED)
-		r = shim_error_set(err, 2, "cannot resize a deleted process");
+	if (!p->is_init && (st == PROC_STOPPED || st == PROC_DELETED))
+		r = shim_fail_state(err, SHIM_OP_RESIZE, st);
 	else if ((r = stdio_resize(&p->io, width, height)) < 0)
-		r = shim_error_set(err, 2, "%s", strerror(-r));
+		r = shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_RESIZE, "%s", strerror(-r));
 	proc_unref(p);
 	return r;
 }

@@ -172,21 +172,15 @@ void logger_stop(struct logger *lg)
 {
 	struct reaper_watch w = { .pid = lg->pid };
 
-	struct pollfd pfd = { .fd = lg->pidfd, .events = POLLIN };
-
 	if (lg->pid <= 0)
 		return;
-	/* Already gone (a pidfd is readable once its process exited)? Its exit went to the
-	 * reaper's unclaimed table. */
-	if (poll(&pfd, 1, 0) == 1) {
-		lg->pidfd = safe_close(lg->pidfd);
-		lg->pid = 0;
-		return;
+	/* Already reaped (it died on its own)? Then w is done at once. */
+	reaper_watch_pidfd(&w, lg->pidfd);
+	if (!w.exited) {
+		(void)syscall(SYS_pidfd_send_signal, lg->pidfd, SIGTERM, NULL, 0);
+		/* reaper_wait SIGKILLs at the deadline and then waits for the exit. */
+		(void)reaper_wait(&w, lg->pidfd, reaper_now_ns() + LOGGER_STOP_MS * 1000000ULL);
 	}
-	reaper_watch(&w);
-	(void)syscall(SYS_pidfd_send_signal, lg->pidfd, SIGTERM, NULL, 0);
-	/* reaper_wait SIGKILLs at the deadline and then waits for the exit. */
-	(void)reaper_wait(&w, lg->pidfd, reaper_now_ns() + LOGGER_STOP_MS * 1000000ULL);
 	lg->pidfd = safe_close(lg->pidfd);
 	lg->pid = 0;
 }

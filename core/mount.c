@@ -82,12 +82,16 @@ int mount_parse_options(char *const *options, size_t n, unsigned long *ret_flags
 
 int mount_all(const struct mount_spec *m, size_t n, const char *target, char *msg, size_t msgsz)
 {
-	char data[8192];
+	const size_t datasz = 8192;
+	_cleanup_free_ char *data = malloc(datasz); /* not on a worker's stack */
 
+	if (!data) {
+		snprintf(msg, msgsz, "out of memory");
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned long flags;
-		int r = mount_parse_options(m[i].options, m[i].n_options, &flags, data,
-					    sizeof(data));
+		int r = mount_parse_options(m[i].options, m[i].n_options, &flags, data, datasz);
 		if (r == -ENOTSUP) {
 			snprintf(msg, msgsz, "mount option \"loop\" is not supported by cshim");
 			goto undo;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,28 +55,56 @@ int pids_cgroup_from_state(const char *buf, size_t len, char *out, size_t outsz)
 	return r;
 }
 
-static int cmp_names(const struct dirent **a, const struct dirent **b)
+/* The walk's work list: directories still to visit, as paths relative to the cgroup, on the
+ * heap. A stack: the last pushed is visited next, so pushing a directory's subdirectories in
+ * reverse lexical order visits them (and their subtrees) in lexical order, as runc's
+ * filepath.Walk does. The walk's stack frame does not grow with the tree's depth: the shim's
+ * threads have 256 KiB stacks, and a container may nest cgroups as deep as it likes. */
+struct dirstack {
+	char **v;
+	size_t n, cap;
+};
+
+static int dirstack_push(struct dirstack *ds, char *rel)
 {
-	return strcmp((*a)->d_name, (*b)->d_name);
+	if (!rel)
+		return -ENOMEM;
+	if (ds->n == ds->cap) {
+		size_t ncap = ds->cap ? ds->cap * 2 : 16;
+		char **nv = realloc(ds->v, ncap * sizeof(*nv));
+		if (!nv) {
+			free(rel);
+			return -ENOMEM;
+		}
+		ds->v = nv;
+		ds->cap = ncap;
+	}
+	ds->v[ds->n++] = rel;
+	return 0;
 }
 
-static int is_dir_entry(const struct dirent *d)
+static int cmp_names(const void *a, const void *b)
 {
-	return d->d_type == DT_DIR && strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int walk(const char *dir, struct pidvec *pv, int depth)
+static char *path_join(const char *dir, const char *name)
 {
-	char path[4096];
-	char *buf = NULL;
-	struct dirent **ents = NULL;
+	char *p;
+	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
+}
+
+/* Appends the pids of cgroup.procs in dfd. */
+static int read_procs(int dfd, struct pidvec *pv)
+{
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_close_ int fd = openat(dfd, "cgroup.procs", O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	size_t len;
-	int n, r;
+	int r;
 
-	if (depth > 64)
-		return -ELOOP;
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	r = fd_read_file(path, 16u << 20, &buf, &len);
+	if (fd < 0)
+		return -errno;
+	r = fd_read_all(fd, 16u << 20, &buf, &len);
 	if (r < 0)
 		return r;
 	for (char *s = buf, *end; *s; s = end) {
@@ -84,26 +113,74 @@ static int walk(const char *dir, struct pidvec *pv, int depth)
 			end = s + 1;
 			continue;
 		}
-		if (v > 0 && (r = pidvec_push(pv, (uint32_t)v)) < 0) {
-			free(buf);
+		if (v > 0 && (r = pidvec_push(pv, (uint32_t)v)) < 0)
 			return r;
-		}
 	}
-	free(buf);
-	n = scandir(dir, &ents, is_dir_entry, cmp_names);
-	if (n < 0)
+	return 0;
+}
+
+/* Pushes the subdirectories of dfd (consumed), which is rel, in reverse lexical order. */
+static int push_subdirs(int dfd, const char *rel, struct dirstack *ds)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirstack names = { 0 };
+	struct dirent *e;
+	int r = 0;
+
+	if (!d) {
+		r = -errno;
+		close(dfd);
+		return r;
+	}
+	while ((errno = 0, e = readdir(d))) {
+		if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0)
+			continue;
+		if ((r = dirstack_push(&names, strdup(e->d_name))) < 0)
+			break;
+	}
+	if (r == 0 && errno)
+		r = -errno;
+	closedir(d);
+	if (r == 0 && names.n > 1)
+		qsort(names.v, names.n, sizeof(*names.v), cmp_names);
+	for (size_t i = names.n; i-- > 0;) {
+		if (r == 0)
+			r = dirstack_push(ds, path_join(rel, names.v[i]));
+		free(names.v[i]);
+	}
+	free(names.v);
+	return r;
+}
+
+/* cgroup.procs of the cgroup and every descendant, in lexical walk order. A descendant that
+ * vanishes meanwhile is skipped; the cgroup itself missing is -ENOENT. */
+static int walk(const char *cgroup, struct pidvec *pv)
+{
+	_cleanup_close_ int root = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirstack ds = { 0 };
+	int r;
+
+	if (root < 0)
 		return -errno;
-	r = 0;
-	for (int i = 0; i < n; i++) {
-		if (r == 0) {
-			snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
-			r = walk(path, pv, depth + 1);
-			if (r == -ENOENT) /* removed meanwhile */
-				r = 0;
-		}
-		free(ents[i]);
+	r = dirstack_push(&ds, strdup("."));
+	while (r == 0 && ds.n > 0) {
+		char *rel = ds.v[--ds.n];
+		bool top = strcmp(rel, ".") == 0;
+		int dfd = openat(root, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			r = -errno;
+		else if ((r = read_procs(dfd, pv)) < 0)
+			close(dfd);
+		else
+			r = push_subdirs(dfd, rel, &ds);
+		if (r == -ENOENT && !top) /* removed meanwhile */
+			r = 0;
+		free(rel);
 	}
-	free(ents);
+	while (ds.n > 0)
+		free(ds.v[--ds.n]);
+	free(ds.v);
 	return r;
 }
 
@@ -124,7 +201,7 @@ void pids_forget(void)
 
 static int cgroup_of(const char *runtime_root_ns, const char *id, char *cg, size_t cgsz)
 {
-	char path[4096];
+	_cleanup_free_ char *path = NULL;
 	char *buf = NULL;
 	size_t len;
 	int r;
@@ -136,7 +213,8 @@ static int cgroup_of(const char *runtime_root_ns, const char *id, char *cg, size
 		return 0;
 	}
 	pthread_mutex_unlock(&cache.mu);
-	snprintf(path, sizeof(path), "%s/%s/state.json", runtime_root_ns, id);
+	if (asprintf(&path, "%s/%s/state.json", runtime_root_ns, id) < 0)
+		return -ENOMEM;
 	r = fd_read_file(path, 4u << 20, &buf, &len);
 	if (r < 0)
 		return -ENOENT;
@@ -168,7 +246,7 @@ int pids_from_cgroup(const char *runtime_root_ns, const char *id, uint32_t **ret
 		return -ENOENT;
 	if (cgroup_of(runtime_root_ns, id, cg, sizeof(cg)) < 0)
 		return -ENOENT;
-	r = walk(cg, &pv, 0);
+	r = walk(cg, &pv);
 	if (r < 0) {
 		/* gone (container deleted and recreated elsewhere?): ask again next time */
 		pids_forget();

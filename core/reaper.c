@@ -15,6 +15,7 @@
 #include <urcu/urcu-memb.h>
 
 #include "../io/base.h"
+#include "../io/clock.h"
 #include "../io/log.h"
 #include "reaper.h"
 
@@ -32,8 +33,7 @@ struct claim {
 struct unclaimed {
 	pid_t pid;
 	int status;
-	struct timespec when; /* CLOCK_REALTIME at reap, compared with not_before */
-	uint64_t mono;
+	uint64_t mono; /* CLOCK_MONOTONIC at reap: ordered against a start's stamp, and aged */
 };
 
 struct reaper_timer {
@@ -57,13 +57,29 @@ static struct {
 	struct reaper_timer *timers;
 	reaper_proc_sink sink;
 	volatile bool stop;
-} R = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+} R = { .mu = PTHREAD_MUTEX_INITIALIZER }; /* cv: clock_cond_init in reaper_start */
 
 uint64_t reaper_now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return clock_mono_ns();
+}
+
+/* Whether pid is gone (reaped), asked with R.mu held, so the reaper cannot reap meanwhile.
+ * Only ESRCH says so: pidfd_open can also fail for want of an fd (EMFILE, ENFILE) or memory,
+ * and then kill(pid, 0) asks again without needing one (a zombie still answers it). */
+static bool pid_reaped_locked(pid_t pid, int *ret_pidfd)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (ret_pidfd)
+		*ret_pidfd = fd;
+	if (fd >= 0) {
+		if (!ret_pidfd)
+			close(fd);
+		return false;
+	}
+	if (errno == ESRCH)
+		return true;
+	return kill(pid, 0) < 0 && errno == ESRCH;
 }
 
 int reaper_exit_status(int wstatus)
@@ -89,9 +105,7 @@ void reaper_watch(struct reaper_watch *w)
 	 * entry is stale. */
 	for (size_t i = 0; i < R.n_unclaimed; i++) {
 		if (R.unclaimed[i].pid == w->pid) {
-			int fd = (int)syscall(SYS_pidfd_open, w->pid, 0);
-			if (fd >= 0) {
-				close(fd);
+			if (!pid_reaped_locked(w->pid, NULL)) {
 				R.unclaimed[i] = R.unclaimed[--R.n_unclaimed];
 				break;
 			}
@@ -103,6 +117,66 @@ void reaper_watch(struct reaper_watch *w)
 				w->cb(w, w->status);
 			return;
 		}
+	}
+	w->exited = false;
+	w->next = R.watches[bucket(w->pid)];
+	R.watches[bucket(w->pid)] = w;
+	pthread_mutex_unlock(&R.mu);
+}
+
+int reaper_spawn(const struct spawn_opts *o, struct reaper_watch *w, int *ret_pidfd)
+{
+	pid_t pid;
+	int r;
+
+	/* The child runs only system calls and exec (core/spawn.h): it never needs R.mu, and the
+	 * vfork-style spawn returns once it has exec'd. */
+	pthread_mutex_lock(&R.mu);
+	r = spawn_process(o, &pid, ret_pidfd);
+	if (r == 0) {
+		/* Our child is not reaped while we hold R.mu: an unclaimed exit with its pid is an
+		 * earlier process's. */
+		for (size_t i = 0; i < R.n_unclaimed; i++) {
+			if (R.unclaimed[i].pid == pid) {
+				R.unclaimed[i] = R.unclaimed[--R.n_unclaimed];
+				break;
+			}
+		}
+		w->pid = pid;
+		w->exited = false;
+		w->next = R.watches[bucket(pid)];
+		R.watches[bucket(pid)] = w;
+	}
+	pthread_mutex_unlock(&R.mu);
+	return r;
+}
+
+void reaper_watch_pidfd(struct reaper_watch *w, int pidfd)
+{
+	siginfo_t si = { 0 };
+	bool reaped;
+
+	pthread_mutex_lock(&R.mu);
+	/* WNOWAIT: a zombie stays for the reaper; ECHILD: the pidfd's process was reaped. */
+	reaped = waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG | WNOWAIT) < 0 &&
+		 errno == ECHILD;
+	w->status = -1;
+	for (size_t i = 0; i < R.n_unclaimed; i++) {
+		if (R.unclaimed[i].pid == w->pid) {
+			/* Reaped: ours, unless a later process with the pid overwrote it. Not
+			 * reaped: an earlier process's. */
+			if (reaped)
+				w->status = R.unclaimed[i].status;
+			R.unclaimed[i] = R.unclaimed[--R.n_unclaimed];
+			break;
+		}
+	}
+	if (reaped) {
+		w->exited = true;
+		pthread_mutex_unlock(&R.mu);
+		if (w->cb)
+			w->cb(w, w->status);
+		return;
 	}
 	w->exited = false;
 	w->next = R.watches[bucket(w->pid)];
@@ -127,9 +201,7 @@ int reaper_wait(struct reaper_watch *w, int pidfd, uint64_t deadline_ns)
 	pthread_mutex_lock(&R.mu);
 	while (!w->exited) {
 		if (deadline_ns && !killed) {
-			struct timespec ts;
-			uint64_t now = reaper_now_ns();
-			if (now >= deadline_ns) {
+			if (reaper_now_ns() >= deadline_ns) {
 				if (pidfd >= 0)
 					(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL,
 						      0);
@@ -138,15 +210,7 @@ int reaper_wait(struct reaper_watch *w, int pidfd, uint64_t deadline_ns)
 				killed = true;
 				continue;
 			}
-			clock_gettime(CLOCK_REALTIME, &ts);
-			uint64_t left = deadline_ns - now;
-			ts.tv_sec += (time_t)(left / 1000000000ULL);
-			ts.tv_nsec += (long)(left % 1000000000ULL);
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&R.cv, &R.mu, &ts);
+			(void)clock_cond_timedwait(&R.cv, &R.mu, deadline_ns);
 		} else {
 			pthread_cond_wait(&R.cv, &R.mu);
 		}
@@ -160,36 +224,28 @@ int reaper_wait_until(struct reaper_watch *w, uint64_t until_ns)
 	int r = 0;
 	pthread_mutex_lock(&R.mu);
 	while (!w->exited) {
-		struct timespec ts;
-		uint64_t now, left;
 		if (!until_ns) {
 			pthread_cond_wait(&R.cv, &R.mu);
 			continue;
 		}
-		now = reaper_now_ns();
-		if (now >= until_ns) {
+		if (reaper_now_ns() >= until_ns) {
 			r = -ETIMEDOUT;
 			break;
 		}
-		left = until_ns - now;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += (time_t)(left / 1000000000ULL);
-		ts.tv_nsec += (long)(left % 1000000000ULL);
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&R.cv, &R.mu, &ts);
+		(void)clock_cond_timedwait(&R.cv, &R.mu, until_ns);
 	}
 	pthread_mutex_unlock(&R.mu);
 	return r < 0 ? r : w->status;
 }
 
-void reaper_start_begin(void)
+uint64_t reaper_start_begin(void)
 {
+	uint64_t stamp;
 	pthread_mutex_lock(&R.mu);
 	R.starts_in_flight++;
+	stamp = reaper_now_ns();
 	pthread_mutex_unlock(&R.mu);
+	return stamp;
 }
 
 void reaper_start_end(void)
@@ -199,11 +255,11 @@ void reaper_start_end(void)
 	pthread_mutex_unlock(&R.mu);
 }
 
-int reaper_claim_pid(pid_t pid, void *cookie, const struct timespec *not_before, int *ret_status,
-		     int *ret_pidfd)
+int reaper_claim_pid(pid_t pid, void *cookie, uint64_t not_before, int *ret_status, int *ret_pidfd)
 {
 	struct claim *c;
 	int pidfd;
+	bool reaped;
 
 	*ret_pidfd = -1;
 	pthread_mutex_lock(&R.mu);
@@ -211,16 +267,13 @@ int reaper_claim_pid(pid_t pid, void *cookie, const struct timespec *not_before,
 	 * is alive or an unreaped zombie: any unclaimed entry for it belongs to an earlier
 	 * process that had the same pid. If it cannot, its exit was reaped: take the entry
 	 * (reaped after our start began), or the reaper is about to dispatch it to the claim. */
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	reaped = pid_reaped_locked(pid, &pidfd);
 	for (size_t i = 0; i < R.n_unclaimed; i++) {
 		struct unclaimed *u = &R.unclaimed[i];
-		bool fresh;
 		if (u->pid != pid)
 			continue;
-		fresh = u->when.tv_sec > not_before->tv_sec ||
-			(u->when.tv_sec == not_before->tv_sec &&
-			 u->when.tv_nsec >= not_before->tv_nsec);
-		if (pidfd < 0 && fresh) {
+		/* Both stamps are monotonic: a wall-clock step cannot make a fresh exit stale. */
+		if (reaped && u->mono >= not_before) {
 			*ret_status = u->status;
 			R.unclaimed[i] = R.unclaimed[--R.n_unclaimed];
 			pthread_mutex_unlock(&R.mu);
@@ -326,7 +379,6 @@ fill:
 	u->pid = pid;
 	u->status = status;
 	u->mono = now;
-	clock_gettime(CLOCK_REALTIME, &u->when);
 }
 
 /* Called with R.mu held (reap_all); drops it. */
@@ -511,6 +563,10 @@ int reaper_start(reaper_proc_sink sink)
 	int r;
 
 	R.sink = sink;
+	/* reaper_wait's deadlines are monotonic: so must its condvar's clock be. */
+	r = clock_cond_init(&R.cv);
+	if (r < 0)
+		return r;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	R.epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -4,7 +4,6 @@
 #include <jansson.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,18 +30,6 @@ void runtime_set_cancel(const _Atomic bool *flag)
 static bool cancelled(void)
 {
 	return cancel_flag && atomic_load(cancel_flag);
-}
-
-int shim_error_set(struct shim_error *e, int code, const char *fmt, ...)
-{
-	va_list ap;
-	if (!e)
-		return -EIO;
-	e->code = code;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	return -EIO;
 }
 
 int runtime_init(struct runtime *rt, const char *name, const char *runtime_root, const char *ns,
@@ -225,11 +212,10 @@ int runtime_run(const struct runtime *rt, const struct runtime_call *c, struct r
 	o.fds = fds;
 	o.nfds = 3;
 	o.pdeathsig = true;
-	r = spawn_process(&o, &pid, &pidfd);
+	r = reaper_spawn(&o, &w, &pidfd);
 	if (r < 0)
 		return r;
-	w.pid = pid;
-	reaper_watch(&w);
+	pid = w.pid;
 	out_w = safe_close(out_w);
 	in_r = safe_close(in_r);
 	if (out_r >= 0)
@@ -308,8 +294,8 @@ int runtime_log_last_error(const char *buf, size_t len, char *out, size_t outsz)
 	return found;
 }
 
-void runtime_error(const struct runtime *rt, const struct runtime_result *res, const char *prefix,
-		   struct shim_error *err)
+int runtime_failure(const struct runtime *rt, const struct runtime_result *res, enum shim_op op,
+		    struct shim_error *err)
 {
 	char text[SHIM_ERR_MAX], last[SHIM_ERR_MAX];
 	char *log = NULL;
@@ -318,22 +304,19 @@ void runtime_error(const struct runtime *rt, const struct runtime_result *res, c
 
 	runtime_exit_text(rt, res, text, sizeof(text));
 	r = fd_read_file(rt->log, 8u << 20, &log, &len);
-	if (r < 0) {
-		shim_error_set(err, 2, "%s: unable to retrieve OCI runtime error (open %s: %s): %s",
-			       prefix, rt->log, strerror(-r), text);
-		return;
-	}
+	if (r < 0)
+		return shim_fail(err, -EIO, SHIM_ERR_RUNTIME, op,
+				 "unable to retrieve OCI runtime error (open %s: %s): %s", rt->log,
+				 strerror(-r), text);
 	r = runtime_log_last_error(log, len, last, sizeof(last));
 	free(log);
 	if (r > 0)
-		shim_error_set(err, 2, "%s: %s", prefix, last);
-	else if (r == 0)
-		shim_error_set(err, 2, "%s: %s", prefix, text);
-	else
-		shim_error_set(err, 2,
-			       "%s: unable to retrieve OCI runtime error (invalid character in "
-			       "%s): %s",
-			       prefix, rt->log, text);
+		return shim_fail(err, -EIO, SHIM_ERR_RUNTIME, op, "%s", last);
+	if (r == 0)
+		return shim_fail(err, -EIO, SHIM_ERR_RUNTIME, op, "%s", text);
+	return shim_fail(err, -EIO, SHIM_ERR_RUNTIME, op,
+			 "unable to retrieve OCI runtime error (invalid character in %s): %s",
+			 rt->log, text);
 }
 
 struct async_run {
@@ -357,7 +340,6 @@ void runtime_run_async(const struct runtime *rt, const char *const *args,
 	struct spawn_opts o = { 0 };
 	struct async_run *a;
 	int n = 0, r;
-	pid_t pid;
 
 	n = build_argv(rt, args, argv, ARRAY_SIZE(argv));
 	if (n < 0) {
@@ -376,13 +358,10 @@ void runtime_run_async(const struct runtime *rt, const char *const *args,
 	o.envp = spawn_child_env();
 	o.fds = fds;
 	o.nfds = 3;
-	r = spawn_process(&o, &pid, NULL);
+	a->w.cb = async_exited;
+	r = reaper_spawn(&o, &a->w, NULL); /* a is the callback's from now on */
 	if (r < 0) {
 		free(a);
 		done(data, r);
-		return;
 	}
-	a->w.pid = pid;
-	a->w.cb = async_exited;
-	reaper_watch(&a->w);
 }

@@ -11,16 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define SHIM_ERR_MAX 1024
-
-/* An error that must reach the client with a code and text (spec §2.12, §3). */
-struct shim_error {
-	int code; /* gRPC code */
-	char msg[SHIM_ERR_MAX];
-};
-
-int shim_error_set(struct shim_error *e, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+#include "error.h"
 
 /* The strings live in one allocation (a shim holds one runtime for its life: five page-sized
  * arrays would be five dirty pages). */
@@ -67,9 +58,10 @@ void runtime_exit_text(const struct runtime *rt, const struct runtime_result *re
 /* The last "level":"error" msg of a runc JSON log (whitespace-trimmed).
  * Returns 1 found, 0 none, -EINVAL unparsable. Pure, for tests and fuzzing. */
 int runtime_log_last_error(const char *buf, size_t len, char *out, size_t outsz);
-/* Builds "<prefix>: <msg from BUNDLE/log.json, or the runtime's error text>" (spec §3.0). */
-void runtime_error(const struct runtime *rt, const struct runtime_result *res, const char *prefix,
-		   struct shim_error *err);
+/* A failed runtime call of op: the runtime's own message (from BUNDLE/log.json, or its error
+ * text) as a SHIM_ERR_RUNTIME (spec §3.0). Returns -EIO. */
+int runtime_failure(const struct runtime *rt, const struct runtime_result *res, enum shim_op op,
+		    struct shim_error *err);
 
 /* Starts the runtime without waiting (stdio /dev/null): for the reaper thread, which must
  * never wait for a child. done(data, status) runs on the reaper thread when it exits (status

@@ -7,8 +7,9 @@
  * slice (io/slice.h), exactly the fds it is meant to have (fds[i] becomes fd i; everything
  * else is closed), and optionally PR_SET_PDEATHSIG. The pidfd comes back atomically with the pid.
  *
- * The child is reaped by the reaper thread (never waitpid() here): register a wait with the
- * reaper before the exit can be needed; the reaper keeps exits it could not match for a while.
+ * The child is reaped by the reaper thread (never waitpid() here). A child whose exit matters
+ * is spawned through reaper_spawn() (core/reaper.h), which registers its watch before it can
+ * be reaped.
  */
 #pragma once
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base.h"
+#include "clock.h"
 #include "loop.h"
 
 struct loop_task {
@@ -227,13 +228,6 @@ struct loop_spin_stats loop_spin_stats(struct loop *l)
 	return l->spin;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* A gap this many spin periods long still counts as short when it was measured across a
  * blocking wait (it then includes this thread's own wake-up, tens of microseconds here). */
 #define SPIN_GAP_FACTOR 4
@@ -254,7 +248,7 @@ static int loop_wait(struct loop *l, struct epoll_event *evs, int max)
 
 	if (!l->spin_ns)
 		return epoll_wait(l->epfd, evs, max, timeout);
-	t0 = mono_ns();
+	t0 = clock_mono_ns();
 	if (l->spin_hold) {
 		l->spin_hold = false;
 	} else if (l->spin_skip) {
@@ -265,12 +259,12 @@ static int loop_wait(struct loop *l, struct epoll_event *evs, int max)
 			if (n > 0) {
 				l->spin.hits++;
 				l->spin_backoff = 0;
-				l->last_gap = mono_ns() - t0;
+				l->last_gap = clock_mono_ns() - t0;
 			}
 			if (n != 0)
 				return n;
 			sched_yield();
-		} while (mono_ns() - t0 < l->spin_ns);
+		} while (clock_mono_ns() - t0 < l->spin_ns);
 		l->spin.misses++;
 		l->spin_backoff = l->spin_backoff ? l->spin_backoff * 2 : 1;
 		if (l->spin_backoff > SPIN_BACKOFF_MAX)
@@ -279,7 +273,7 @@ static int loop_wait(struct loop *l, struct epoll_event *evs, int max)
 	}
 	n = epoll_wait(l->epfd, evs, max, timeout);
 	if (n >= 0)
-		l->last_gap = n > 0 ? mono_ns() - t0 : UINT64_MAX;
+		l->last_gap = n > 0 ? clock_mono_ns() - t0 : UINT64_MAX;
 	return n;
 }
 

@@ -30,14 +30,14 @@ int console_socket_new(struct console_socket *cs)
 	int r;
 
 	cs->fd = -1;
+	cs->dir[0] = cs->path[0] = '\0';
+	/* DIR/ptyXXXXXX/pty.sock must fit sun_path (and then dir fits too). */
+	if (strlen(pty_temp_dir()) + sizeof("/ptyXXXXXX/pty.sock") > sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
 	snprintf(cs->dir, sizeof(cs->dir), "%s/ptyXXXXXX", pty_temp_dir());
 	if (!mkdtemp(cs->dir)) /* mode 0700 */
 		return -errno;
-	snprintf(cs->path, sizeof(cs->path), "%s/pty.sock", cs->dir);
-	if (strlen(cs->path) >= sizeof(sa.sun_path)) {
-		rmdir(cs->dir);
-		return -ENAMETOOLONG;
-	}
+	strcpy(stpcpy(cs->path, cs->dir), "/pty.sock"); /* fits: checked above */
 	strcpy(sa.sun_path, cs->path);
 	cs->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (cs->fd < 0)

@@ -7,11 +7,16 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/un.h>
+
+/* The socket's path must fit sun_path, and so must its directory: no more room is kept (the
+ * struct lives on the stacks of the worker threads). */
+#define CONSOLE_SOCKET_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
 
 struct console_socket {
 	int fd;
-	char dir[4096];
-	char path[4200];
+	char dir[CONSOLE_SOCKET_PATH_MAX];
+	char path[CONSOLE_SOCKET_PATH_MAX];
 };
 
 int console_socket_new(struct console_socket *cs);

@@ -6,10 +6,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base.h"
+#include "clock.h"
 #include "log.h"
 #include "loop.h"
 #include "memtrim.h"
@@ -248,6 +248,10 @@ int pump_start(struct loop *l, int src, int dst, unsigned flags, const char *nam
 
 	(void)pthread_once(&pump_buf_once, pump_buf_map);
 	p = pump_shared_buf ? calloc(1, sizeof(*p)) : NULL;
+	if (p && clock_cond_init(&p->cv) < 0) {
+		free(p);
+		p = NULL;
+	}
 	if (!p) {
 		close(src);
 		close(dst);
@@ -265,7 +269,6 @@ int pump_start(struct loop *l, int src, int dst, unsigned flags, const char *nam
 	p->flags = flags;
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
 	atomic_init(&p->refs, 2); /* the loop's and the caller's */
 	r = loop_post(l, pump_start_cb, p);
 	if (r < 0) {
@@ -282,26 +285,15 @@ int pump_start(struct loop *l, int src, int dst, unsigned flags, const char *nam
 	return 0;
 }
 
-static void deadline_after(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 bool pump_wait_done(struct pump *p, int timeout_ms)
 {
-	struct timespec dl;
+	uint64_t deadline = clock_mono_after_ms(timeout_ms);
 	bool done;
 
-	deadline_after(&dl, timeout_ms);
+	/* p->cv measures CLOCK_MONOTONIC (clock_cond_init), as the deadline does. */
 	pthread_mutex_lock(&p->mu);
 	while (!p->done) {
-		if (pthread_cond_timedwait(&p->cv, &p->mu, &dl) == ETIMEDOUT)
+		if (clock_cond_timedwait(&p->cv, &p->mu, deadline) == -ETIMEDOUT)
 			break;
 	}
 	done = p->done;

@@ -59,13 +59,33 @@ int ttrpc_request_frame(uint32_t stream, const char *service, const char *method
 			const uint8_t *payload, size_t plen, int64_t timeout_nano,
 			uint8_t **ret_frame, size_t *ret_len)
 {
-	Ttrpc__Request req = TTRPC__REQUEST__INIT;
+	return ttrpc_request_frame_md(stream, service, method, payload, plen, timeout_nano, NULL, 0,
+				      ret_frame, ret_len);
+}
 
+int ttrpc_request_frame_md(uint32_t stream, const char *service, const char *method,
+			   const uint8_t *payload, size_t plen, int64_t timeout_nano,
+			   const struct ttrpc_md *md, size_t n_md, uint8_t **ret_frame,
+			   size_t *ret_len)
+{
+	Ttrpc__Request req = TTRPC__REQUEST__INIT;
+	Ttrpc__KeyValue kv[TTRPC_MD_MAX], *kvp[TTRPC_MD_MAX];
+
+	if (n_md > TTRPC_MD_MAX)
+		return -E2BIG;
+	for (size_t i = 0; i < n_md; i++) {
+		ttrpc__key_value__init(&kv[i]);
+		kv[i].key = (char *)md[i].key;
+		kv[i].value = (char *)md[i].value;
+		kvp[i] = &kv[i];
+	}
 	req.service = (char *)service;
 	req.method = (char *)method;
 	req.payload.data = (uint8_t *)payload;
 	req.payload.len = plen;
 	req.timeout_nano = timeout_nano;
+	req.n_metadata = n_md;
+	req.metadata = n_md ? kvp : NULL;
 	return frame_message(stream, TTRPC_TYPE_REQUEST, &req.base, ret_frame, ret_len);
 }
 

@@ -43,6 +43,18 @@ int ttrpc_request_frame(uint32_t stream, const char *service, const char *method
 			const uint8_t *payload, size_t plen, int64_t timeout_nano,
 			uint8_t **ret_frame, size_t *ret_len);
 
+/* Request metadata (ttrpc.KeyValue), e.g. containerd's "containerd-namespace-ttrpc". */
+struct ttrpc_md {
+	const char *key, *value;
+};
+#define TTRPC_MD_MAX 8
+
+/* The same with metadata (at most TTRPC_MD_MAX pairs, else -E2BIG). */
+int ttrpc_request_frame_md(uint32_t stream, const char *service, const char *method,
+			   const uint8_t *payload, size_t plen, int64_t timeout_nano,
+			   const struct ttrpc_md *md, size_t n_md, uint8_t **ret_frame,
+			   size_t *ret_len);
+
 /* Decodes a response body: *ret_code (0 on success), message and payload copies (heap). */
 int ttrpc_response_decode(const uint8_t *buf, size_t len, int *ret_code, char **ret_msg,
 			  uint8_t **ret_payload, size_t *ret_plen);

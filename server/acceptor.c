@@ -282,11 +282,44 @@ static bool peer_allowed(int fd)
 	return true;
 }
 
+static int read_buf_init(void)
+{
+	if (!read_buf && !(read_buf = memtrim_pages_new(READ_CHUNK)))
+		return -ENOMEM;
+	return 0;
+}
+
+int acceptor_adopt(struct loop *l, int fd, struct conn **ret)
+{
+	struct conn *c;
+	int r = read_buf_init();
+
+	if (r < 0 || !(c = calloc(1, sizeof(*c)))) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->w.fd = fd;
+	c->w.cb = conn_cb;
+	c->loop = l;
+	atomic_init(&c->refs, 1);
+	pthread_mutex_init(&c->mu, NULL);
+	ttrpc_reader_init(&c->rd);
+	r = loop_add(l, &c->w, EPOLLIN | EPOLLRDHUP);
+	if (r < 0) {
+		close(fd);
+		conn_unref(c);
+		return r;
+	}
+	atomic_fetch_add(&n_conns, 1);
+	if (ret)
+		*ret = conn_ref(c);
+	return 0;
+}
+
 static void listen_cb(struct loop_watch *w, uint32_t revents)
 {
 	(void)revents;
 	for (int i = 0; i < 64; i++) {
-		struct conn *c;
 		int fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -304,23 +337,7 @@ static void listen_cb(struct loop_watch *w, uint32_t revents)
 			close(fd);
 			continue;
 		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
-			continue;
-		}
-		c->w.fd = fd;
-		c->w.cb = conn_cb;
-		c->loop = acc_loop;
-		atomic_init(&c->refs, 1);
-		pthread_mutex_init(&c->mu, NULL);
-		ttrpc_reader_init(&c->rd);
-		if (loop_add(acc_loop, &c->w, EPOLLIN | EPOLLRDHUP) < 0) {
-			close(fd);
-			conn_unref(c);
-			continue;
-		}
-		atomic_fetch_add(&n_conns, 1);
+		(void)acceptor_adopt(acc_loop, fd, NULL);
 	}
 }
 
@@ -331,8 +348,10 @@ void acceptor_release_buffer(void)
 
 int acceptor_start(struct loop *l, int listen_fd)
 {
-	if (!read_buf && !(read_buf = memtrim_pages_new(READ_CHUNK)))
-		return -ENOMEM;
+	int r = read_buf_init();
+
+	if (r < 0)
+		return r;
 	acc_loop = l;
 	listen_w.fd = listen_fd;
 	listen_w.cb = listen_cb;

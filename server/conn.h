@@ -50,5 +50,9 @@ void conn_respond(struct conn *c, uint32_t stream, int code, const char *msg,
 int acceptor_start(struct loop *l, int listen_fd);
 /* Loop thread, between events: the read buffer's pages go back to the kernel. */
 void acceptor_release_buffer(void);
+/* Loop thread: makes a connected socket (non-blocking, close-on-exec) a connection on l, as
+ * the listener does with each one it accepts and lets in. ret (may be NULL): a reference for
+ * the caller. Returns 0 or -errno (the fd is closed then). */
+int acceptor_adopt(struct loop *l, int fd, struct conn **ret);
 /* Number of open connections (for tests and the bench). */
 int acceptor_conn_count(void);

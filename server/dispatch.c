@@ -8,16 +8,11 @@
 #include "conn.h"
 #include "core/runtime.h"
 #include "dispatch.h"
+#include "io/clock.h"
 #include "io/log.h"
 #include "proto/ttrpc_codec.h"
+#include "validate.h"
 #include "worker_pool.h"
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 void call_reply(struct call *call, int code, const char *msg, const uint8_t *payload, size_t plen)
 {
@@ -38,46 +33,16 @@ static void run_call(void *arg)
 	runtime_set_cancel(NULL);
 }
 
-/* Go's utf8.Valid: the Go decoder rejects proto3 strings that are not UTF-8. */
-static bool utf8_valid(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	while (*p) {
-		unsigned c = *p, n, min;
-		uint32_t cp;
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0)
-			n = 1, cp = c & 0x1f, min = 0x80;
-		else if ((c & 0xf0) == 0xe0)
-			n = 2, cp = c & 0x0f, min = 0x800;
-		else if ((c & 0xf8) == 0xf0)
-			n = 3, cp = c & 0x07, min = 0x10000;
-		else
-			return false;
-		for (unsigned i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		p += n + 1;
-	}
-	return true;
-}
-
 static bool request_utf8_ok(const Ttrpc__Request *req, char *msg, size_t msgsz)
 {
 	const char *field = NULL;
-	if (!utf8_valid(req->service))
+	if (!validate_utf8(req->service))
 		field = "service";
-	else if (!utf8_valid(req->method))
+	else if (!validate_utf8(req->method))
 		field = "method";
 	for (size_t i = 0; !field && i < req->n_metadata; i++)
-		if (!utf8_valid(req->metadata[i]->key) || !utf8_valid(req->metadata[i]->value))
+		if (!validate_utf8(req->metadata[i]->key) ||
+		    !validate_utf8(req->metadata[i]->value))
 			field = "metadata";
 	if (!field)
 		return true;
@@ -129,7 +94,7 @@ void dispatch_frame(struct conn *c, const struct ttrpc_hdr *h, uint8_t *body)
 	call->stream = h->stream;
 	call->m = m;
 	if (req->timeout_nano > 0)
-		call->deadline_ns = now_ns() + (uint64_t)req->timeout_nano;
+		call->deadline_ns = clock_mono_ns() + (uint64_t)req->timeout_nano;
 	/* The payload points into body, which the call keeps until it is answered. */
 	call->payload = req->payload.data;
 	call->plen = req->payload.len;

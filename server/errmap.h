@@ -6,5 +6,6 @@
 
 struct shim_error;
 
-/* r < 0: -errno. A shim_error with a code wins; otherwise errno is mapped. */
+/* r < 0: -errno; err (may be NULL): core's facts about it. Writes the text the Go shim gives
+ * to msg and returns the ttrpc status code. */
 int errmap_code(int r, const struct shim_error *err, char *msg, size_t msgsz);

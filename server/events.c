@@ -12,6 +12,7 @@
 
 #include "core/reaper.h"
 #include "core/spawn.h"
+#include "event_queue.h"
 #include "events.h"
 #include "github.com/containerd/containerd/api/events/task.pb-c.h"
 #include "google/protobuf/any.pb-c.h"
@@ -19,11 +20,15 @@
 #include "io/base.h"
 #include "io/fd_util.h"
 #include "io/log.h"
+#include "io/loop.h"
 
 #define PUBLISH_ATTEMPTS 5
 #define PUBLISH_TIMEOUT_MS 30000
 
 /*
+ * The fallback: `containerd publish`, one child per event (what the Go v1 shim does), used
+ * when containerd's ttrpc socket does not answer (event_queue.h).
+ *
  * Publishers run side by side, so a slow one would let a later event overtake an earlier one.
  * An init's exit must reach containerd after the exits of the container's execs (spec §4.4;
  * runc kill --all, or a pid namespace torn down, ends them together): its publisher is handed
@@ -36,12 +41,14 @@ static struct {
 	const char *address, *ns;
 	pthread_mutex_t mu;      /* the list below and every pub's gate */
 	struct pub *head, *tail; /* unfinished publications, oldest first */
+	struct evq *q;           /* the ordered queue in front (NULL before events_start) */
 } E = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 struct pub {
 	struct reaper_watch w; /* first: the reaper hands it back */
 	uint8_t *data;
 	size_t len;
+	char *topic;
 	int attempt;
 	int out_r;
 	int pidfd;
@@ -87,8 +94,11 @@ static void pub_finish(struct pub *p)
 		p->gate = -1;
 	}
 	fd = gate_take_locked();
+	bool idle = !E.head;
 	pthread_mutex_unlock(&E.mu);
 	safe_close(fd);
+	if (idle && E.q)
+		evq_kick(E.q); /* later events may go over ttrpc again */
 }
 
 static void pub_unref(struct pub *p)
@@ -96,6 +106,7 @@ static void pub_unref(struct pub *p)
 	if (atomic_fetch_sub(&p->refs, 1) != 1)
 		return;
 	free(p->data);
+	free(p->topic);
 	free(p);
 }
 
@@ -215,12 +226,11 @@ static void pub_timeout(void *arg)
 
 static void pub_spawn(struct pub *p)
 {
-	const char *argv[] = { E.binary,      "--address",   E.address, "publish", "--topic",
-			       "/tasks/exit", "--namespace", E.ns,      NULL };
+	const char *argv[] = { E.binary, "--address",   E.address, "publish", "--topic",
+			       p->topic, "--namespace", E.ns,      NULL };
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, fds[3];
 	struct spawn_opts o = { 0 };
 	char path[4096];
-	pid_t pid;
 	int r;
 
 	p->attempt++;
@@ -252,14 +262,10 @@ static void pub_spawn(struct pub *p)
 	o.envp = spawn_child_env();
 	o.fds = fds;
 	o.nfds = 3;
-	r = spawn_process(&o, &pid, &p->pidfd);
-	in[0] = safe_close(in[0]);
-	out[1] = safe_close(out[1]);
-	if (r < 0)
-		goto fail;
+	/* Everything the exit callback and the timeout use is set before the spawn: the
+	 * callback may run as soon as reaper_spawn returns. */
 	p->out_r = out[0];
 	atomic_store(&p->exited, false);
-	p->w.pid = pid;
 	p->w.cb = pub_exited;
 	/* A second reference for the timeout timer of this attempt. */
 	{
@@ -277,8 +283,17 @@ static void pub_spawn(struct pub *p)
 			}
 		}
 	}
-	reaper_watch(&p->w);
-	return;
+	r = reaper_spawn(&o, &p->w, &p->pidfd);
+	in[0] = safe_close(in[0]);
+	out[1] = safe_close(out[1]);
+	if (r >= 0)
+		return;
+	p->out_r = -1; /* out[0] is closed below */
+	if (p->timer && reaper_cancel(p->timer)) {
+		free(p->timer_arg);
+		atomic_fetch_sub(&p->refs, 1);
+	}
+	p->timer = NULL;
 fail:
 	safe_close(in[0]);
 	safe_close(in[1]);
@@ -299,26 +314,41 @@ fail:
 	}
 }
 
-void events_publish_exit(const char *container_id, const char *id, uint32_t pid,
-			 uint32_t exit_status, const struct timespec *exited_at)
+static bool fallback_busy(void *ctx)
+{
+	bool busy;
+	(void)ctx;
+	pthread_mutex_lock(&E.mu);
+	busy = E.head != NULL;
+	pthread_mutex_unlock(&E.mu);
+	return busy;
+}
+
+static void fallback_publish(void *ctx, const char *topic, const uint8_t *any, size_t len,
+			     unsigned flags, const char *what)
 {
 	struct pub *p = calloc(1, sizeof(*p));
 
-	if (!p) {
-		log_error("out of memory: exit event of %s lost", id);
-		return;
+	(void)ctx;
+	if (p) {
+		p->data = malloc(len ? len : 1);
+		p->topic = strdup(topic);
 	}
-	p->out_r = p->pidfd = p->gate = -1;
-	p->last = strcmp(id, container_id) == 0;
-	atomic_init(&p->refs, 1);
-	snprintf(p->what, sizeof(p->what), "/tasks/exit (%s pid %u status %u)", id, pid,
-		 exit_status);
-	p->data = events_encode_exit(container_id, id, pid, exit_status, exited_at, &p->len);
-	if (!p->data) {
-		log_error("out of memory: exit event of %s lost", id);
+	if (!p || !p->data || !p->topic) {
+		log_error("out of memory: event %s lost", what);
+		if (p) {
+			free(p->data);
+			free(p->topic);
+		}
 		free(p);
 		return;
 	}
+	memcpy(p->data, any, len);
+	p->len = len;
+	p->out_r = p->pidfd = p->gate = -1;
+	p->last = flags & EVQ_BARRIER;
+	atomic_init(&p->refs, 1);
+	snprintf(p->what, sizeof(p->what), "%s", what);
 	pthread_mutex_lock(&E.mu);
 	p->prev = E.tail;
 	if (E.tail)
@@ -328,4 +358,43 @@ void events_publish_exit(const char *container_id, const char *id, uint32_t pid,
 	E.tail = p;
 	pthread_mutex_unlock(&E.mu);
 	pub_spawn(p);
+}
+
+int events_start(struct loop *l)
+{
+	const struct evq_fallback fb = { .publish = fallback_publish, .busy = fallback_busy };
+	char *path = evq_ttrpc_address(E.address, getenv("TTRPC_ADDRESS"));
+	int r = evq_new(l, E.ns, path, &fb, &E.q);
+	if (r == 0)
+		log_debug("events: ttrpc %s, fallback %s publish", path ? path : "(none)",
+			  E.binary);
+	free(path);
+	return r;
+}
+
+void events_publish_exit(const char *container_id, const char *id, uint32_t pid,
+			 uint32_t exit_status, const struct timespec *exited_at,
+			 void (*done)(void *), void *arg)
+{
+	char what[128];
+	unsigned flags = strcmp(id, container_id) == 0 ? EVQ_BARRIER : 0;
+	size_t len = 0;
+	uint8_t *any = events_encode_exit(container_id, id, pid, exit_status, exited_at, &len);
+	int r = -ENOMEM;
+
+	snprintf(what, sizeof(what), "/tasks/exit (%s pid %u status %u)", id, pid, exit_status);
+	if (!any) {
+		log_error("out of memory: exit event of %s lost", id);
+	} else if (E.q) {
+		r = evq_publish(E.q, "/tasks/exit", any, len, NULL, flags, what, done, arg);
+		if (r == 0) {
+			free(any);
+			return;
+		}
+	}
+	if (any) /* no queue (out of memory): straight to the fallback */
+		fallback_publish(NULL, "/tasks/exit", any, len, flags, what);
+	free(any);
+	if (done)
+		done(arg);
 }

@@ -1,21 +1,29 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * /tasks/exit, the only event a v1 shim publishes (spec §4): by running
- * `<containerd-binary> --address A publish --topic /tasks/exit --namespace NS` with the
- * Any-encoded TaskExit on stdin. The event is handed to the publisher (spawned, stdin
- * written and closed) before the caller returns, so a Wait answered afterwards cannot beat
- * it; a failed publish is retried a bounded number of times. An init's exit is the exception
- * to "closed": its stdin stays open until the earlier events are published (events.c).
+ * /tasks/exit, the only event a v1 shim publishes (spec §4). Events go through one ordered
+ * queue (event_queue.h) to containerd's ttrpc Events/Forward; when that socket does not
+ * answer, to `<containerd-binary> --address A publish --topic T --namespace NS` with the
+ * Any-encoded event on stdin, as the Go shim does (retried a bounded number of times). An
+ * init's exit is kept behind the earlier events on both paths. See docs/events.md.
  */
 #pragma once
 
 #include <stdint.h>
 #include <time.h>
 
+struct loop;
+
 /* The strings are kept, not copied (the shim's flags, for its life). */
 void events_setup(const char *containerd_binary, const char *address, const char *ns);
+/* Creates the queue on loop l (its ttrpc address: $TTRPC_ADDRESS, else -address + ".ttrpc").
+ * Before it, events go to the fallback directly. 0 or -errno. */
+int events_start(struct loop *l);
+/* Any thread. done(arg) runs once the event was acknowledged by containerd or handed to a
+ * `containerd publish` child (on the loop thread; on the caller's when the queue could not
+ * take it): the caller answers the process's Waits only then. */
 void events_publish_exit(const char *container_id, const char *id, uint32_t pid,
-			 uint32_t exit_status, const struct timespec *exited_at);
+			 uint32_t exit_status, const struct timespec *exited_at,
+			 void (*done)(void *), void *arg);
 /* Encodes the Any{TaskExit} bytes (pure, for tests). Returns the heap buffer. */
 uint8_t *events_encode_exit(const char *container_id, const char *id, uint32_t pid,
 			    uint32_t exit_status, const struct timespec *exited_at,

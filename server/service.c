@@ -123,14 +123,14 @@ static int create_options(const Google__Protobuf__Any *any, struct create_opts *
 	if (!any)
 		return 0;
 	if (!any->type_url || strcmp(any->type_url, "containerd.linux.runc.CreateOptions") != 0)
-		return shim_error_set(err, GRPC_INVALID_ARGUMENT,
-				      "options of type %s are not containerd.linux.runc."
-				      "CreateOptions: invalid argument",
-				      any->type_url ? any->type_url : "");
+		return shim_fail(err, -EINVAL, SHIM_ERR_REQUEST, SHIM_OP_CREATE,
+				 "options of type %s are not containerd.linux.runc."
+				 "CreateOptions: invalid argument",
+				 any->type_url ? any->type_url : "");
 	co = containerd__linux__runc__create_options__unpack(NULL, any->value.len, any->value.data);
 	if (!co)
-		return shim_error_set(err, GRPC_INVALID_ARGUMENT,
-				      "cannot decode CreateOptions: invalid argument");
+		return shim_fail(err, -EINVAL, SHIM_ERR_REQUEST, SHIM_OP_CREATE,
+				 "cannot decode CreateOptions: invalid argument");
 	o->no_pivot_root = co->no_pivot_root;
 	o->no_new_keyring = co->no_new_keyring;
 	o->io_uid = co->io_uid;
@@ -210,7 +210,7 @@ static void m_create(struct call *call)
 	if (!validate_identifier(cr.id, err.msg, sizeof(err.msg)) ||
 	    !validate_bundle(cr.bundle, service_cwd, err.msg, sizeof(err.msg)) ||
 	    !create_paths_ok(call, req, co, err.msg, sizeof(err.msg))) {
-		err.code = GRPC_INVALID_ARGUMENT;
+		err.kind = SHIM_ERR_REQUEST;
 		r = -EINVAL;
 		goto out;
 	}
@@ -490,7 +490,7 @@ static void m_exec(struct call *call)
 			er.spec = "";
 	}
 	if (!validate_identifier(req->id, err.msg, sizeof(err.msg))) {
-		err.code = GRPC_INVALID_ARGUMENT;
+		err.kind = SHIM_ERR_REQUEST;
 		r = -EINVAL;
 	} else {
 		r = container_exec(&er, &err);
@@ -579,17 +579,17 @@ static void m_checkpoint(struct call *call)
 		if (!req->options->type_url ||
 		    strcmp(req->options->type_url, "containerd.linux.runc.CheckpointOptions") !=
 			    0) {
-			r = shim_error_set(&err, GRPC_INVALID_ARGUMENT,
-					   "options of type %s are not containerd.linux.runc."
-					   "CheckpointOptions: invalid argument",
-					   req->options->type_url ? req->options->type_url : "");
+			r = shim_fail(&err, -EINVAL, SHIM_ERR_REQUEST, SHIM_OP_CHECKPOINT,
+				      "options of type %s are not containerd.linux.runc."
+				      "CheckpointOptions: invalid argument",
+				      req->options->type_url ? req->options->type_url : "");
 			goto out;
 		}
 		o = containerd__linux__runc__checkpoint_options__unpack(
 			NULL, req->options->value.len, req->options->value.data);
 		if (!o) {
-			r = shim_error_set(&err, GRPC_INVALID_ARGUMENT,
-					   "cannot decode CheckpointOptions: invalid argument");
+			r = shim_fail(&err, -EINVAL, SHIM_ERR_REQUEST, SHIM_OP_CHECKPOINT,
+				      "cannot decode CheckpointOptions: invalid argument");
 			goto out;
 		}
 		cr.exit = o->exit;
@@ -611,7 +611,7 @@ static void m_checkpoint(struct call *call)
 					      REQ_PATH_DIR_OR_LEAF, err.msg, sizeof(err.msg))) ||
 	    (wlen_w && !validate_request_path("checkpoint work_path", cr.work_path, wlen_w,
 					      REQ_PATH_DIR_OR_LEAF, err.msg, sizeof(err.msg)))) {
-		err.code = GRPC_INVALID_ARGUMENT;
+		err.kind = SHIM_ERR_REQUEST;
 		r = -EINVAL;
 		goto out;
 	}

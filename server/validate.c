@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/pathcheck.h"
+#include "io/base.h"
 #include "validate.h"
 
 #define IDENTIFIER_MAX 76
@@ -47,14 +48,16 @@ bool validate_identifier(const char *id, char *msg, size_t msgsz)
 
 bool validate_bundle(const char *bundle, const char *cwd, char *msg, size_t msgsz)
 {
-	char a[PATH_MAX], b[PATH_MAX];
+	_cleanup_free_ char *a = NULL, *b = NULL; /* two PATH_MAX buffers: not on the stack */
 
 	if (!bundle || bundle[0] != '/') {
 		snprintf(msg, msgsz, "bundle path %s is not absolute: invalid argument",
 			 bundle ? bundle : "");
 		return false;
 	}
-	if (!realpath(bundle, a) || !realpath(cwd, b) || strcmp(a, b) != 0) {
+	a = realpath(bundle, NULL);
+	b = a ? realpath(cwd, NULL) : NULL;
+	if (!a || !b || strcmp(a, b) != 0) {
 		snprintf(msg, msgsz, "bundle %s is not the shim's bundle %s: invalid argument",
 			 bundle, cwd);
 		return false;
@@ -192,4 +195,34 @@ size_t validate_wire_len(const uint8_t *buf, size_t len, uint32_t field, const c
 		}
 	}
 	return found == SIZE_MAX ? strlen(s) : found;
+}
+
+bool validate_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	while (*p) {
+		unsigned c = *p, n, min;
+		uint32_t cp;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0)
+			n = 1, cp = c & 0x1f, min = 0x80;
+		else if ((c & 0xf0) == 0xe0)
+			n = 2, cp = c & 0x0f, min = 0x800;
+		else if ((c & 0xf8) == 0xf0)
+			n = 3, cp = c & 0x07, min = 0x10000;
+		else
+			return false;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		p += n + 1;
+	}
+	return true;
 }

@@ -8,6 +8,7 @@
 #include <urcu/urcu-memb.h>
 
 #include "io/base.h"
+#include "io/clock.h"
 #include "io/memtrim.h"
 #include "io/slice.h"
 #include "worker_pool.h"
@@ -27,7 +28,13 @@ static struct {
 	struct job *head, *tail;
 	int queued;
 	int threads, idle, max, idle_ms;
-} P = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+	int cv_err;                        /* clock_cond_init's result */
+} P = { .mu = PTHREAD_MUTEX_INITIALIZER }; /* cv: monotonic, made by worker_pool_init */
+
+static void pool_cv_init(void)
+{
+	P.cv_err = clock_cond_init(&P.cv);
+}
 
 int thread_defaults_init(void)
 {
@@ -79,19 +86,11 @@ static void *worker_main(void *arg)
 	for (;;) {
 		struct job *j;
 		while (!P.head) {
-			struct timespec ts;
 			int r;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += P.idle_ms / 1000;
-			ts.tv_nsec += (long)(P.idle_ms % 1000) * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
 			P.idle++;
-			r = pthread_cond_timedwait(&P.cv, &P.mu, &ts);
+			r = clock_cond_timedwait(&P.cv, &P.mu, clock_mono_after_ms(P.idle_ms));
 			P.idle--;
-			if (r == ETIMEDOUT && !P.head)
+			if (r == -ETIMEDOUT && !P.head)
 				goto out;
 		}
 		j = P.head;
@@ -115,8 +114,18 @@ out:
 
 int worker_pool_init(int max_threads, int idle_ms)
 {
+	/* The idle timeout is measured on the monotonic clock: a wall-clock step neither ends
+	 * every idle worker at once nor keeps them for hours. Made once: the tests call init
+	 * again to change the knobs while workers wait on it. */
+	static pthread_once_t cv_once = PTHREAD_ONCE_INIT;
+	pthread_once(&cv_once, pool_cv_init);
+	if (P.cv_err < 0)
+		return P.cv_err;
+	/* under the lock: the tests change the knobs while workers wait */
+	pthread_mutex_lock(&P.mu);
 	P.max = max_threads;
 	P.idle_ms = idle_ms;
+	pthread_mutex_unlock(&P.mu);
 	return 0;
 }
 
@@ -163,6 +172,15 @@ int worker_pool_threads(void)
 	int n;
 	pthread_mutex_lock(&P.mu);
 	n = P.threads;
+	pthread_mutex_unlock(&P.mu);
+	return n;
+}
+
+int worker_pool_idle(void)
+{
+	int n;
+	pthread_mutex_lock(&P.mu);
+	n = P.idle;
 	pthread_mutex_unlock(&P.mu);
 	return n;
 }

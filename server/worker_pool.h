@@ -6,10 +6,14 @@
  */
 #pragma once
 
+/* Sets the bound and the idle time (any time: a waiting thread uses the new idle time when it
+ * next waits). */
 int worker_pool_init(int max_threads, int idle_ms);
 /* Queues fn(arg). Returns 0 or -ENOMEM / -EAGAIN (queue full). */
 int worker_pool_submit(void (*fn)(void *), void *arg);
 int worker_pool_threads(void);
+/* Threads waiting for a job (for tests). */
+int worker_pool_idle(void);
 /* Before any thread starts: threads created elsewhere (the reaper, liburcu's call_rcu
  * thread) get the same small stack as ours instead of glibc's 8 MiB, which no thread here
  * uses but which is address space and, with vm.overcommit_memory=2, commit charge. */

@@ -18,8 +18,20 @@ IT_SRC    := tests/integration/test_shim.c $(IT_LIB)
 IT_BIN    := $(BUILD)/tests/test_integration
 # More integration programs: the differential error table, the exec/Wait storms, the fork
 # storm in the host pid namespace.
-IT_MORE   ?= errors stress abuse tty soak storm
+IT_MORE   ?= errors stress abuse tty soak storm forward
 IT_MORE_BINS := $(patsubst %,$(BUILD)/tests/test_%,$(IT_MORE))
+
+# The shim with its failpoints compiled in (io/stdio.c with -DCSHIM_FAILPOINTS; the other
+# objects are build/bin/cshim's): faults nothing outside can cause, for test_integration.
+# The linker takes io/stdio's symbols from the first object, so libcshim.a's stdio.o stays out.
+FP_BIN := $(BUILD)/tests/cshim-fp
+$(BUILD)/tests/obj/stdio-fp.o: io/stdio.c $(GEN_H) $(wildcard io/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DCSHIM_FAILPOINTS -c -o $@ $<
+
+$(FP_BIN): $(BUILD)/obj/server/main.o $(BUILD)/tests/obj/stdio-fp.o $(BUILD)/libcshim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(BIN_LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libcshim.a
 	@mkdir -p $(dir $@)
@@ -41,20 +53,23 @@ $(IT_MORE_BINS): $(BUILD)/tests/test_%: tests/integration/test_%.c \
 
 test: deps
 	$(MAKE) format-check
-	$(MAKE) all $(UNIT_BINS) $(IT_BIN) $(IT_MORE_BINS) bench-build
+	$(MAKE) all $(UNIT_BINS) $(IT_BIN) $(FP_BIN) $(IT_MORE_BINS) bench-build
+	$(MAKE) stack-report
 	$(MAKE) test-unit test-integration
 	$(MAKE) asan
+	$(MAKE) tsan
 	$(MAKE) test-fuzz
+	$(MAKE) test-fuzz-selftest
 	$(MAKE) test-e2e
 	$(MAKE) test-cri
 
-san-bins: $(UNIT_BINS) $(IT_BIN) $(IT_MORE_BINS)
+san-bins: $(UNIT_BINS) $(IT_BIN) $(FP_BIN) $(IT_MORE_BINS)
 
 test-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $(SAN_ENV) $$t; done
 
-test-integration: $(BIN) $(IT_BIN) $(IT_MORE_BINS)
-	$(SAN_ENV) CSHIM=$(abspath $(BIN)) GOSHIM=$(GOSHIM) $(IT_BIN)
+test-integration: $(BIN) $(IT_BIN) $(FP_BIN) $(IT_MORE_BINS)
+	$(SAN_ENV) CSHIM=$(abspath $(BIN)) CSHIM_FP=$(abspath $(FP_BIN)) GOSHIM=$(GOSHIM) $(IT_BIN)
 	@set -e; for t in $(IT_MORE_BINS); do echo "== $$t"; \
 		$(SAN_ENV) CSHIM=$(abspath $(BIN)) GOSHIM=$(GOSHIM) $$t; done
 

@@ -576,11 +576,13 @@ case_restart() {
 	wait_until 15 grep -qF "published /tasks/exit (rq1 pid" "$CTD_LOG"
 	check "exit of the exec that ended while containerd was down: published after it came back" \
 		grep -qF "published /tasks/exit (rq1 pid" "$CTD_LOG"
-	wait_until 15 grep -qF "published /tasks/exit (rq2 pid" "$CTD_LOG"
+	# rq2 ends once containerd is back: over ttrpc ("forwarded"), or through a publisher
+	# when rq1's is still retrying (an exit never overtakes an earlier one).
+	wait_until 15 grep -qE "(published|forwarded) /tasks/exit \(rq2 pid" "$CTD_LOG"
 	check "exit of the exec that ended after the restart: published" \
-		grep -qF "published /tasks/exit (rq2 pid" "$CTD_LOG"
+		grep -qE "(published|forwarded) /tasks/exit \(rq2 pid" "$CTD_LOG"
 	check_eq "execs across the kill: each exit published once" "1 1" \
-		"$(grep -cF "published /tasks/exit (rq1 pid" "$CTD_LOG") $(grep -cF "published /tasks/exit (rq2 pid" "$CTD_LOG")"
+		"$(grep -cE "(published|forwarded) /tasks/exit \(rq1 pid" "$CTD_LOG") $(grep -cE "(published|forwarded) /tasks/exit \(rq2 pid" "$CTD_LOG")"
 	check "execs across the kill: no zombie under the shim" no_zombie_children "$shim"
 	out=$(ctr_exec --exec-id rq3 "$ID" /bin/echo still-managed 2>&1)
 	check_eq "exec after the kill: output" still-managed "$out"
@@ -643,6 +645,66 @@ case_sequential() {
 	fi
 }
 
+# Exits go to containerd over its ttrpc events service (Events/Forward on
+# <grpc address>.ttrpc, docs/events.md), not through `containerd publish`
+# children: containerd's own debug log says "event forwarded" for a Forward
+# and "event published" for a Publish (what `containerd publish` calls), and
+# the shim's says "forwarded /tasks/exit (ID ..." or "published ...".
+count_ctd() { grep -F "msg=\"$1\"" "$CTD_LOG" | grep -F "ns=$NS" | grep -cF "topic=/tasks/exit"; }
+case_events_ttrpc() {
+	local evpid pub0 fwd0 l0 ids=() i n order C log
+	timeout -k 2 60 ctr --address "$CTD_ADDR" -n "$NS" events >"$TMP/ttrpc-events" 2>&1 &
+	evpid=$!
+	sleep 0.2
+	pub0=$(count_ctd "event published")
+	fwd0=$(count_ctd "event forwarded")
+	l0=$(wc -l <"$CTD_LOG")
+	newid evt
+	C=$ID
+	run_d "run -d (exits over ttrpc)" "$ID" /bin/sleep 100 || return
+	ctr_exec --exec-id evx1 "$ID" /bin/sh -c 'exit 5' >/dev/null 2>&1
+	check_eq "exec over ttrpc: exit status" 5 "$?"
+	ctr_exec -d --exec-id evx2 "$ID" /bin/sleep 100 >/dev/null 2>&1
+	wait_until 10 nprocs_is "$ID" 2
+	ctr_ task kill -s SIGKILL "$ID" >/dev/null 2>&1
+	wait_until 10 task_status_is "$ID" STOPPED
+	check_eq "kill: STOPPED" STOPPED "$(task_field "$ID" 3)"
+	for i in 1 2 3; do
+		newid "evrm$i"
+		ids+=("$ID")
+		ctr_run --rm --rootfs "$R" "$ID" /bin/sh -c "exit $((20 + i))" >/dev/null 2>&1
+		check_eq "run --rm $i: exit status" $((20 + i)) "$?"
+	done
+	ID=$C
+	wait_until 5 grep -q "/tasks/exit {\"container_id\":\"$ID\",\"id\":\"$ID\"" "$TMP/ttrpc-events"
+	sleep 0.5
+	kill "$evpid" 2>/dev/null
+	wait "$evpid" 2>/dev/null
+	check_contains "/tasks/exit of exec evx1 (ctr events)" \
+		"$(grep "/tasks/exit {\"container_id\":\"$ID\",\"id\":\"evx1\"" "$TMP/ttrpc-events")" '"exit_status":5'
+	check_contains "/tasks/exit of the init (ctr events)" \
+		"$(grep "/tasks/exit {\"container_id\":\"$ID\",\"id\":\"$ID\"" "$TMP/ttrpc-events")" '"exit_status":137'
+	# exec exits before the init's
+	order=$(grep "/tasks/exit {\"container_id\":\"$ID\"" "$TMP/ttrpc-events" |
+		sed -n 's/.*"id":"\([^"]*\)".*/\1/p' | tr '\n' ' ')
+	check_eq "exits in order: evx1, evx2, the init" "evx1 evx2 $ID " "$order"
+	n=0
+	for i in "${ids[@]}"; do
+		grep -q "/tasks/exit {\"container_id\":\"$i\"" "$TMP/ttrpc-events" && n=$((n + 1))
+	done
+	check_eq "/tasks/exit for each of 3 run --rm (the shim is killed right after Delete)" 3 "$n"
+	check_eq "containerd: 6 exits forwarded over ttrpc" 6 $(($(count_ctd "event forwarded") - fwd0))
+	check_eq "containerd: no exit published (no containerd publish child)" 0 \
+		$(($(count_ctd "event published") - pub0))
+	log=$(tail -n +$((l0 + 1)) "$CTD_LOG")
+	check_eq "shim log: each exit forwarded once" "1 1 1" \
+		"$(grep -cF "forwarded /tasks/exit (evx1 pid" <<<"$log") $(grep -cF "forwarded /tasks/exit (evx2 pid" <<<"$log") $(grep -cF "forwarded /tasks/exit ($ID pid" <<<"$log")"
+	check_eq "shim log: no publisher ran for them" 0 "$(grep -cF "published /tasks/exit (" <<<"$log")"
+	ctr_ task delete "$ID" >/dev/null 2>&1
+	ctr_ container delete "$ID" >/dev/null 2>&1
+	check_gone "exits over ttrpc: nothing left behind" "$ID"
+}
+
 # ------------------------------------------------------------------ runner
 
 ALL_CASES=(
@@ -660,6 +722,7 @@ ALL_CASES=(
 	case_killall
 	case_concurrency
 	case_sequential
+	case_events_ttrpc
 	case_restart
 )
 CASES=()

@@ -69,6 +69,25 @@ out:
 	fx_free(&f);
 }
 
+/* True when the reply of stream has arrived (then *code and *msg are set); never waits. */
+static bool start_reply(struct shimclient *c, uint32_t stream, int *code, char **msg)
+{
+	struct ttrpc_hdr rh;
+	uint8_t *body = NULL;
+	struct shimclient_reply rep;
+
+	if (shimclient_recv_frame(c, stream, 0, &rh, &body) != 0)
+		return false;
+	if (shimclient_decode_reply(&rh, body, &rep) == 0) {
+		*code = rep.code;
+		*msg = rep.msg;
+		rep.msg = NULL;
+		shimclient_reply_free(&rep);
+	}
+	free(body);
+	return true;
+}
+
 void case_hangstart(struct tc *t)
 {
 	struct fx f = { 0 };
@@ -89,66 +108,65 @@ void case_hangstart(struct tc *t)
 	sr.id = f.si.id;
 	uint32_t stream = shimclient_next_stream(f.c);
 	size_t fl;
-	uint8_t *fr = mk_req(stream, "Start", &sr.base, 2000000000LL, &fl);
+	uint8_t *fr = mk_req(stream, "Start", &sr.base, 4000000000LL, &fl);
 	long t0 = it_now_ms();
 	int rc = shimclient_send_raw(f.c, fr, fl);
 	free(fr);
 	CHECK(t, rc == 0, "harness: sending Start: %d", rc);
-	long worst_state = 0, worst_info = 0, t_done = -1;
-	int state_fail = 0, info_fail = 0, rcode = -1, polls = 0;
+	/* While the runtime hangs, the Start stays pending until its deadline (4 s): State and
+	 * ShimInfo on another connection must be answered before it is, an ordering checked on
+	 * each answer (the Start's reply not there yet), not a time bound. The loop's bound is a
+	 * hang guard well under the hung runtime's own 60 s: an answer within it means the
+	 * deadline ended the runtime. */
+	long t_done = -1;
+	int state_fail = 0, info_fail = 0, state_pending = 0, info_pending = 0, rcode = -1,
+	    polls = 0;
 	char *rmsg = NULL;
-	while (rc == 0 && it_now_ms() - t0 < 8000) {
-		struct ttrpc_hdr rh;
-		uint8_t *body = NULL;
-		if (shimclient_recv_frame(f.c, stream, 0, &rh, &body) == 0) {
+	while (rc == 0 && it_now_ms() - t0 < 30000) {
+		if (start_reply(f.c, stream, &rcode, &rmsg)) {
 			t_done = it_now_ms() - t0;
-			struct shimclient_reply rep;
-			if (shimclient_decode_reply(&rh, body, &rep) == 0) {
-				rcode = rep.code;
-				rmsg = rep.msg;
-				rep.msg = NULL;
-				shimclient_reply_free(&rep);
-			}
-			free(body);
 			break;
 		}
-		long a = it_now_ms();
 		int st = -1;
-		int sc = it_state(c2, f.si.id, &st, NULL, NULL, 5000);
-		long d = it_now_ms() - a;
-		if (sc != 0)
+		if (it_state(c2, f.si.id, &st, NULL, NULL, 20000) != 0)
 			state_fail++;
-		if (d > worst_state)
-			worst_state = d;
-		a = it_now_ms();
-		int ic = it_shiminfo(c2, NULL, 5000);
-		d = it_now_ms() - a;
-		if (ic != 0)
+		else if (start_reply(f.c, stream, &rcode, &rmsg))
+			t_done = it_now_ms() - t0;
+		else
+			state_pending++;
+		if (t_done >= 0)
+			break;
+		if (it_shiminfo(c2, NULL, 20000) != 0)
 			info_fail++;
-		if (d > worst_info)
-			worst_info = d;
+		else if (start_reply(f.c, stream, &rcode, &rmsg))
+			t_done = it_now_ms() - t0;
+		else
+			info_pending++;
+		if (t_done >= 0)
+			break;
 		polls++;
 		sleep_ms(100);
 	}
-	CHECK(t, t_done >= 0 && t_done < 5000, "Start with timeout_nano 2 s: %s after %ld ms",
-	      t_done >= 0 ? "answered" : "not answered", t_done >= 0 ? t_done : it_now_ms() - t0);
+	CHECK(t, t_done >= 0, "Start with timeout_nano 4 s: not answered in 30 s");
 	CHECK(t, t_done < 0 || rcode != 0, "Start of a hung runtime succeeded");
-	CHECK(t, worst_state < 1000 && state_fail == 0,
-	      "State on another connection during the hung start: worst %ld ms, %d failed",
-	      worst_state, state_fail);
-	CHECK(t, worst_info < 1000 && info_fail == 0,
-	      "ShimInfo on another connection during the hung start: worst %ld ms, %d failed",
-	      worst_info, info_fail);
+	CHECK(t, state_pending >= 1 && state_fail == 0,
+	      "State on another connection answered while the hung Start was pending: %d times "
+	      "(%d polls), %d failed",
+	      state_pending, polls, state_fail);
+	CHECK(t, info_pending >= 1 && info_fail == 0,
+	      "ShimInfo on another connection answered while the hung Start was pending: %d times "
+	      "(%d polls), %d failed",
+	      info_pending, polls, info_fail);
 	if (t_done >= 0)
 		obs(t,
-		    "Start (timeout_nano 2 s): code %d \"%s\" after %ld ms; meanwhile %d polls, "
-		    "State worst %ld ms, ShimInfo worst %ld ms",
-		    rcode, rmsg ? rmsg : "", t_done, polls, worst_state, worst_info);
+		    "Start (timeout_nano 4 s): code %d \"%s\" after %ld ms; before it, State "
+		    "answered %d times, ShimInfo %d times",
+		    rcode, rmsg ? rmsg : "", t_done, state_pending, info_pending);
 	else
 		obs(t,
-		    "Start (timeout_nano 2 s): no answer within 8 s; meanwhile %d polls, State "
-		    "worst %ld ms, ShimInfo worst %ld ms",
-		    polls, worst_state, worst_info);
+		    "Start (timeout_nano 4 s): no answer within 30 s; meanwhile State answered %d "
+		    "times, ShimInfo %d times",
+		    state_pending, info_pending);
 	free(rmsg);
 	/* The hung runtime (exec'd `sleep 60`, a child of the shim) must be gone. */
 	sleep_ms(500);
@@ -456,15 +474,17 @@ static void noreader_one(struct tc *t, bool never_opened)
 	}
 	sleep_ms(1500);
 	c2 = shimclient_connect(f.si.sock, 3000);
+	/* Answered while the container's writer is still blocked on its unread stdout (checked
+	 * after the calls): an ordering; the call timeouts are hang guards. */
 	long worst = 0;
 	int fails = 0, st = -1, np = -1;
-	for (int i = 0; i < 5 && c2; i++) {
+	for (int i = 0; i < 5 && c2 && fails == 0; i++) {
 		long a = it_now_ms();
-		if (it_shiminfo(c2, NULL, 3000) != 0)
+		if (it_shiminfo(c2, NULL, 20000) != 0)
 			fails++;
-		if (it_state(c2, f.si.id, &st, NULL, NULL, 3000) != 0)
+		if (it_state(c2, f.si.id, &st, NULL, NULL, 20000) != 0)
 			fails++;
-		if (rpc_listpids(c2, f.si.id, &np, 5000) != 0)
+		if (rpc_listpids(c2, f.si.id, &np, 20000) != 0)
 			fails++;
 		long d = it_now_ms() - a;
 		if (d > worst)
@@ -473,8 +493,9 @@ static void noreader_one(struct tc *t, bool never_opened)
 	bool alive = shim_alive(&f.si);
 	pid_t heads[4];
 	int nhead = proc_children((pid_t)f.init_pid, "head", heads, 4);
-	CHECK(t, alive && c2 && fails == 0 && worst < 1000,
-	      "%s: shim alive %d, %d failed RPCs, worst round %ld ms", name, alive, fails, worst);
+	CHECK(t, alive && c2 && fails == 0 && nhead > 0,
+	      "%s: shim alive %d, %d failed RPCs, the writer %s blocked after them", name, alive,
+	      fails, nhead > 0 ? "still" : "no longer");
 	CHECK(t, st == ST_RUNNING, "%s: State %d", name, st);
 	long a = it_now_ms();
 	int kc = it_kill(f.c, f.si.id, SIGKILL, false, NULL, 5000);
@@ -616,14 +637,20 @@ void case_stuckio(struct tc *t)
 	    "%d execs with unread stdout + exec q (no IO) + init killed at once: Wait answered "
 	    "after %s; State during: worst %ld ms",
 	    STUCK_N, desc, worst_state);
-	CHECK(t, seen[STUCK_N] >= 0 && seen[STUCK_N] < 1500,
-	      "exit of exec q (no IO) reported after %ld ms (behind the stuck IO drains)",
-	      seen[STUCK_N]);
-	CHECK(t, seen[STUCK_N + 1] >= 0 && seen[STUCK_N + 1] < 3000,
-	      "exit of the init reported after %ld ms", seen[STUCK_N + 1]);
-	for (int i = 0; i < STUCK_N; i++)
-		CHECK(t, seen[i] >= 0 && seen[i] < 3000, "exit of %s reported after %ld ms", ids[i],
-		      seen[i]);
+	/* Orderings, not bounds: q's exit has no output to wait for, so it is not held behind
+	 * the stuck drains; the init's comes after every exec's. */
+	CHECK(t, seen[STUCK_N] >= 0, "exit of exec q (no IO) never reported");
+	CHECK(t, seen[STUCK_N + 1] >= 0, "exit of the init never reported");
+	for (int i = 0; i < STUCK_N; i++) {
+		CHECK(t, seen[i] >= 0, "exit of %s never reported", ids[i]);
+		CHECK(t, seen[STUCK_N] >= 0 && seen[i] >= 0 && seen[STUCK_N] < seen[i],
+		      "exit of exec q (no IO) reported after %ld ms, not before %s's (%ld ms): held "
+		      "behind its stuck drain",
+		      seen[STUCK_N], ids[i], seen[i]);
+		CHECK(t, seen[STUCK_N + 1] >= seen[i],
+		      "exit of the init reported (%ld ms) before %s's (%ld ms)", seen[STUCK_N + 1],
+		      ids[i], seen[i]);
+	}
 	shim_ok(t, &f, "after the stuck-IO exits");
 out:
 	free(msg);

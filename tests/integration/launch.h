@@ -11,7 +11,9 @@
 #include <sys/types.h>
 
 #define IT_NAMESPACE "cshimit"
-#define IT_GRPC_ADDRESS "/run/cshim-it/containerd.sock" /* never dialled: the publisher is fake */
+/* Never dialled: the publisher is fake, and nothing listens on its ".ttrpc" twin, so events
+ * take the `containerd publish` fallback (test_forward serves one). */
+#define IT_GRPC_ADDRESS "/run/cshim-it/containerd.sock"
 
 struct shim_inst {
 	char shim[PATH_MAX];         /* shim binary */
@@ -20,6 +22,8 @@ struct shim_inst {
 	char workdir[PATH_MAX];      /* DIR/work: shim.stdout.log / shim.stderr.log FIFOs */
 	char sock[PATH_MAX];         /* DIR/s.sock: listening socket passed as fd 3 */
 	char runtime_root[PATH_MAX]; /* DIR/runc: -runtime-root (runc --root is this/NS) */
+	char address[PATH_MAX];      /* -address (IT_GRPC_ADDRESS unless a test sets another
+				      * before shim_start: the shim dials ADDRESS.ttrpc) */
 	char publisher[PATH_MAX];    /* DIR/publish.sh: fake -containerd-binary */
 	char events[PATH_MAX];       /* DIR/events.log: what the fake publisher recorded */
 	char shimlog[PATH_MAX];      /* DIR/shim.log: shim fd 1/2 */
@@ -34,6 +38,11 @@ struct shim_inst {
 	pthread_t drain_thr;
 	bool drain_started;
 };
+
+/* The binary under test (the CSHIM path, path here) must be an executable file: otherwise
+ * prog fails at once (exit 1) and says so. A missing binary under test is a failure, never a
+ * skip; the Go shim's runs are reference observations only, never a pass of anything. */
+void it_require_cshim(const char *prog, const char *path);
 
 /* One temporary root for the whole test program (mkdtemp under /tmp). */
 const char *it_root(void);

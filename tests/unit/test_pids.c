@@ -3,6 +3,7 @@
  * state.json, and the cgroup walk (on a fake cgroup tree in a temporary directory). */
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -280,6 +282,106 @@ static void test_from_cgroup_walk(void **state)
 	assert_int_equal(pids_from_cgroup(rootns, "c2", &v, &n), -ENOENT);
 }
 
+/* ---- a deep tree, on the shim's thread stack ---- */
+
+#define SHIM_STACK (256 * 1024) /* server/worker_pool.c's STACK_SIZE */
+
+struct deep_walk {
+	const char *rootns;
+	uint32_t *v;
+	size_t n;
+	int r;
+};
+
+static void *deep_walk_thread(void *arg)
+{
+	struct deep_walk *d = arg;
+	d->r = pids_from_cgroup(d->rootns, "deep", &d->v, &d->n);
+	return NULL;
+}
+
+/* A cgroup nested `depth` levels deep, each level with its own pid (1000 + level) and an
+ * empty sibling; ListPids runs on a 256 KiB thread in a child process (a stack overflow
+ * kills the child, not this program), which writes the pids it found to a pipe. */
+static void deep_tree_walk(int depth)
+{
+	char cg[4096], json[8192], rootns[4096], rel[2048] = "cg", pidtext[32];
+	size_t off = 2;
+	uint32_t got[1024];
+	int p[2], st;
+	ssize_t n;
+	pid_t c;
+
+	assert_true(depth < 1000);
+	snprintf(rootns, sizeof(rootns), "%s/root", tmpdir);
+	snprintf(cg, sizeof(cg), "%s/cg", tmpdir);
+	make_dir(tmpdir, "root");
+	make_dir(tmpdir, "root/deep");
+	make_dir(tmpdir, "cg");
+	write_file(cg, "cgroup.procs", "1000\n");
+	for (int i = 1; i <= depth; i++) {
+		char sib[2100];
+		snprintf(sib, sizeof(sib), "%s/z", rel);
+		make_dir(tmpdir, sib); /* an empty sibling, walked after "d" */
+		snprintf(sib, sizeof(sib), "%s/z/cgroup.procs", rel);
+		write_file(tmpdir, sib, "");
+		off += (size_t)snprintf(rel + off, sizeof(rel) - off, "/d");
+		assert_true(off < sizeof(rel) - 32);
+		make_dir(tmpdir, rel);
+		snprintf(sib, sizeof(sib), "%s/cgroup.procs", rel);
+		snprintf(pidtext, sizeof(pidtext), "%d\n", 1000 + i);
+		write_file(tmpdir, sib, pidtext);
+	}
+	snprintf(json, sizeof(json), "{\"cgroup_paths\":{\"\":\"%s\"}}", cg);
+	write_file(rootns, "deep/state.json", json);
+
+	assert_int_equal(pipe(p), 0);
+	c = fork();
+	assert_true(c >= 0);
+	if (c == 0) {
+		struct deep_walk d = { .rootns = rootns };
+		pthread_attr_t attr;
+		pthread_t t;
+		close(p[0]);
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, SHIM_STACK);
+		if (pthread_create(&t, &attr, deep_walk_thread, &d) != 0)
+			_exit(2);
+		pthread_join(t, NULL);
+		if (d.r != 0)
+			_exit(3);
+		if (write(p[1], d.v, d.n * sizeof(uint32_t)) != (ssize_t)(d.n * sizeof(uint32_t)))
+			_exit(4);
+		_exit(0);
+	}
+	close(p[1]);
+	n = read(p[0], got, sizeof(got));
+	close(p[0]);
+	assert_int_equal(waitpid(c, &st, 0), c);
+	if (WIFSIGNALED(st))
+		fail_msg("the walk of %d levels killed its process (signal %d)", depth,
+			 WTERMSIG(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	/* the cgroup, then each level in walk order (d before z) */
+	assert_int_equal(n, (depth + 1) * (ssize_t)sizeof(uint32_t));
+	for (int i = 0; i <= depth; i++)
+		assert_int_equal(got[i], 1000 + i);
+}
+
+/* 60 levels: what a privileged or delegated container can nest under its own cgroup. */
+static void test_walk_60_levels_on_shim_stack(void **state)
+{
+	(void)state;
+	deep_tree_walk(60);
+}
+
+/* Hundreds of levels: no depth limit and no stack growth with depth. */
+static void test_walk_400_levels_on_shim_stack(void **state)
+{
+	(void)state;
+	deep_tree_walk(400);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +396,10 @@ int main(void)
 		cmocka_unit_test(test_state_missing),
 		cmocka_unit_test(test_state_garbage),
 		cmocka_unit_test_setup_teardown(test_from_cgroup_walk, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_walk_60_levels_on_shim_stack, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_walk_400_levels_on_shim_stack, tmpdir_setup,
 						tmpdir_teardown),
 	};
 	return cmocka_run_group_tests_name("pids", tests, NULL, NULL);

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event_queue.h"
+#include "github.com/containerd/containerd/api/services/ttrpc/events/v1/events.pb-c.h"
+#include "google/protobuf/any.pb-c.h"
+#include "google/protobuf/timestamp.pb-c.h"
+#include "io/log.h"
+#include "io/loop.h"
+#include "ttrpc_client.h"
+
+#define FORWARD_SERVICE "containerd.services.events.ttrpc.v1.Events"
+#define FORWARD_METHOD "Forward"
+#define NS_HEADER "containerd-namespace-ttrpc" /* containerd's namespaces.TTRPCHeader */
+
+struct evq_item {
+	struct evq_item *next;
+	char *topic;
+	uint8_t *any;
+	size_t len;
+	struct timespec ts;
+	unsigned flags;
+	void (*done)(void *);
+	void *arg;
+	char what[128];
+};
+
+struct evq {
+	struct loop *loop;
+	char *ns;
+	struct ttrpc_client *cli; /* NULL: no ttrpc address */
+	struct evq_fallback fb;
+	pthread_mutex_t mu; /* the list and its counters */
+	struct evq_item *head, **tail;
+	size_t n, warn_at;
+	atomic_bool kick_posted;
+	/* loop thread only */
+	bool pumping;
+	struct evq_item *in_flight; /* the head, while its Forward is out */
+	int last_err;               /* of the last failed Forward (logged once per kind) */
+};
+
+uint8_t *evq_encode_forward(const char *ns, const char *topic, const struct timespec *ts,
+			    const uint8_t *any, size_t len, size_t *ret_len)
+{
+	Containerd__Services__Events__Ttrpc__V1__ForwardRequest req =
+		CONTAINERD__SERVICES__EVENTS__TTRPC__V1__FORWARD_REQUEST__INIT;
+	Containerd__Services__Events__Ttrpc__V1__Envelope env =
+		CONTAINERD__SERVICES__EVENTS__TTRPC__V1__ENVELOPE__INIT;
+	Google__Protobuf__Timestamp t = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	Google__Protobuf__Any *ev = google__protobuf__any__unpack(NULL, len, any);
+	uint8_t *out = NULL;
+	size_t n;
+
+	if (!ev)
+		return NULL;
+	t.seconds = ts->tv_sec;
+	t.nanos = (int32_t)ts->tv_nsec;
+	env.timestamp = &t;
+	env.namespace_ = (char *)ns;
+	env.topic = (char *)topic;
+	env.event = ev;
+	req.envelope = &env;
+	n = containerd__services__events__ttrpc__v1__forward_request__get_packed_size(&req);
+	out = malloc(n ? n : 1);
+	if (out) {
+		containerd__services__events__ttrpc__v1__forward_request__pack(&req, out);
+		*ret_len = n;
+	}
+	google__protobuf__any__free_unpacked(ev, NULL);
+	return out;
+}
+
+char *evq_ttrpc_address(const char *grpc_address, const char *env_ttrpc_address)
+{
+	char *s = NULL;
+
+	if (env_ttrpc_address && *env_ttrpc_address)
+		return strdup(env_ttrpc_address);
+	if (!grpc_address || !*grpc_address)
+		return NULL;
+	if (strncmp(grpc_address, "unix://", 7) == 0)
+		grpc_address += 7;
+	if (asprintf(&s, "%s.ttrpc", grpc_address) < 0)
+		return NULL;
+	return s;
+}
+
+static void item_free(struct evq_item *it)
+{
+	free(it->topic);
+	free(it->any);
+	free(it);
+}
+
+/* Takes the head off the list (it is the item being finished). */
+static void pop_head(struct evq *q, struct evq_item *it)
+{
+	pthread_mutex_lock(&q->mu);
+	q->head = it->next;
+	if (!q->head)
+		q->tail = &q->head;
+	q->n--;
+	if (q->n < EVQ_BUDGET)
+		q->warn_at = EVQ_BUDGET;
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void item_done(struct evq *q, struct evq_item *it)
+{
+	pop_head(q, it);
+	if (it->done)
+		it->done(it->arg);
+	item_free(it);
+}
+
+static void to_fallback(struct evq *q, struct evq_item *it)
+{
+	q->fb.publish(q->fb.ctx, it->topic, it->any, it->len, it->flags, it->what);
+	item_done(q, it);
+}
+
+static void pump(struct evq *q);
+
+static void forward_done(void *arg, const struct ttrpc_result *r)
+{
+	struct evq *q = arg;
+	struct evq_item *it = q->in_flight;
+
+	q->in_flight = NULL;
+	if (r->err == 0 && r->code == 0) {
+		q->last_err = 0;
+		log_debug("forwarded %s", it->what);
+		item_done(q, it);
+	} else {
+		int kind = r->err ? r->err : 1000 + r->code;
+		char why[160];
+		if (r->err)
+			snprintf(why, sizeof(why), "%s", strerror(-r->err));
+		else
+			snprintf(why, sizeof(why), "status %d: %s", r->code, r->msg ? r->msg : "");
+		if (r->err && r->sent)
+			/* Written whole, answer lost: containerd may have taken it. Publishing
+			 * it again may deliver it twice; not publishing may lose it. */
+			log_warn("forward %s to %s: %s after the request was sent; publishing it "
+				 "with the fallback (containerd may see it twice)",
+				 it->what, ttrpc_client_path(q->cli), why);
+		else if (kind != q->last_err)
+			log_warn("forward %s to %s: %s; publishing with the fallback", it->what,
+				 ttrpc_client_path(q->cli), why);
+		else
+			log_debug("forward %s: %s; publishing with the fallback", it->what, why);
+		q->last_err = kind;
+		to_fallback(q, it);
+	}
+	pump(q);
+}
+
+/* Sends the head, or hands it (and the ones behind) to the fallback. Loop thread. */
+static void pump(struct evq *q)
+{
+	if (q->pumping)
+		return; /* the outer call goes on */
+	q->pumping = true;
+	while (!q->in_flight) {
+		struct evq_item *it;
+		uint8_t *req;
+		size_t rlen = 0;
+		int r;
+
+		pthread_mutex_lock(&q->mu);
+		it = q->head;
+		pthread_mutex_unlock(&q->mu);
+		if (!it)
+			break;
+		/* The fallback's publications run side by side and take tens of milliseconds:
+		 * while any is unfinished, a Forward could overtake it. */
+		if (!q->cli || q->fb.busy(q->fb.ctx)) {
+			to_fallback(q, it);
+			continue;
+		}
+		req = evq_encode_forward(q->ns, it->topic, &it->ts, it->any, it->len, &rlen);
+		if (!req) {
+			log_error("forward %s: cannot encode it; publishing with the fallback",
+				  it->what);
+			to_fallback(q, it);
+			continue;
+		}
+		{
+			const struct ttrpc_md md[] = { { NS_HEADER, q->ns } };
+			q->in_flight = it;
+			r = ttrpc_client_call(q->cli, FORWARD_SERVICE, FORWARD_METHOD, md, 1, req,
+					      rlen, EVQ_TIMEOUT_MS, forward_done, q);
+		}
+		free(req);
+		if (r < 0) {
+			q->in_flight = NULL;
+			if (r != q->last_err)
+				log_warn("forward %s: connect to %s: %s; publishing with the "
+					 "fallback",
+					 it->what, ttrpc_client_path(q->cli), strerror(-r));
+			else
+				log_debug("forward %s: connect: %s; publishing with the fallback",
+					  it->what, strerror(-r));
+			q->last_err = r;
+			to_fallback(q, it);
+		}
+	}
+	q->pumping = false;
+}
+
+static void pump_posted(void *arg)
+{
+	struct evq *q = arg;
+	atomic_store(&q->kick_posted, false);
+	pump(q);
+}
+
+void evq_kick(struct evq *q)
+{
+	if (loop_is_loop_thread(q->loop)) {
+		pump(q);
+		return;
+	}
+	if (atomic_exchange(&q->kick_posted, true))
+		return; /* one is on its way */
+	if (loop_post(q->loop, pump_posted, q) < 0) {
+		atomic_store(&q->kick_posted, false);
+		log_error("event queue: out of memory waking the loop; events wait for the next");
+	}
+}
+
+int evq_publish(struct evq *q, const char *topic, const uint8_t *any, size_t len,
+		const struct timespec *ts, unsigned flags, const char *what, void (*done)(void *),
+		void *arg)
+{
+	struct evq_item *it = calloc(1, sizeof(*it));
+
+	if (!it)
+		return -ENOMEM;
+	it->topic = strdup(topic);
+	it->any = malloc(len ? len : 1);
+	if (!it->topic || !it->any) {
+		item_free(it);
+		return -ENOMEM;
+	}
+	memcpy(it->any, any, len);
+	it->len = len;
+	if (ts)
+		it->ts = *ts;
+	else
+		clock_gettime(CLOCK_REALTIME, &it->ts);
+	if (it->ts.tv_sec == 0 && it->ts.tv_nsec == 0)
+		it->ts.tv_nsec = 1; /* containerd refuses a zero timestamp */
+	it->flags = flags;
+	it->done = done;
+	it->arg = arg;
+	snprintf(it->what, sizeof(it->what), "%s", what ? what : topic);
+	pthread_mutex_lock(&q->mu);
+	*q->tail = it;
+	q->tail = &it->next;
+	if (++q->n > q->warn_at) {
+		log_warn("event queue: %zu events waiting for containerd (none is dropped)", q->n);
+		q->warn_at *= 2;
+	}
+	pthread_mutex_unlock(&q->mu);
+	evq_kick(q);
+	return 0;
+}
+
+size_t evq_pending(struct evq *q)
+{
+	size_t n;
+	pthread_mutex_lock(&q->mu);
+	n = q->n;
+	pthread_mutex_unlock(&q->mu);
+	return n;
+}
+
+int evq_new(struct loop *l, const char *ns, const char *ttrpc_path, const struct evq_fallback *fb,
+	    struct evq **ret)
+{
+	struct evq *q = calloc(1, sizeof(*q));
+	int r;
+
+	if (!q)
+		return -ENOMEM;
+	q->loop = l;
+	q->fb = *fb;
+	q->tail = &q->head;
+	q->warn_at = EVQ_BUDGET;
+	pthread_mutex_init(&q->mu, NULL);
+	atomic_init(&q->kick_posted, false);
+	q->ns = strdup(ns);
+	if (!q->ns) {
+		free(q);
+		return -ENOMEM;
+	}
+	if (ttrpc_path && *ttrpc_path) {
+		r = ttrpc_client_new(l, ttrpc_path, &q->cli);
+		if (r < 0) {
+			free(q->ns);
+			free(q);
+			return r;
+		}
+	}
+	*ret = q;
+	return 0;
+}
