@@ -282,6 +282,20 @@ size_t evq_pending(struct evq *q)
 	return n;
 }
 
+void evq_free(struct evq *q)
+{
+	if (!q)
+		return;
+	ttrpc_client_free(q->cli); /* fails the Forward in flight, if any: its done is not run */
+	for (struct evq_item *it = q->head, *next; it; it = next) {
+		next = it->next;
+		item_free(it);
+	}
+	pthread_mutex_destroy(&q->mu);
+	free(q->ns);
+	free(q);
+}
+
 int evq_new(struct loop *l, const char *ns, const char *ttrpc_path, const struct evq_fallback *fb,
 	    struct evq **ret)
 {

@@ -38,6 +38,9 @@ struct evq_fallback {
  * (every event goes to the fallback). Copies the strings. */
 int evq_new(struct loop *l, const char *ns, const char *ttrpc_path, const struct evq_fallback *fb,
 	    struct evq **ret);
+/* Loop thread, with no event in flight whose answer may still come (tests; the shim keeps
+ * its queue for its life). Events still queued are dropped without their done. */
+void evq_free(struct evq *q);
 /* Any thread. Copies topic and any. done(arg) runs on the loop thread once containerd
  * acknowledged the event or it was handed to the fallback (never before). ts: the envelope's
  * timestamp (NULL: now). Returns 0, or -ENOMEM (nothing queued, done never runs). */

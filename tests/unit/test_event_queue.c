@@ -457,6 +457,11 @@ static void expect_forward(int fd, const char *name, uint32_t *stream)
 	*stream = h.stream;
 }
 
+static void do_evq_free(void *q)
+{
+	evq_free(q);
+}
+
 static void test_queue_order_and_fallback(void **state)
 {
 	const struct evq_fallback fb = { .publish = fb_publish, .busy = fb_busy };
@@ -501,6 +506,7 @@ static void test_queue_order_and_fallback(void **state)
 			assert_string_equal(R.order[i], want[i]);
 	}
 	assert_int_equal(evq_pending(q), 0);
+	loop_call(L, do_evq_free, q);
 	close(fd);
 	close(lfd);
 	unlink(sock_path);
