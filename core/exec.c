@@ -18,7 +18,7 @@
 #include "reaper.h"
 #include "specjson.h"
 
-int container_exec(const struct exec_req *req, struct shim_error *err)
+int container_exec(struct container *c, const struct exec_req *req, struct shim_error *err)
 {
 	struct proc *p, *init;
 	json_t *spec;
@@ -26,13 +26,11 @@ int container_exec(const struct exec_req *req, struct shim_error *err)
 	char text[256];
 
 	urcu_memb_read_lock();
-	p = proc_table_find_id(req->id);
+	p = proc_table_find_id(c, req->id);
 	urcu_memb_read_unlock();
 	if (p)
 		return shim_fail(err, -EEXIST, SHIM_ERR_EXISTS, SHIM_OP_EXEC, "%s", req->id);
-	pthread_mutex_lock(&C.mu);
-	init = C.init ? proc_ref(C.init) : NULL;
-	pthread_mutex_unlock(&C.mu);
+	init = container_init_get(c);
 	if (!init)
 		return container_err_no_init(err);
 	ist = container_proc_status(init);
@@ -60,6 +58,7 @@ int container_exec(const struct exec_req *req, struct shim_error *err)
 		proc_unref(p);
 		return -ENOMEM;
 	}
+	proc_set_container(p, c);
 	if (proc_table_add(p) < 0) {
 		proc_unref(p);
 		return shim_fail(err, -EEXIST, SHIM_ERR_EXISTS, SHIM_OP_EXEC, "%s", req->id);
@@ -87,14 +86,15 @@ static int write_spec(const char *json, char *path, size_t pathsz)
 
 int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 {
+	struct container *c = p->c;
 	_cleanup_free_ char *pidfile = NULL; /* heap: worker stacks are 256 KiB */
 	char specfile[4200], msg[512];
 	struct console_socket cs = { .fd = -1 };
 	struct stdio_cfg scfg = { .in = p->in,
 				  .out = p->out,
 				  .err = p->err,
-				  .uid = C.opts.io_uid,
-				  .gid = C.opts.io_gid,
+				  .uid = c->opts.io_uid,
+				  .gid = c->opts.io_gid,
 				  .terminal = p->terminal };
 	struct runtime_result res;
 	struct stdio io;
@@ -107,7 +107,7 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 
 	if (st != PROC_CREATED)
 		return shim_fail_state(err, SHIM_OP_EXEC_START, st);
-	if (asprintf(&pidfile, "%s/%s.pid", C.cfg.bundle, p->id) < 0)
+	if (asprintf(&pidfile, "%s/%s.pid", c->bundle, p->id) < 0)
 		return -ENOMEM;
 	struct logger lg = { .pidfd = -1 };
 
@@ -139,11 +139,11 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 	args[n++] = "--detach";
 	args[n++] = "--pid-file";
 	args[n++] = pidfile;
-	args[n++] = container_id();
+	args[n++] = c->id;
 	args[n] = NULL;
 
 	t0 = reaper_start_begin();
-	r = runtime_run(&C.rt,
+	r = runtime_run(&c->rt,
 			&(struct runtime_call){ .args = args,
 						.fds = p->terminal ? NULL : io.rt_fd,
 						.deadline_ns = deadline_ns },
@@ -154,7 +154,7 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 		if (r < 0)
 			shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_EXEC_START, "%s", strerror(-r));
 		else
-			runtime_failure(&C.rt, &res, SHIM_OP_EXEC_START, err);
+			runtime_failure(&c->rt, &res, SHIM_OP_EXEC_START, err);
 		runtime_result_free(&res);
 		goto fail;
 	}
@@ -170,8 +170,8 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 	}
 	console_socket_close(&cs);
 	stdio_move(&p->io, &io);
-	r = p->terminal ? stdio_start_console(&p->io, C.loop, master, p->id)
-			: stdio_start(&p->io, C.loop, p->id);
+	r = p->terminal ? stdio_start_console(&p->io, S.loop, master, p->id)
+			: stdio_start(&p->io, S.loop, p->id);
 	if (r < 0) {
 		/* The runtime started the process: kill it (the shim's child, not reaped yet
 		 * unless it exited: then its exit sits in the unclaimed table and the pidfd
@@ -197,7 +197,7 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 	}
 	pthread_mutex_unlock(&p->st_mu);
 	(void)proc_table_map_pid(p, pid);
-	container_claim_exit(p, pid, t0);
+	exit_claim(p, pid, t0);
 	reaper_start_end();
 	return 0;
 fail:
@@ -232,7 +232,8 @@ int exec_kill(struct proc *p, uint32_t sig, struct shim_error *err)
 	return 0;
 }
 
-int container_resize_pty(const char *id, uint32_t width, uint32_t height, struct shim_error *err)
+int container_resize_pty(struct container *c, const char *id, uint32_t width, uint32_t height,
+			 struct shim_error *err)
 {
 	struct proc *p;
 	enum proc_status st;
@@ -240,7 +241,7 @@ int container_resize_pty(const char *id, uint32_t width, uint32_t height, struct
 
 	if (!*id)
 		return shim_fail(err, -EINVAL, SHIM_ERR_MISSING, SHIM_OP_RESIZE, "%s", "id");
-	p = proc_table_get(id);
+	p = proc_table_get(c, id);
 	if (!p)
 		return shim_fail(err, -ENOENT, SHIM_ERR_NO_PROCESS, SHIM_OP_RESIZE, "%s", id);
 	st = container_proc_status(p);
