@@ -184,17 +184,14 @@ int container_restore(struct container *c, struct proc *p, uint64_t deadline_ns,
 {
 	const char *work = c->criu_work_path ? c->criu_work_path : S.cfg.workdir;
 	char pidfile[4200];
-	struct console_socket cs = { .fd = -1 };
-	struct runtime_result res;
-	uint64_t t0;
+	struct launch l;
 	const char *args[24];
-	uint32_t pid;
-	int n = 0, r, master = -1;
+	int n = 0, r;
 
 	snprintf(pidfile, sizeof(pidfile), "%s/init.pid", c->bundle);
-	if (p->terminal && (r = console_socket_new(&cs)) < 0)
-		return shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_RESTORE,
-				 "failed to create OCI runtime console socket: %s", strerror(-r));
+	r = launch_prepare(&l, SHIM_OP_RESTORE, p->terminal, err);
+	if (r < 0)
+		return r;
 	args[n++] = "restore";
 	args[n++] = "--image-path";
 	args[n++] = p->ckpt_image;
@@ -209,7 +206,7 @@ int container_restore(struct container *c, struct proc *p, uint64_t deadline_ns,
 	args[n++] = pidfile;
 	if (p->terminal) {
 		args[n++] = "--console-socket";
-		args[n++] = cs.path;
+		args[n++] = l.cs.path;
 	}
 	if (c->opts.no_pivot_root)
 		args[n++] = "--no-pivot";
@@ -219,52 +216,38 @@ int container_restore(struct container *c, struct proc *p, uint64_t deadline_ns,
 	args[n++] = p->id;
 	args[n] = NULL;
 
-	t0 = reaper_start_begin();
-	r = runtime_run(&c->rt,
-			&(struct runtime_call){ .args = args,
-						.fds = p->terminal ? NULL : p->io.rt_fd,
-						.deadline_ns = deadline_ns },
-			&res);
-	stdio_spawned(&p->io);
-	if (r < 0 || res.status != 0) {
-		if (r < 0)
-			shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_RESTORE, "%s", strerror(-r));
-		else
-			runtime_failure(&c->rt, &res, SHIM_OP_RESTORE, err);
-		runtime_result_free(&res);
-		r = -EIO;
-		goto out;
-	}
-	runtime_result_free(&res);
-	if (p->terminal && (r = container_recv_console(&cs, &master, err)) < 0)
-		goto out;
-	r = container_read_pid_file(pidfile, &pid);
+	r = launch_run(&l,
+		       &(struct launch_call){ .rt = &c->rt,
+					      .args = args,
+					      .io = &p->io,
+					      .pid_file = pidfile,
+					      .pid_what = "container",
+					      .deadline_ns = deadline_ns },
+		       err);
 	if (r < 0) {
-		safe_close(master);
-		r = shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_RESTORE,
-			      "failed to retrieve OCI runtime container pid: %s", strerror(-r));
+		if (!l.ran)
+			r = -EIO;
 		goto out;
 	}
 	pthread_mutex_lock(&p->st_mu);
 	{
 		struct proc_snap s = *p->snap;
-		s.pid = pid;
+		s.pid = l.pid;
 		if (s.status == PROC_CREATED)
 			s.status = PROC_RUNNING;
 		(void)proc_snap_set(p, &s);
 	}
 	pthread_mutex_unlock(&p->st_mu);
 	p->from_checkpoint = false;
-	(void)proc_table_map_pid(p, pid);
-	r = p->terminal ? stdio_start_console(&p->io, S.loop, master, p->id)
+	(void)proc_table_map_pid(p, l.pid);
+	r = p->terminal ? stdio_start_console(&p->io, S.loop, TAKE_FD(l.master), p->id)
 			: stdio_start(&p->io, S.loop, p->id);
 	if (r < 0)
 		log_warn("%s: failed to start io copy: %s", p->id, strerror(-r));
 	p->io_started = true;
-	exit_claim(p, pid, t0);
+	exit_claim(p, l.pid, l.t0);
 	r = 0;
 out:
-	reaper_start_end();
-	console_socket_close(&cs);
+	launch_finish(&l);
 	return r;
 }

@@ -180,15 +180,12 @@ int container_create(const struct create_req *req, struct container **ret_c, uin
 				  .uid = req->opts.io_uid,
 				  .gid = req->opts.io_gid,
 				  .terminal = req->terminal };
-	struct console_socket cs = { .fd = -1 };
 	struct logger lg = { .pidfd = -1 };
-	struct runtime_result res;
-	uint64_t t0;
+	struct launch l;
 	struct proc *p = NULL;
 	const char *args[16];
-	uint32_t pid = 0;
 	bool mounted = false;
-	int n = 0, r, master = -1;
+	int n = 0, r;
 	struct container *c;
 
 	if (asprintf(&pidfile, "%s/init.pid", req->bundle) < 0)
@@ -252,9 +249,8 @@ int container_create(const struct create_req *req, struct container **ret_c, uin
 		pthread_mutex_unlock(&c->mu);
 		return 0;
 	}
-	if (req->terminal && (r = console_socket_new(&cs)) < 0) {
-		shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_CREATE,
-			  "failed to create OCI runtime console socket: %s", strerror(-r));
+	r = launch_prepare(&l, SHIM_OP_CREATE, req->terminal, err);
+	if (r < 0) {
 		stdio_destroy(&io);
 		goto out_unmount;
 	}
@@ -265,7 +261,7 @@ int container_create(const struct create_req *req, struct container **ret_c, uin
 	args[n++] = pidfile;
 	if (req->terminal) {
 		args[n++] = "--console-socket";
-		args[n++] = cs.path;
+		args[n++] = l.cs.path;
 	}
 	if (req->opts.no_pivot_root)
 		args[n++] = "--no-pivot";
@@ -274,33 +270,17 @@ int container_create(const struct create_req *req, struct container **ret_c, uin
 	args[n++] = req->id;
 	args[n] = NULL;
 
-	t0 = reaper_start_begin();
-	r = runtime_run(&rt,
-			&(struct runtime_call){ .args = args,
-						.fds = req->terminal ? NULL : io.rt_fd,
-						.deadline_ns = req->deadline_ns },
-			&res);
-	stdio_spawned(&io);
-	if (r < 0 || res.status != 0) {
-		if (r == -ETIMEDOUT)
-			shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_CREATE, "%s timed out",
-				  rt.name);
-		else if (r < 0)
-			shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_CREATE, "%s", strerror(-r));
-		else
-			r = runtime_failure(&rt, &res, SHIM_OP_CREATE, err);
-		runtime_result_free(&res);
-		goto out_io;
-	}
-	runtime_result_free(&res);
-	if (req->terminal && (r = container_recv_console(&cs, &master, err)) < 0)
-		goto out_created;
-	r = container_read_pid_file(pidfile, &pid);
-	if (r < 0) {
-		shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_CREATE,
-			  "failed to retrieve OCI runtime container pid: %s", strerror(-r));
-		goto out_created;
-	}
+	r = launch_run(&l,
+		       &(struct launch_call){ .rt = &rt,
+					      .args = args,
+					      .io = &io,
+					      .pid_file = pidfile,
+					      .pid_what = "container",
+					      .say_timeout = true,
+					      .deadline_ns = req->deadline_ns },
+		       err);
+	if (r < 0)
+		goto out_launched;
 	p = proc_new(req->id, true, req->in, req->out, req->err, req->terminal);
 	if (!p) {
 		r = -ENOMEM;
@@ -313,12 +293,11 @@ int container_create(const struct create_req *req, struct container **ret_c, uin
 	pthread_mutex_lock(&p->st_mu);
 	{
 		struct proc_snap s = *p->snap;
-		s.pid = pid;
+		s.pid = l.pid;
 		(void)proc_snap_set(p, &s);
 	}
 	pthread_mutex_unlock(&p->st_mu);
-	console_socket_close(&cs);
-	r = req->terminal ? stdio_start_console(&p->io, S.loop, TAKE_FD(master), req->id)
+	r = req->terminal ? stdio_start_console(&p->io, S.loop, TAKE_FD(l.master), req->id)
 			  : stdio_start(&p->io, S.loop, req->id);
 	if (r < 0) {
 		container_io_start_error(err, SHIM_OP_CREATE, req->terminal, r);
@@ -330,11 +309,11 @@ int container_create(const struct create_req *req, struct container **ret_c, uin
 		r = shim_fail(err, -EEXIST, SHIM_ERR_EXISTS, SHIM_OP_CREATE, "%s", req->id);
 		goto out_proc;
 	}
-	(void)proc_table_map_pid(p, pid);
-	exit_claim(p, pid, t0);
-	reaper_start_end();
+	(void)proc_table_map_pid(p, l.pid);
+	exit_claim(p, l.pid, l.t0);
+	launch_finish(&l);
 	proc_unref(p);
-	*ret_pid = pid;
+	*ret_pid = l.pid;
 	*ret_c = c;
 	pthread_mutex_unlock(&c->mu);
 	return 0;
@@ -348,10 +327,12 @@ out_created:
 	/* The runtime created the container: remove it and its init, or they outlive the
 	 * failed Create (their exit is reaped as unclaimed). */
 	delete_created(&rt, req->id);
+	goto out_io;
+out_launched:
+	if (l.ran)
+		goto out_created;
 out_io:
-	reaper_start_end();
-	safe_close(master);
-	console_socket_close(&cs);
+	launch_finish(&l);
 	stdio_destroy(&io);
 out_unmount:
 	logger_stop(&lg);

@@ -78,6 +78,34 @@ int container_io_prepare(const struct stdio_cfg *cfg, const char *id, struct std
 /* A stdio copy (terminal: the console copy) failed to start with r: the facts for errmap. */
 int container_io_start_error(struct shim_error *err, enum shim_op op, bool terminal, int r);
 
+/* The launch of a process by the runtime (launch.c): create, exec start, restore. */
+struct launch {
+	enum shim_op op;
+	bool terminal;
+	bool window; /* the reaper's start window is open */
+	bool ran;    /* the runtime succeeded: it created or started the process */
+	struct console_socket cs;
+	int master; /* the console master (terminal), owned until taken */
+	uint32_t pid;
+	uint64_t t0; /* the start window's stamp, for exit_claim */
+};
+struct launch_call {
+	const struct runtime *rt;
+	const char *const *args; /* with l->cs.path after --console-socket when terminal */
+	struct stdio *io;        /* its rt_fd are the runtime's stdio (not for a terminal) */
+	const char *pid_file;
+	const char *pid_what; /* "container" or "exec": for the pid file's error */
+	bool say_timeout;     /* past the deadline: "RUNTIME timed out" (Create's text) */
+	uint64_t deadline_ns;
+};
+/* Makes the console socket of a terminal process: 0 or -errno (*err set). */
+int launch_prepare(struct launch *l, enum shim_op op, bool terminal, struct shim_error *err);
+/* Runs the runtime, gets the console master and reads the pid file: 0, or -errno with *err
+ * set (l->ran: the runtime did create or start the process). */
+int launch_run(struct launch *l, const struct launch_call *call, struct shim_error *err);
+/* Closes the start window, the console socket and an untaken master. */
+void launch_finish(struct launch *l);
+
 /* Exits (exit.c). */
 /* The reaper's callback for a process's exit (cookie: the claimed struct proc). */
 void exit_reaped(void *cookie, int status);
