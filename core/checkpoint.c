@@ -26,7 +26,7 @@ static int open_dump_log(const char *work, bool own_work)
 	int dfd, fd;
 
 	if (own_work) {
-		int wfd = open(C.cfg.workdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		int wfd = open(S.cfg.workdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (wfd < 0)
 			return -errno;
 		dfd = openat(wfd, "criu-work", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -93,17 +93,17 @@ static void copy_dump_log(const char *to, const char *work, bool own_work)
 	free(buf);
 }
 
-/* <bundle>/criu-dump.log, made once (the bundle never changes; checkpoints run under the
- * init's lock): it lives as long as the shim, so an error may point to it. */
-static const char *dump_log_path(void)
+/* <bundle>/criu-dump.log, made once per container (checkpoints run under the init's lock):
+ * it lives as long as the container, which the caller holds, so an error may point to it. */
+static const char *dump_log_path(struct container *c)
 {
-	static char *path;
-	if (!path && asprintf(&path, "%s/criu-dump.log", container_bundle_path()) < 0)
-		path = NULL;
-	return path;
+	if (!c->dump_log && asprintf(&c->dump_log, "%s/criu-dump.log", c->bundle) < 0)
+		c->dump_log = NULL;
+	return c->dump_log;
 }
 
-int container_checkpoint(const struct checkpoint_req *req, struct shim_error *err)
+int container_checkpoint(struct container *c, const struct checkpoint_req *req,
+			 struct shim_error *err)
 {
 	char work[4200], text[SHIM_ERR_MAX];
 	const char *args[32];
@@ -113,9 +113,7 @@ int container_checkpoint(const struct checkpoint_req *req, struct shim_error *er
 	bool own_work = false;
 	int n = 0, r;
 
-	pthread_mutex_lock(&C.mu);
-	p = C.init ? proc_ref(C.init) : NULL;
-	pthread_mutex_unlock(&C.mu);
+	p = container_init_get(c);
 	if (!p)
 		return container_err_no_init(err);
 	if (!req->path || !*req->path) {
@@ -131,7 +129,7 @@ int container_checkpoint(const struct checkpoint_req *req, struct shim_error *er
 	if (req->work_path && *req->work_path) {
 		snprintf(work, sizeof(work), "%s", req->work_path);
 	} else {
-		snprintf(work, sizeof(work), "%s/criu-work", C.cfg.workdir);
+		snprintf(work, sizeof(work), "%s/criu-work", S.cfg.workdir);
 		own_work = true;
 		/* a leftover (or planted symlink) would be reused by runc: start afresh */
 		(void)path_remove_tree(work);
@@ -157,15 +155,15 @@ int container_checkpoint(const struct checkpoint_req *req, struct shim_error *er
 		args[n++] = "--leave-running";
 	args[n++] = p->id;
 	args[n] = NULL;
-	r = runtime_run(&C.rt,
+	r = runtime_run(&c->rt,
 			&(struct runtime_call){ .args = args, .deadline_ns = req->deadline_ns },
 			&res);
 	if (r < 0 || res.status != 0) {
 		if (r < 0)
 			snprintf(text, sizeof(text), "%s", strerror(-r));
 		else
-			runtime_exit_text(&C.rt, &res, text, sizeof(text));
-		const char *dumplog = dump_log_path();
+			runtime_exit_text(&c->rt, &res, text, sizeof(text));
+		const char *dumplog = dump_log_path(c);
 		if (dumplog)
 			copy_dump_log(dumplog, work, own_work);
 		r = shim_fail(err, -EIO, SHIM_ERR_RUNTIME, SHIM_OP_CHECKPOINT, "%s", text);
@@ -181,21 +179,19 @@ out:
 	return r;
 }
 
-int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
+int container_restore(struct container *c, struct proc *p, uint64_t deadline_ns,
+		      struct shim_error *err)
 {
-	const char *work = C.criu_work_path ? C.criu_work_path : C.cfg.workdir;
+	const char *work = c->criu_work_path ? c->criu_work_path : S.cfg.workdir;
 	char pidfile[4200];
-	struct console_socket cs = { .fd = -1 };
-	struct runtime_result res;
-	uint64_t t0;
+	struct launch l;
 	const char *args[24];
-	uint32_t pid;
-	int n = 0, r, master = -1;
+	int n = 0, r;
 
-	snprintf(pidfile, sizeof(pidfile), "%s/init.pid", container_bundle_path());
-	if (p->terminal && (r = console_socket_new(&cs)) < 0)
-		return shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_RESTORE,
-				 "failed to create OCI runtime console socket: %s", strerror(-r));
+	snprintf(pidfile, sizeof(pidfile), "%s/init.pid", c->bundle);
+	r = launch_prepare(&l, SHIM_OP_RESTORE, p->terminal, err);
+	if (r < 0)
+		return r;
 	args[n++] = "restore";
 	args[n++] = "--image-path";
 	args[n++] = p->ckpt_image;
@@ -210,62 +206,48 @@ int container_restore(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	args[n++] = pidfile;
 	if (p->terminal) {
 		args[n++] = "--console-socket";
-		args[n++] = cs.path;
+		args[n++] = l.cs.path;
 	}
-	if (C.opts.no_pivot_root)
+	if (c->opts.no_pivot_root)
 		args[n++] = "--no-pivot";
 	args[n++] = "-no-subreaper";
 	args[n++] = "--bundle";
-	args[n++] = container_bundle_path();
+	args[n++] = c->bundle;
 	args[n++] = p->id;
 	args[n] = NULL;
 
-	t0 = reaper_start_begin();
-	r = runtime_run(&C.rt,
-			&(struct runtime_call){ .args = args,
-						.fds = p->terminal ? NULL : p->io.rt_fd,
-						.deadline_ns = deadline_ns },
-			&res);
-	stdio_spawned(&p->io);
-	if (r < 0 || res.status != 0) {
-		if (r < 0)
-			shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_RESTORE, "%s", strerror(-r));
-		else
-			runtime_failure(&C.rt, &res, SHIM_OP_RESTORE, err);
-		runtime_result_free(&res);
-		r = -EIO;
-		goto out;
-	}
-	runtime_result_free(&res);
-	if (p->terminal && (r = container_recv_console(&cs, &master, err)) < 0)
-		goto out;
-	r = container_read_pid_file(pidfile, &pid);
+	r = launch_run(&l,
+		       &(struct launch_call){ .rt = &c->rt,
+					      .args = args,
+					      .io = &p->io,
+					      .pid_file = pidfile,
+					      .pid_what = "container",
+					      .deadline_ns = deadline_ns },
+		       err);
 	if (r < 0) {
-		safe_close(master);
-		r = shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_RESTORE,
-			      "failed to retrieve OCI runtime container pid: %s", strerror(-r));
+		if (!l.ran)
+			r = -EIO;
 		goto out;
 	}
 	pthread_mutex_lock(&p->st_mu);
 	{
 		struct proc_snap s = *p->snap;
-		s.pid = pid;
+		s.pid = l.pid;
 		if (s.status == PROC_CREATED)
 			s.status = PROC_RUNNING;
 		(void)proc_snap_set(p, &s);
 	}
 	pthread_mutex_unlock(&p->st_mu);
 	p->from_checkpoint = false;
-	(void)proc_table_map_pid(p, pid);
-	r = p->terminal ? stdio_start_console(&p->io, C.loop, master, p->id)
-			: stdio_start(&p->io, C.loop, p->id);
+	(void)proc_table_map_pid(p, l.pid);
+	r = p->terminal ? stdio_start_console(&p->io, S.loop, TAKE_FD(l.master), p->id)
+			: stdio_start(&p->io, S.loop, p->id);
 	if (r < 0)
 		log_warn("%s: failed to start io copy: %s", p->id, strerror(-r));
 	p->io_started = true;
-	container_claim_exit(p, pid, t0);
+	exit_claim(p, l.pid, l.t0);
 	r = 0;
 out:
-	reaper_start_end();
-	console_socket_close(&cs);
+	launch_finish(&l);
 	return r;
 }

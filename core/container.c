@@ -23,33 +23,19 @@
 #include "specjson.h"
 
 #define IO_WAIT_MS 2000
-#define EXIT_DRAIN_MS 1000
 #define CLEANUP_TIMEOUT_NS (10ULL * 1000000000ULL)
 
-struct container C = { .mu = PTHREAD_MUTEX_INITIALIZER };
-
-static void on_proc_exit(void *cookie, int status);
-static void exec_live_add(int d);
-static void exit_delivery_wait(struct proc *p);
+struct shim S;
 
 int container_setup(const struct shim_config *cfg, struct loop *loop, container_exit_sink sink)
 {
-	C.cfg = *cfg;
-	C.loop = loop;
-	C.sink = sink;
-	return proc_table_init();
-}
+	int r;
 
-const char *container_id(void)
-{
-	struct cinfo *i = rcu_deref(C.info);
-	return i ? i->id : "";
-}
-
-const char *container_bundle_path(void)
-{
-	struct cinfo *i = rcu_deref(C.info);
-	return i ? i->bundle : "";
+	S.cfg = *cfg;
+	S.loop = loop;
+	S.sink = sink;
+	r = container_table_init();
+	return r < 0 ? r : proc_table_init();
 }
 
 int container_err_not_found(struct shim_error *err, const char *id)
@@ -112,26 +98,6 @@ int container_read_pid_file(const char *path, uint32_t *ret)
 	return 0;
 }
 
-/* The pid of a just-started process is known: route its exit (which may have happened). */
-void container_claim_exit(struct proc *p, uint32_t pid, uint64_t t0)
-{
-	int status, pidfd = -1, r;
-	bool exec = !p->is_init;
-
-	proc_ref(p); /* for the reaper's claim */
-	if (exec)
-		exec_live_add(1);
-	r = reaper_claim_pid((pid_t)pid, p, t0, &status, &pidfd);
-	p->pidfd = pidfd;
-	if (r == 1) {
-		on_proc_exit(p, status);
-	} else if (r < 0) {
-		proc_unref(p);
-		if (exec)
-			exec_live_add(-1);
-	}
-}
-
 int container_io_prepare(const struct stdio_cfg *cfg, const char *id, struct stdio *io,
 			 struct logger *lg, char *msg, size_t msgsz)
 {
@@ -144,7 +110,7 @@ int container_io_prepare(const struct stdio_cfg *cfg, const char *id, struct std
 		snprintf(msg, msgsz, "binary:// logging of a terminal is not supported");
 		return -ENOTSUP;
 	}
-	r = logger_start(cfg->out, id, C.cfg.ns, lg, fds, msg, msgsz);
+	r = logger_start(cfg->out, id, S.cfg.ns, lg, fds, msg, msgsz);
 	if (r < 0)
 		return r;
 	io->rt_fd[0] = fd_open_devnull(O_RDONLY);
@@ -153,30 +119,31 @@ int container_io_prepare(const struct stdio_cfg *cfg, const char *id, struct std
 	return 0;
 }
 
-/* The container's settings, once its init is in the table (C.mu held). */
-static void create_commit(const struct create_req *req, struct runtime *rt, bool mounted,
-			  struct proc *p)
+/* The container joins the table with its init (c->mu held): -EEXIST when its id is taken. */
+static int create_commit(struct container *c, const struct create_req *req, struct runtime *rt,
+			 bool mounted, struct proc *p)
 {
-	if (!C.info) {
-		struct cinfo *ci = calloc(1, sizeof(*ci));
-		if (ci) {
-			snprintf(ci->id, sizeof(ci->id), "%s", req->id);
-			snprintf(ci->bundle, sizeof(ci->bundle), "%s", req->bundle);
-			rcu_publish(C.info, ci);
-		}
-	}
-	runtime_free(&C.rt); /* (none: one Create per shim) */
-	C.rt = *rt;
+	int r;
+
+	c->rt = *rt;
 	rt->strings = NULL; /* moved */
-	C.opts = req->opts;
-	free(C.criu_work_path);
-	C.criu_work_path = req->opts.criu_work_path && *req->opts.criu_work_path
-				   ? strdup(req->opts.criu_work_path)
-				   : NULL;
-	C.opts.criu_work_path = C.criu_work_path;
-	C.have_mounts = mounted;
-	C.own_pidns = bundle_own_pidns(req->bundle);
-	C.init = proc_ref(p);
+	c->opts = req->opts;
+	c->criu_work_path = req->opts.criu_work_path && *req->opts.criu_work_path
+				    ? strdup(req->opts.criu_work_path)
+				    : NULL;
+	c->opts.criu_work_path = c->criu_work_path;
+	c->have_mounts = mounted;
+	c->own_pidns = bundle_own_pidns(req->bundle);
+	r = container_table_add(c, req->only_one);
+	if (r < 0) {
+		*rt = c->rt; /* back to the caller, who frees it */
+		memset(&c->rt, 0, sizeof(c->rt));
+		return r;
+	}
+	proc_set_container(p, c);
+	(void)proc_table_add(p); /* the container is new: its table is empty */
+	rcu_publish(c->init, proc_ref(p));
+	return 0;
 }
 
 int container_io_start_error(struct shim_error *err, enum shim_op op, bool terminal, int r)
@@ -200,7 +167,8 @@ static void delete_created(const struct runtime *rt, const char *id)
 	runtime_result_free(&res);
 }
 
-int container_create(const struct create_req *req, uint32_t *ret_pid, struct shim_error *err)
+int container_create(const struct create_req *req, struct container **ret_c, uint32_t *ret_pid,
+		     struct shim_error *err)
 {
 	_cleanup_free_ char *pidfile = NULL; /* heap: worker stacks are 256 KiB */
 	char rootfs[4096], msg[512];
@@ -212,21 +180,32 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 				  .uid = req->opts.io_uid,
 				  .gid = req->opts.io_gid,
 				  .terminal = req->terminal };
-	struct console_socket cs = { .fd = -1 };
 	struct logger lg = { .pidfd = -1 };
-	struct runtime_result res;
-	uint64_t t0;
+	struct launch l;
 	struct proc *p = NULL;
 	const char *args[16];
-	uint32_t pid = 0;
 	bool mounted = false;
-	int n = 0, r, master = -1;
+	int n = 0, r;
+	struct container *c;
 
 	if (asprintf(&pidfile, "%s/init.pid", req->bundle) < 0)
 		return -ENOMEM;
-	pthread_mutex_lock(&C.mu);
-	r = runtime_init(&rt, req->runtime, C.cfg.runtime_root, C.cfg.ns, C.cfg.bundle, C.cfg.criu,
-			 C.cfg.systemd_cgroup);
+	if (req->only_one && container_count() > 0) {
+		/* A second container where one is allowed: refused before the runtime runs (a
+		 * Create of the same id is left to the runtime, whose error the client expects;
+		 * create_commit checks again for a Create racing this one). */
+		struct container *same = container_get(req->id);
+		container_unref(same);
+		if (!same)
+			return shim_fail(err, -EEXIST, SHIM_ERR_EXISTS, SHIM_OP_CREATE, "%s",
+					 req->id);
+	}
+	c = container_new(req->id, req->bundle);
+	if (!c)
+		return -ENOMEM;
+	pthread_mutex_lock(&c->mu);
+	r = runtime_init(&rt, req->runtime, S.cfg.runtime_root, S.cfg.ns, req->bundle, S.cfg.criu,
+			 S.cfg.systemd_cgroup);
 	if (r < 0) {
 		shim_fail(err, r, SHIM_ERR_NO_RUNTIME, SHIM_OP_CREATE, "%s",
 			  req->runtime && *req->runtime ? req->runtime : "runc");
@@ -269,20 +248,19 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 		p->logger = lg;
 		lg.pid = 0;
 		lg.pidfd = -1;
-		r = proc_table_add(p);
+		r = create_commit(c, req, &rt, mounted, p);
 		if (r < 0) {
 			shim_fail(err, -EEXIST, SHIM_ERR_EXISTS, SHIM_OP_CREATE, "%s", req->id);
 			goto out_unmount_p;
 		}
-		create_commit(req, &rt, mounted, p);
 		proc_unref(p);
 		*ret_pid = 0;
-		pthread_mutex_unlock(&C.mu);
+		*ret_c = c;
+		pthread_mutex_unlock(&c->mu);
 		return 0;
 	}
-	if (req->terminal && (r = console_socket_new(&cs)) < 0) {
-		shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_CREATE,
-			  "failed to create OCI runtime console socket: %s", strerror(-r));
+	r = launch_prepare(&l, SHIM_OP_CREATE, req->terminal, err);
+	if (r < 0) {
 		stdio_destroy(&io);
 		goto out_unmount;
 	}
@@ -293,7 +271,7 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	args[n++] = pidfile;
 	if (req->terminal) {
 		args[n++] = "--console-socket";
-		args[n++] = cs.path;
+		args[n++] = l.cs.path;
 	}
 	if (req->opts.no_pivot_root)
 		args[n++] = "--no-pivot";
@@ -302,33 +280,17 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	args[n++] = req->id;
 	args[n] = NULL;
 
-	t0 = reaper_start_begin();
-	r = runtime_run(&rt,
-			&(struct runtime_call){ .args = args,
-						.fds = req->terminal ? NULL : io.rt_fd,
-						.deadline_ns = req->deadline_ns },
-			&res);
-	stdio_spawned(&io);
-	if (r < 0 || res.status != 0) {
-		if (r == -ETIMEDOUT)
-			shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_CREATE, "%s timed out",
-				  rt.name);
-		else if (r < 0)
-			shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_CREATE, "%s", strerror(-r));
-		else
-			r = runtime_failure(&rt, &res, SHIM_OP_CREATE, err);
-		runtime_result_free(&res);
-		goto out_io;
-	}
-	runtime_result_free(&res);
-	if (req->terminal && (r = container_recv_console(&cs, &master, err)) < 0)
-		goto out_created;
-	r = container_read_pid_file(pidfile, &pid);
-	if (r < 0) {
-		shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_CREATE,
-			  "failed to retrieve OCI runtime container pid: %s", strerror(-r));
-		goto out_created;
-	}
+	r = launch_run(&l,
+		       &(struct launch_call){ .rt = &rt,
+					      .args = args,
+					      .io = &io,
+					      .pid_file = pidfile,
+					      .pid_what = "container",
+					      .say_timeout = true,
+					      .deadline_ns = req->deadline_ns },
+		       err);
+	if (r < 0)
+		goto out_launched;
 	p = proc_new(req->id, true, req->in, req->out, req->err, req->terminal);
 	if (!p) {
 		r = -ENOMEM;
@@ -341,30 +303,29 @@ int container_create(const struct create_req *req, uint32_t *ret_pid, struct shi
 	pthread_mutex_lock(&p->st_mu);
 	{
 		struct proc_snap s = *p->snap;
-		s.pid = pid;
+		s.pid = l.pid;
 		(void)proc_snap_set(p, &s);
 	}
 	pthread_mutex_unlock(&p->st_mu);
-	console_socket_close(&cs);
-	r = req->terminal ? stdio_start_console(&p->io, C.loop, TAKE_FD(master), req->id)
-			  : stdio_start(&p->io, C.loop, req->id);
+	r = req->terminal ? stdio_start_console(&p->io, S.loop, TAKE_FD(l.master), req->id)
+			  : stdio_start(&p->io, S.loop, req->id);
 	if (r < 0) {
 		container_io_start_error(err, SHIM_OP_CREATE, req->terminal, r);
 		goto out_proc;
 	}
 	p->io_started = true;
-	r = proc_table_add(p);
+	r = create_commit(c, req, &rt, mounted, p);
 	if (r < 0) {
 		r = shim_fail(err, -EEXIST, SHIM_ERR_EXISTS, SHIM_OP_CREATE, "%s", req->id);
 		goto out_proc;
 	}
-	(void)proc_table_map_pid(p, pid);
-	create_commit(req, &rt, mounted, p);
-	container_claim_exit(p, pid, t0);
-	reaper_start_end();
+	(void)proc_table_map_pid(p, l.pid);
+	exit_claim(p, l.pid, l.t0);
+	launch_finish(&l);
 	proc_unref(p);
-	*ret_pid = pid;
-	pthread_mutex_unlock(&C.mu);
+	*ret_pid = l.pid;
+	*ret_c = c;
+	pthread_mutex_unlock(&c->mu);
 	return 0;
 
 out_unmount_p:
@@ -376,17 +337,20 @@ out_created:
 	/* The runtime created the container: remove it and its init, or they outlive the
 	 * failed Create (their exit is reaped as unclaimed). */
 	delete_created(&rt, req->id);
+	goto out_io;
+out_launched:
+	if (l.ran)
+		goto out_created;
 out_io:
-	reaper_start_end();
-	safe_close(master);
-	console_socket_close(&cs);
+	launch_finish(&l);
 	stdio_destroy(&io);
 out_unmount:
 	logger_stop(&lg);
 	if (mounted)
 		(void)mount_unmount_all(rootfs);
 out:
-	pthread_mutex_unlock(&C.mu);
+	pthread_mutex_unlock(&c->mu);
+	container_unref(c);
 	runtime_free(&rt);
 	return r < 0 ? r : -EIO;
 }
@@ -401,14 +365,14 @@ static int start_init(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	if (st != PROC_CREATED)
 		return shim_fail_state(err, SHIM_OP_START, st);
 	if (p->from_checkpoint)
-		return container_restore(p, deadline_ns, err);
-	r = runtime_run(&C.rt, &(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
-			&res);
+		return container_restore(p->c, p, deadline_ns, err);
+	r = runtime_run(&p->c->rt,
+			&(struct runtime_call){ .args = args, .deadline_ns = deadline_ns }, &res);
 	if (r < 0 || res.status != 0) {
 		if (r < 0)
 			shim_fail(err, -EIO, SHIM_ERR_RUNTIME, SHIM_OP_START, "%s", strerror(-r));
 		else
-			runtime_failure(&C.rt, &res, SHIM_OP_START, err);
+			runtime_failure(&p->c->rt, &res, SHIM_OP_START, err);
 		runtime_result_free(&res);
 		return -EIO;
 	}
@@ -418,9 +382,10 @@ static int start_init(struct proc *p, uint64_t deadline_ns, struct shim_error *e
 	return 0;
 }
 
-int container_start(const char *id, uint64_t deadline_ns, uint32_t *ret_pid, struct shim_error *err)
+int container_start(struct container *c, const char *id, uint64_t deadline_ns, uint32_t *ret_pid,
+		    struct shim_error *err)
 {
-	struct proc *p = proc_table_get(id);
+	struct proc *p = proc_table_get(c, id);
 	struct proc_snap s;
 	int r;
 
@@ -438,25 +403,26 @@ int container_start(const char *id, uint64_t deadline_ns, uint32_t *ret_pid, str
 	return r;
 }
 
-int container_state(const char *id, struct proc_state *st, struct shim_error *err)
+int container_state(struct container *c, const char *id, struct proc_state *st,
+		    struct shim_error *err)
 {
 	struct proc *p;
 	struct proc_snap *s;
 
 	urcu_memb_read_lock();
-	p = proc_table_find_id(id);
+	p = proc_table_find_id(c, id);
 	if (!p) {
 		urcu_memb_read_unlock();
 		return container_err_not_found(err, id);
 	}
 	s = proc_snap_deref(p);
 	snprintf(st->id, sizeof(st->id), "%s", p->id);
-	snprintf(st->bundle, sizeof(st->bundle), "%s", container_bundle_path());
+	snprintf(st->bundle, sizeof(st->bundle), "%s", c->bundle);
 	st->pid = s->pid;
 	st->status = s->status == PROC_DELETED ? PROC_STOPPED : s->status;
 	if (!p->is_init) {
 		/* An exec reports its init's status while the init is paused. */
-		struct proc *init = proc_table_find_id(container_id());
+		struct proc *init = proc_table_find_id(c, c->id);
 		if (init && init->is_init) {
 			enum proc_status is = proc_snap_deref(init)->status;
 			if (is == PROC_PAUSED || is == PROC_PAUSING)
@@ -497,12 +463,12 @@ static int kill_init(struct proc *p, uint32_t sig, bool all, uint64_t deadline_n
 	args[n++] = p->id;
 	args[n++] = signum;
 	args[n] = NULL;
-	r = runtime_run(&C.rt, &(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
-			&res);
+	r = runtime_run(&p->c->rt,
+			&(struct runtime_call){ .args = args, .deadline_ns = deadline_ns }, &res);
 	if (r < 0)
 		return shim_fail(err, -EIO, SHIM_ERR_RUNTIME, SHIM_OP_KILL, "%s", strerror(-r));
 	if (res.status != 0) {
-		runtime_exit_text(&C.rt, &res, text, sizeof(text));
+		runtime_exit_text(&p->c->rt, &res, text, sizeof(text));
 		runtime_result_free(&res);
 		return shim_fail(err, -EIO, SHIM_ERR_RUNTIME, SHIM_OP_KILL, "%s", text);
 	}
@@ -510,21 +476,21 @@ static int kill_init(struct proc *p, uint32_t sig, bool all, uint64_t deadline_n
 	return 0;
 }
 
-int container_kill(const char *id, uint32_t sig, bool all, uint64_t deadline_ns,
-		   struct shim_error *err)
+int container_kill(struct container *c, const char *id, uint32_t sig, bool all,
+		   uint64_t deadline_ns, struct shim_error *err)
 {
 	struct proc *p;
 	int r;
 
 	if (!*id) {
-		const char *cid = container_id();
-		p = *cid ? proc_table_get(cid) : NULL;
+		const char *cid = container_id(c);
+		p = *cid ? proc_table_get(c, cid) : NULL;
 		if (!p || !p->is_init) {
 			proc_unref(p);
 			return container_err_no_init(err);
 		}
 	} else {
-		p = proc_table_get(id);
+		p = proc_table_get(c, id);
 		if (!p)
 			return container_err_not_found(err, id);
 	}
@@ -564,7 +530,8 @@ static void undelete(struct proc *p)
 	pthread_mutex_unlock(&p->st_mu);
 }
 
-int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_error *err)
+int container_delete(struct container *c, uint64_t deadline_ns, struct exit_info *ret,
+		     struct shim_error *err)
 {
 	const char *args[3];
 	char rootfs[4200], text[SHIM_ERR_MAX];
@@ -573,10 +540,12 @@ int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_er
 	enum proc_status st;
 	int r = 0;
 
-	pthread_mutex_lock(&C.mu);
-	p = C.init;
+	if (!c)
+		return container_err_no_init(err);
+	pthread_mutex_lock(&c->mu);
+	p = c->init;
 	if (!p) {
-		pthread_mutex_unlock(&C.mu);
+		pthread_mutex_unlock(&c->mu);
 		return container_err_no_init(err);
 	}
 	pthread_mutex_lock(&p->mu);
@@ -593,29 +562,29 @@ int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_er
 	args[0] = "delete";
 	args[1] = p->id;
 	args[2] = NULL;
-	r = runtime_run(&C.rt, &(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
+	r = runtime_run(&c->rt, &(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
 			&res);
 	if (r < 0) {
 		shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_DELETE, "%s", strerror(-r));
 	} else if (res.status != 0) {
-		runtime_exit_text(&C.rt, &res, text, sizeof(text));
+		runtime_exit_text(&c->rt, &res, text, sizeof(text));
 		if (strstr(text, "does not exist"))
 			r = 0;
 		else
-			r = runtime_failure(&C.rt, &res, SHIM_OP_DELETE, err);
+			r = runtime_failure(&c->rt, &res, SHIM_OP_DELETE, err);
 	}
 	runtime_result_free(&res);
 	stdio_destroy(&p->io);
 	logger_stop(&p->logger);
-	if (C.have_mounts) {
+	if (c->have_mounts) {
 		int u;
-		snprintf(rootfs, sizeof(rootfs), "%s/rootfs", container_bundle_path());
+		snprintf(rootfs, sizeof(rootfs), "%s/rootfs", c->bundle);
 		u = mount_unmount_all(rootfs);
 		if (u < 0 && r == 0)
 			r = shim_fail(err, u, SHIM_ERR_FAILED, SHIM_OP_DELETE,
 				      "failed rootfs umount: %s", strerror(-u));
 		else if (u == 0)
-			C.have_mounts = false;
+			c->have_mounts = false;
 	}
 	if (r < 0) {
 		undelete(p);
@@ -624,29 +593,33 @@ int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_er
 	(void)proc_transition(p, ~0u, PROC_DELETED);
 	exit_info_of(p, ret);
 	proc_table_remove(p);
-	C.init = NULL;
+	rcu_publish(c->init, NULL);
+	/* The container leaves the table; its execs stay reachable through c (v1: a front end
+	 * that holds it still answers for them, as the Go shim does). */
+	container_table_remove(c);
 	pids_forget();
 	pthread_mutex_unlock(&p->mu);
 	/* A Wait on a process deleted before it ran must not hang. */
 	proc_wait_release(p, ret->exit_status, &ret->exited_at);
 	proc_unref(p);
-	pthread_mutex_unlock(&C.mu);
+	pthread_mutex_unlock(&c->mu);
 	return 0;
 out:
 	pthread_mutex_unlock(&p->mu);
-	pthread_mutex_unlock(&C.mu);
+	pthread_mutex_unlock(&c->mu);
 	return r;
 }
 
-int container_delete_process(const char *id, struct exit_info *ret, struct shim_error *err)
+int container_delete_process(struct container *c, const char *id, struct exit_info *ret,
+			     struct shim_error *err)
 {
 	struct proc *p;
 	enum proc_status st;
 	int r = 0;
 
-	if (strcmp(id, container_id()) == 0)
+	if (strcmp(id, container_id(c)) == 0)
 		return shim_fail(err, -EPERM, SHIM_ERR_IS_INIT, SHIM_OP_DELETE_PROCESS, "%s", id);
-	p = proc_table_get(id);
+	p = proc_table_get(c, id);
 	if (!p)
 		return container_err_not_found(err, id);
 	pthread_mutex_lock(&p->mu);
@@ -661,7 +634,7 @@ int container_delete_process(const char *id, struct exit_info *ret, struct shim_
 		exit_delivery_wait(p);
 		stdio_destroy(&p->io);
 		logger_stop(&p->logger);
-		if (asprintf(&path, "%s/%s.pid", C.cfg.bundle, p->id) >= 0)
+		if (asprintf(&path, "%s/%s.pid", c->bundle, p->id) >= 0)
 			(void)unlink(path);
 		(void)proc_transition(p, ~0u, PROC_DELETED);
 		exit_info_of(p, ret);
@@ -674,14 +647,14 @@ int container_delete_process(const char *id, struct exit_info *ret, struct shim_
 	return r;
 }
 
-int container_wait(const char *id, struct proc_waiter *w, struct exit_info *ret,
-		   struct shim_error *err)
+int container_wait(struct container *c, const char *id, struct proc_waiter *w,
+		   struct exit_info *ret, struct shim_error *err)
 {
 	struct proc *p;
 	int r;
 
 	urcu_memb_read_lock();
-	p = proc_table_find_id(id);
+	p = proc_table_find_id(c, id);
 	if (!p) {
 		urcu_memb_read_unlock();
 		return container_err_not_found(err, id);
@@ -693,9 +666,9 @@ int container_wait(const char *id, struct proc_waiter *w, struct exit_info *ret,
 	return r;
 }
 
-int container_close_io(const char *id, struct shim_error *err)
+int container_close_io(struct container *c, const char *id, struct shim_error *err)
 {
-	struct proc *p = proc_table_get(id);
+	struct proc *p = proc_table_get(c, id);
 	if (!p)
 		return container_err_not_found(err, id);
 	pthread_mutex_lock(&p->mu);
@@ -705,29 +678,29 @@ int container_close_io(const char *id, struct shim_error *err)
 	return 0;
 }
 
-int container_list_pids(const char *id, uint64_t deadline_ns, struct pid_info **ret, size_t *ret_n,
-			struct shim_error *err)
+int container_list_pids(struct container *c, const char *id, uint64_t deadline_ns,
+			struct pid_info **ret, size_t *ret_n, struct shim_error *err)
 {
 	uint32_t *pids = NULL;
 	size_t n = 0;
 	struct pid_info *out;
 	int r;
 
-	if (!C.init)
+	if (!c || !rcu_deref(c->init))
 		return container_err_no_init(err);
-	r = pids_from_cgroup(C.rt.root, id, &pids, &n);
+	r = pids_from_cgroup(c->rt.root, id, &pids, &n);
 	if (r == -ENOENT) {
 		const char *args[] = { "ps", "--format", "json", id, NULL };
 		struct runtime_result res;
 		char text[SHIM_ERR_MAX];
-		r = runtime_run(&C.rt,
+		r = runtime_run(&c->rt,
 				&(struct runtime_call){ .args = args, .deadline_ns = deadline_ns },
 				&res);
 		if (r < 0)
 			return shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_LIST_PIDS, "%s",
 					 strerror(-r));
 		if (res.status != 0) {
-			runtime_exit_text(&C.rt, &res, text, sizeof(text));
+			runtime_exit_text(&c->rt, &res, text, sizeof(text));
 			runtime_result_free(&res);
 			return shim_fail(err, -EIO, SHIM_ERR_RUNTIME, SHIM_OP_LIST_PIDS, "%s",
 					 text);
@@ -749,7 +722,7 @@ int container_list_pids(const char *id, uint64_t deadline_ns, struct pid_info **
 	for (size_t i = 0; i < n; i++) {
 		struct proc *p = proc_table_find_pid(pids[i]);
 		out[i].pid = pids[i];
-		if (p)
+		if (p && p->c == c)
 			snprintf(out[i].exec_id, sizeof(out[i].exec_id), "%s", p->id);
 	}
 	urcu_memb_read_unlock();
@@ -757,319 +730,6 @@ int container_list_pids(const char *id, uint64_t deadline_ns, struct pid_info **
 	*ret = out;
 	*ret_n = n;
 	return 0;
-}
-
-/* --- exits (reaper thread) --- */
-
-struct killall_ctx {
-	struct proc *p;
-	int status;
-};
-
-static void finish_exit_init(struct proc *p, int status);
-static void exit_enqueue(struct proc *p, int status);
-
-/* The exit's event reached containerd, or a publisher child has it: answer the Waits. */
-struct exit_delivery {
-	struct proc *p;
-	uint32_t status;
-	struct timespec at;
-};
-
-/* exit_undelivered of every process, and Deletes waiting for it to clear. */
-static pthread_mutex_t delivery_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t delivery_cv; /* monotonic (io/clock.h), made once by delivery_cv_init */
-static pthread_once_t delivery_once = PTHREAD_ONCE_INIT;
-static int delivery_cv_err;
-
-static void delivery_cv_init(void)
-{
-	delivery_cv_err = clock_cond_init(&delivery_cv);
-}
-
-static void set_undelivered(struct proc *p, bool on)
-{
-	pthread_mutex_lock(&delivery_mu);
-	p->exit_undelivered = on;
-	pthread_once(&delivery_once, delivery_cv_init);
-	if (!on)
-		pthread_cond_broadcast(&delivery_cv);
-	pthread_mutex_unlock(&delivery_mu);
-}
-
-/*
- * Delete of a process whose exit event is still on its way waits for it (at most
- * EXIT_DELIVERY_WAIT_MS: the events path gives up on containerd's socket after 5 s and hands
- * the event to a publisher child). containerd kills the shim right after Delete; a client
- * that saw the process stopped through State and deleted it without a Wait would otherwise
- * lose the event with the shim.
- */
-#define EXIT_DELIVERY_WAIT_MS 10000
-
-static void exit_delivery_wait(struct proc *p)
-{
-	uint64_t dl = clock_mono_after_ms(EXIT_DELIVERY_WAIT_MS);
-
-	pthread_once(&delivery_once, delivery_cv_init);
-	pthread_mutex_lock(&delivery_mu);
-	while (p->exit_undelivered && delivery_cv_err == 0 &&
-	       clock_cond_timedwait(&delivery_cv, &delivery_mu, dl) != -ETIMEDOUT)
-		;
-	if (p->exit_undelivered)
-		log_warn("%s: deleting before the exit event was delivered", p->id);
-	pthread_mutex_unlock(&delivery_mu);
-}
-
-static void exit_delivered(void *arg)
-{
-	struct exit_delivery *d = arg;
-	set_undelivered(d->p, false);
-	proc_wait_release(d->p, d->status, &d->at);
-	proc_unref(d->p); /* the claim's reference */
-	free(d);
-}
-
-static void finish_exit(struct proc *p, int status)
-{
-	struct exit_delivery *d;
-	struct timespec now;
-	struct proc_snap s;
-	bool applied = false;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	pthread_mutex_lock(&p->st_mu);
-	s = *p->snap;
-	if (p->deleting) {
-		/* Being deleted: the deleted state will ignore it (as in the Go shim). */
-		p->exit_pending = true;
-		p->pending_status = status;
-	} else if (s.status != PROC_STOPPED && s.status != PROC_DELETED) {
-		s.status = PROC_STOPPED;
-		s.exit_status = (uint32_t)status;
-		s.exited_at = now;
-		(void)proc_snap_set(p, &s);
-		applied = true;
-	} else if (s.status == PROC_DELETED) {
-		/* deleted before its exit arrived: keep what Delete reported */
-		s.exit_status = (uint32_t)status;
-		s.exited_at = now;
-	}
-	pthread_mutex_unlock(&p->st_mu);
-	log_debug("%s: process %u exited with status %d%s", p->id, s.pid, status,
-		  applied ? "" : " (ignored by the state machine)");
-	d = malloc(sizeof(*d));
-	if (!d) {
-		/* Out of memory: the event is handed over before the Waits, as ever. */
-		if (C.sink)
-			C.sink(container_id(), p->id, s.pid, (uint32_t)status, &now, NULL, NULL);
-		proc_wait_release(p, (uint32_t)status, &now);
-		proc_unref(p);
-		return;
-	}
-	d->p = p; /* the claim's reference goes with it */
-	d->status = (uint32_t)status;
-	d->at = now;
-	set_undelivered(p, true);
-	if (C.sink)
-		C.sink(container_id(), p->id, s.pid, (uint32_t)status, &now, exit_delivered, d);
-	else
-		exit_delivered(d);
-}
-
-/*
- * Exec exits before the init's, in a shared pid namespace too: when `runc kill --all` returns,
- * the execs it killed may not have been reaped yet. The init's exit then waits for the execs
- * whose exits have not come through (at most INIT_HOLD_MS, should one never die).
- */
-#define INIT_HOLD_MS 2000
-
-static pthread_mutex_t hold_mu = PTHREAD_MUTEX_INITIALIZER;
-static int live_execs;           /* claimed execs whose exit has not come through */
-static struct killall_ctx *held; /* the init's exit, waiting for them */
-static uintptr_t held_gen;
-
-static void release_held(uintptr_t gen, bool timeout)
-{
-	struct killall_ctx *k = NULL;
-	int left;
-	pthread_mutex_lock(&hold_mu);
-	if (held && (timeout ? gen == held_gen : live_execs <= 0)) {
-		k = held;
-		held = NULL;
-	}
-	left = live_execs;
-	pthread_mutex_unlock(&hold_mu);
-	if (!k)
-		return;
-	if (timeout)
-		log_warn("%s: %d exec(s) still running %d ms after kill --all", k->p->id, left,
-			 INIT_HOLD_MS);
-	exit_enqueue(k->p, k->status);
-	free(k);
-}
-
-static void held_timeout(void *arg)
-{
-	release_held((uintptr_t)arg, true);
-}
-
-static void exec_live_add(int d)
-{
-	pthread_mutex_lock(&hold_mu);
-	live_execs += d;
-	pthread_mutex_unlock(&hold_mu);
-	if (d < 0)
-		release_held(0, false);
-}
-
-static void killall_done(void *data, int rstatus)
-{
-	struct killall_ctx *k = data;
-	uintptr_t gen;
-	if (rstatus != 0)
-		log_warn("%s: OCI runtime killall failed: status %d", k->p->id, rstatus);
-	pthread_mutex_lock(&hold_mu);
-	if (live_execs > 0 && !held) {
-		held = k;
-		gen = ++held_gen;
-		pthread_mutex_unlock(&hold_mu);
-		if (reaper_schedule(INIT_HOLD_MS, held_timeout, (void *)gen) < 0)
-			release_held(gen, true);
-		return;
-	}
-	pthread_mutex_unlock(&hold_mu);
-	exit_enqueue(k->p, k->status);
-	free(k);
-}
-
-static void resume_done(void *data, int rstatus)
-{
-	struct killall_ctx *k = data;
-	if (rstatus != 0)
-		log_warn("%s: OCI runtime resume failed: status %d", k->p->id, rstatus);
-	finish_exit_init(k->p, k->status);
-	free(k);
-}
-
-static void on_proc_exit(void *cookie, int status)
-{
-	struct proc *p = cookie;
-
-	if (!p->is_init) {
-		exit_enqueue(p, status);
-		exec_live_add(-1); /* after: a held init exit follows this one */
-		return;
-	}
-
-	if (p->is_init && container_proc_status(p) == PROC_PAUSED) {
-		/* A paused init that exits is resumed first, so its cgroup is not left frozen. */
-		const char *args[] = { "resume", p->id, NULL };
-		struct killall_ctx *k = calloc(1, sizeof(*k));
-		if (k) {
-			k->p = p;
-			k->status = status;
-			runtime_run_async(&C.rt, args, resume_done, k);
-			return;
-		}
-	}
-	finish_exit_init(p, status);
-}
-
-static void finish_exit_init(struct proc *p, int status)
-{
-	if (p->is_init && !C.own_pidns) {
-		/* The container shares a pid namespace: its other processes do not die with
-		 * the init. runc kill --all first, without blocking the reaper. */
-		static const char *args_tmpl[] = { "kill", "--all", NULL, "9", NULL };
-		const char *args[5];
-		struct killall_ctx *k = calloc(1, sizeof(*k));
-		if (k) {
-			memcpy(args, args_tmpl, sizeof(args));
-			args[2] = p->id;
-			k->p = p;
-			k->status = status;
-			runtime_run_async(&C.rt, args, killall_done, k);
-			return;
-		}
-	}
-	exit_enqueue(p, status);
-}
-
-/*
- * Exits are finished on the loop thread, each once its output was forwarded (an exec's as
- * soon as its own output is through; the init's after every exit reaped before it): the
- * pipes are drained until they are empty, or until EXIT_DRAIN_MS after the exit when a reader
- * is slow or a background child keeps a pipe busy. The waits run side by side, never one
- * exit after another, and never on the reaper thread.
- */
-struct pending_exit {
-	struct pending_exit *next;
-	struct proc *p;
-	int status;
-	uint64_t deadline;
-};
-
-static struct pending_exit *pe_head, **pe_tail = &pe_head; /* loop thread only */
-static bool pe_recheck;                                    /* loop thread only */
-
-static void exits_step(void *unused);
-
-static void exits_recheck(void *unused)
-{
-	(void)unused;
-	if (loop_post(C.loop, exits_step, NULL) < 0)
-		(void)reaper_schedule(20, exits_recheck, NULL);
-}
-
-static void exits_step(void *unused)
-{
-	uint64_t now = reaper_now_ns();
-	bool waiting = false; /* an earlier exit is still draining */
-
-	(void)unused;
-	pe_recheck = false;
-	for (struct pending_exit **pp = &pe_head, *e; (e = *pp);) {
-		bool drained = !e->p->io_started || stdio_drain_now(&e->p->io);
-		/* An exec's exit goes as soon as its own output is through; the init's only
-		 * after every exit reaped before it (exec exits are reported before the init's). */
-		if ((!drained && now < e->deadline) || (e->p->is_init && waiting)) {
-			waiting = true;
-			pp = &e->next;
-			continue;
-		}
-		*pp = e->next;
-		if (pe_tail == &e->next)
-			pe_tail = pp;
-		finish_exit(e->p, e->status);
-		free(e);
-	}
-	if (waiting && !pe_recheck && reaper_schedule(20, exits_recheck, NULL) == 0)
-		pe_recheck = true;
-}
-
-static void exit_enqueue_cb(void *arg)
-{
-	struct pending_exit *e = arg;
-	if (e->p->io_started)
-		stdio_process_exited(&e->p->io);
-	*pe_tail = e;
-	pe_tail = &e->next;
-	exits_step(NULL);
-}
-
-static void exit_enqueue(struct proc *p, int status)
-{
-	struct pending_exit *e = calloc(1, sizeof(*e));
-
-	if (e) {
-		e->p = p;
-		e->status = status;
-		e->deadline = reaper_now_ns() + (uint64_t)EXIT_DRAIN_MS * 1000000ULL;
-	}
-	if (!e || loop_post(C.loop, exit_enqueue_cb, e) < 0) {
-		free(e);
-		finish_exit(p, status); /* out of memory: report it without draining */
-	}
 }
 
 int container_recv_console(struct console_socket *cs, int *ret_master, struct shim_error *err)
@@ -1083,12 +743,14 @@ int container_recv_console(struct console_socket *cs, int *ret_master, struct sh
 
 /* --- Pause, Resume, Update (init only) --- */
 
-static struct proc *init_get(void)
+struct proc *container_init_get(struct container *c)
 {
 	struct proc *p;
-	pthread_mutex_lock(&C.mu);
-	p = C.init ? proc_ref(C.init) : NULL;
-	pthread_mutex_unlock(&C.mu);
+	if (!c)
+		return NULL;
+	pthread_mutex_lock(&c->mu);
+	p = c->init ? proc_ref(c->init) : NULL;
+	pthread_mutex_unlock(&c->mu);
 	return p;
 }
 
@@ -1097,21 +759,20 @@ static int run_init_op(struct proc *p, const char *const *args, const char *stdi
 		       struct shim_error *err)
 {
 	struct runtime_result res;
-	int r = runtime_run(&C.rt,
+	int r = runtime_run(&p->c->rt,
 			    &(struct runtime_call){ .args = args,
 						    .stdin_data = stdin_data,
 						    .stdin_len = stdin_len,
 						    .deadline_ns = deadline_ns },
 			    &res);
-	(void)p;
 	if (r < 0)
 		return shim_fail(err, r, SHIM_ERR_RUNTIME, op, "%s", strerror(-r));
 	if (res.status != 0) {
 		if (op != SHIM_OP_UPDATE) {
-			runtime_failure(&C.rt, &res, op, err);
+			runtime_failure(&p->c->rt, &res, op, err);
 		} else { /* Update: the runtime's exit text, not its log */
 			char text[SHIM_ERR_MAX];
-			runtime_exit_text(&C.rt, &res, text, sizeof(text));
+			runtime_exit_text(&p->c->rt, &res, text, sizeof(text));
 			shim_fail(err, -EIO, SHIM_ERR_RUNTIME, op, "%s", text);
 		}
 		runtime_result_free(&res);
@@ -1121,9 +782,9 @@ static int run_init_op(struct proc *p, const char *const *args, const char *stdi
 	return 0;
 }
 
-int container_pause(uint64_t deadline_ns, struct shim_error *err)
+int container_pause(struct container *c, uint64_t deadline_ns, struct shim_error *err)
 {
-	struct proc *p = init_get();
+	struct proc *p = container_init_get(c);
 	enum proc_status st;
 	int r;
 
@@ -1143,9 +804,9 @@ int container_pause(uint64_t deadline_ns, struct shim_error *err)
 	return r;
 }
 
-int container_resume(uint64_t deadline_ns, struct shim_error *err)
+int container_resume(struct container *c, uint64_t deadline_ns, struct shim_error *err)
 {
-	struct proc *p = init_get();
+	struct proc *p = container_init_get(c);
 	enum proc_status st;
 	int r;
 
@@ -1166,7 +827,7 @@ int container_resume(uint64_t deadline_ns, struct shim_error *err)
 	return r;
 }
 
-int container_update(const char *resources, size_t len, uint64_t deadline_ns,
+int container_update(struct container *c, const char *resources, size_t len, uint64_t deadline_ns,
 		     struct shim_error *err)
 {
 	struct proc *p;
@@ -1176,7 +837,7 @@ int container_update(const char *resources, size_t len, uint64_t deadline_ns,
 	char *json;
 	int r;
 
-	p = init_get();
+	p = container_init_get(c);
 	if (!p)
 		return container_err_no_init(err);
 	pthread_mutex_lock(&p->mu);
@@ -1215,5 +876,5 @@ out:
 
 int container_reaper_start(void)
 {
-	return reaper_start(on_proc_exit);
+	return reaper_start(exit_reaped);
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The container of this shim and its processes: the v1 Shim service's behaviour without the
- * wire (spec §3). Functions return 0 or -errno; where errno alone does not tell what happened,
- * *err holds the facts (core/error.h). server/errmap.c turns both into the wire's code and text.
+ * The containers of this shim and their processes: the Shim service's behaviour without the
+ * wire (spec §3). A shim holds any number of containers (v1: one), each with its init and
+ * execs; every operation names its container (NULL: none yet, answered as an empty one).
+ * Functions return 0 or -errno; where errno alone does not tell what happened, *err holds the
+ * facts (core/error.h). server/errmap.c turns both into the wire's code and text.
  */
 #pragma once
 
@@ -16,6 +18,7 @@
 #include "runtime.h"
 
 struct loop;
+struct container;
 
 struct shim_config {
 	const char *ns;
@@ -52,6 +55,7 @@ struct create_req {
 	const char *checkpoint, *parent_checkpoint;
 	struct create_opts opts;
 	uint64_t deadline_ns;
+	bool only_one; /* refused (as a taken id) while the shim holds a container */
 };
 
 struct proc_state {
@@ -67,35 +71,47 @@ struct proc_state {
 	struct proc *ref; /* holds the strings; release with container_state_done */
 };
 
-int container_create(const struct create_req *req, uint32_t *ret_pid, struct shim_error *err);
-int container_start(const char *id, uint64_t deadline_ns, uint32_t *ret_pid,
+/* The container table. A reference, or NULL. */
+struct container *container_get(const char *id);
+struct container *container_ref(struct container *c);
+void container_unref(struct container *c);
+/* The containers left in the table (Create adds one, Delete of its init removes it). */
+unsigned container_count(void);
+/* The container's id ("" for NULL). Lock-free. */
+const char *container_id(const struct container *c);
+
+/* Creates a container and its init; *ret_c gets a reference to it. */
+int container_create(const struct create_req *req, struct container **ret_c, uint32_t *ret_pid,
+		     struct shim_error *err);
+int container_start(struct container *c, const char *id, uint64_t deadline_ns, uint32_t *ret_pid,
 		    struct shim_error *err);
 /* Lock-free. */
-int container_state(const char *id, struct proc_state *st, struct shim_error *err);
+int container_state(struct container *c, const char *id, struct proc_state *st,
+		    struct shim_error *err);
 void container_state_done(struct proc_state *st);
-int container_kill(const char *id, uint32_t sig, bool all, uint64_t deadline_ns,
-		   struct shim_error *err);
+int container_kill(struct container *c, const char *id, uint32_t sig, bool all,
+		   uint64_t deadline_ns, struct shim_error *err);
 
 struct exit_info {
 	uint32_t pid, exit_status;
 	struct timespec exited_at;
 };
-int container_delete(uint64_t deadline_ns, struct exit_info *ret, struct shim_error *err);
-int container_delete_process(const char *id, struct exit_info *ret, struct shim_error *err);
+int container_delete(struct container *c, uint64_t deadline_ns, struct exit_info *ret,
+		     struct shim_error *err);
+int container_delete_process(struct container *c, const char *id, struct exit_info *ret,
+			     struct shim_error *err);
 /* Registers w on the process, or returns 1 with the result when it already exited. */
-int container_wait(const char *id, struct proc_waiter *w, struct exit_info *ret,
-		   struct shim_error *err);
-int container_close_io(const char *id, struct shim_error *err);
+int container_wait(struct container *c, const char *id, struct proc_waiter *w,
+		   struct exit_info *ret, struct shim_error *err);
+int container_close_io(struct container *c, const char *id, struct shim_error *err);
 
 struct pid_info {
 	uint32_t pid;
 	char exec_id[256]; /* "" if the pid is no process of the table */
 };
-int container_list_pids(const char *id, uint64_t deadline_ns, struct pid_info **ret, size_t *ret_n,
-			struct shim_error *err);
+int container_list_pids(struct container *c, const char *id, uint64_t deadline_ns,
+			struct pid_info **ret, size_t *ret_n, struct shim_error *err);
 
-/* The container id ("" before Create). Lock-free. */
-const char *container_id(void);
 int container_reaper_start(void);
 
 struct exec_req {
@@ -105,12 +121,13 @@ struct exec_req {
 	const char *spec; /* runtime-spec Process JSON; NULL: missing */
 	size_t spec_len;
 };
-int container_exec(const struct exec_req *req, struct shim_error *err);
-int container_resize_pty(const char *id, uint32_t width, uint32_t height, struct shim_error *err);
-int container_pause(uint64_t deadline_ns, struct shim_error *err);
-int container_resume(uint64_t deadline_ns, struct shim_error *err);
+int container_exec(struct container *c, const struct exec_req *req, struct shim_error *err);
+int container_resize_pty(struct container *c, const char *id, uint32_t width, uint32_t height,
+			 struct shim_error *err);
+int container_pause(struct container *c, uint64_t deadline_ns, struct shim_error *err);
+int container_resume(struct container *c, uint64_t deadline_ns, struct shim_error *err);
 /* resources: LinuxResources JSON; NULL: missing. */
-int container_update(const char *resources, size_t len, uint64_t deadline_ns,
+int container_update(struct container *c, const char *resources, size_t len, uint64_t deadline_ns,
 		     struct shim_error *err);
 
 struct checkpoint_req {
@@ -121,4 +138,5 @@ struct checkpoint_req {
 	const char *work_path; /* "" = WORKDIR/criu-work, removed afterwards */
 	uint64_t deadline_ns;
 };
-int container_checkpoint(const struct checkpoint_req *req, struct shim_error *err);
+int container_checkpoint(struct container *c, const struct checkpoint_req *req,
+			 struct shim_error *err);

@@ -18,7 +18,7 @@
 #include "reaper.h"
 #include "specjson.h"
 
-int container_exec(const struct exec_req *req, struct shim_error *err)
+int container_exec(struct container *c, const struct exec_req *req, struct shim_error *err)
 {
 	struct proc *p, *init;
 	json_t *spec;
@@ -26,13 +26,11 @@ int container_exec(const struct exec_req *req, struct shim_error *err)
 	char text[256];
 
 	urcu_memb_read_lock();
-	p = proc_table_find_id(req->id);
+	p = proc_table_find_id(c, req->id);
 	urcu_memb_read_unlock();
 	if (p)
 		return shim_fail(err, -EEXIST, SHIM_ERR_EXISTS, SHIM_OP_EXEC, "%s", req->id);
-	pthread_mutex_lock(&C.mu);
-	init = C.init ? proc_ref(C.init) : NULL;
-	pthread_mutex_unlock(&C.mu);
+	init = container_init_get(c);
 	if (!init)
 		return container_err_no_init(err);
 	ist = container_proc_status(init);
@@ -60,6 +58,7 @@ int container_exec(const struct exec_req *req, struct shim_error *err)
 		proc_unref(p);
 		return -ENOMEM;
 	}
+	proc_set_container(p, c);
 	if (proc_table_add(p) < 0) {
 		proc_unref(p);
 		return shim_fail(err, -EEXIST, SHIM_ERR_EXISTS, SHIM_OP_EXEC, "%s", req->id);
@@ -87,27 +86,25 @@ static int write_spec(const char *json, char *path, size_t pathsz)
 
 int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 {
+	struct container *c = p->c;
 	_cleanup_free_ char *pidfile = NULL; /* heap: worker stacks are 256 KiB */
 	char specfile[4200], msg[512];
-	struct console_socket cs = { .fd = -1 };
 	struct stdio_cfg scfg = { .in = p->in,
 				  .out = p->out,
 				  .err = p->err,
-				  .uid = C.opts.io_uid,
-				  .gid = C.opts.io_gid,
+				  .uid = c->opts.io_uid,
+				  .gid = c->opts.io_gid,
 				  .terminal = p->terminal };
-	struct runtime_result res;
 	struct stdio io;
 	struct timespec zero = { 0, 0 };
-	uint64_t t0;
+	struct launch l;
 	const char *args[12];
-	uint32_t pid;
-	int n = 0, r, master = -1;
+	int n = 0, r;
 	enum proc_status st = container_proc_status(p);
 
 	if (st != PROC_CREATED)
 		return shim_fail_state(err, SHIM_OP_EXEC_START, st);
-	if (asprintf(&pidfile, "%s/%s.pid", C.cfg.bundle, p->id) < 0)
+	if (asprintf(&pidfile, "%s/%s.pid", c->bundle, p->id) < 0)
 		return -ENOMEM;
 	struct logger lg = { .pidfd = -1 };
 
@@ -122,61 +119,45 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 		return shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_EXEC_START,
 				 "failed to write exec spec: %s", strerror(-r));
 	}
-	if (p->terminal && (r = console_socket_new(&cs)) < 0) {
+	r = launch_prepare(&l, SHIM_OP_EXEC_START, p->terminal, err);
+	if (r < 0) {
 		(void)unlink(specfile);
 		stdio_destroy(&io);
 		logger_stop(&lg);
-		return shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_EXEC_START,
-				 "failed to create OCI runtime console socket: %s", strerror(-r));
+		return r;
 	}
 	args[n++] = "exec";
 	args[n++] = "--process";
 	args[n++] = specfile;
 	if (p->terminal) {
 		args[n++] = "--console-socket";
-		args[n++] = cs.path;
+		args[n++] = l.cs.path;
 	}
 	args[n++] = "--detach";
 	args[n++] = "--pid-file";
 	args[n++] = pidfile;
-	args[n++] = container_id();
+	args[n++] = c->id;
 	args[n] = NULL;
 
-	t0 = reaper_start_begin();
-	r = runtime_run(&C.rt,
-			&(struct runtime_call){ .args = args,
-						.fds = p->terminal ? NULL : io.rt_fd,
-						.deadline_ns = deadline_ns },
-			&res);
-	stdio_spawned(&io);
+	r = launch_run(&l,
+		       &(struct launch_call){ .rt = &c->rt,
+					      .args = args,
+					      .io = &io,
+					      .pid_file = pidfile,
+					      .pid_what = "exec",
+					      .deadline_ns = deadline_ns },
+		       err);
 	(void)unlink(specfile);
-	if (r < 0 || res.status != 0) {
-		if (r < 0)
-			shim_fail(err, r, SHIM_ERR_RUNTIME, SHIM_OP_EXEC_START, "%s", strerror(-r));
-		else
-			runtime_failure(&C.rt, &res, SHIM_OP_EXEC_START, err);
-		runtime_result_free(&res);
+	if (r < 0)
 		goto fail;
-	}
-	runtime_result_free(&res);
-	if (p->terminal && container_recv_console(&cs, &master, err) < 0)
-		goto fail;
-	r = container_read_pid_file(pidfile, &pid);
-	if (r < 0) {
-		shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_EXEC_START,
-			  "failed to retrieve OCI runtime exec pid: %s", strerror(-r));
-		safe_close(master);
-		goto fail;
-	}
-	console_socket_close(&cs);
 	stdio_move(&p->io, &io);
-	r = p->terminal ? stdio_start_console(&p->io, C.loop, master, p->id)
-			: stdio_start(&p->io, C.loop, p->id);
+	r = p->terminal ? stdio_start_console(&p->io, S.loop, TAKE_FD(l.master), p->id)
+			: stdio_start(&p->io, S.loop, p->id);
 	if (r < 0) {
 		/* The runtime started the process: kill it (the shim's child, not reaped yet
 		 * unless it exited: then its exit sits in the unclaimed table and the pidfd
 		 * cannot be had). The exec stays created, its Wait released as below. */
-		int pfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+		int pfd = (int)syscall(SYS_pidfd_open, (pid_t)l.pid, 0);
 		if (pfd >= 0) {
 			(void)syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
 			close(pfd);
@@ -190,19 +171,18 @@ int exec_start(struct proc *p, uint64_t deadline_ns, struct shim_error *err)
 	pthread_mutex_lock(&p->st_mu);
 	{
 		struct proc_snap s = *p->snap;
-		s.pid = pid;
+		s.pid = l.pid;
 		if (s.status == PROC_CREATED)
 			s.status = PROC_RUNNING;
 		(void)proc_snap_set(p, &s);
 	}
 	pthread_mutex_unlock(&p->st_mu);
-	(void)proc_table_map_pid(p, pid);
-	container_claim_exit(p, pid, t0);
-	reaper_start_end();
+	(void)proc_table_map_pid(p, l.pid);
+	exit_claim(p, l.pid, l.t0);
+	launch_finish(&l);
 	return 0;
 fail:
-	reaper_start_end();
-	console_socket_close(&cs);
+	launch_finish(&l);
 	stdio_destroy(&io);
 	logger_stop(&lg);
 	/* A failed start releases Wait at once with status 0 (Go's behaviour). */
@@ -232,7 +212,8 @@ int exec_kill(struct proc *p, uint32_t sig, struct shim_error *err)
 	return 0;
 }
 
-int container_resize_pty(const char *id, uint32_t width, uint32_t height, struct shim_error *err)
+int container_resize_pty(struct container *c, const char *id, uint32_t width, uint32_t height,
+			 struct shim_error *err)
 {
 	struct proc *p;
 	enum proc_status st;
@@ -240,7 +221,7 @@ int container_resize_pty(const char *id, uint32_t width, uint32_t height, struct
 
 	if (!*id)
 		return shim_fail(err, -EINVAL, SHIM_ERR_MISSING, SHIM_OP_RESIZE, "%s", "id");
-	p = proc_table_get(id);
+	p = proc_table_get(c, id);
 	if (!p)
 		return shim_fail(err, -ENOENT, SHIM_ERR_NO_PROCESS, SHIM_OP_RESIZE, "%s", id);
 	st = container_proc_status(p);

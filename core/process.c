@@ -7,10 +7,12 @@
 #include <urcu/rculfhash.h>
 
 #include "../io/base.h"
+#include "container.h"
 #include "process.h"
 
-/* Fixed size, no auto-resize: a v1 shim holds one container and its execs (an exec storm of
- * 500 still means chains of ~8), and auto-resize costs a resize worker thread in every shim. */
+/* Fixed size, no auto-resize: a shim holds one container (v1) or a pod's few, and their execs
+ * (an exec storm of 500 still means chains of ~8), and auto-resize costs a resize worker
+ * thread in every shim. */
 #define LFHT_BUCKETS 64
 static struct cds_lfht *by_id, *by_pid;
 
@@ -23,6 +25,18 @@ static unsigned long hash_str(const char *s)
 		h *= 1099511628211UL;
 	}
 	return h;
+}
+
+/* A process's key in by_id: its container and its id. */
+struct proc_key {
+	const struct container *c;
+	const char *id;
+};
+
+static unsigned long hash_key(const struct container *c, const char *id)
+{
+	unsigned long h = hash_str(id) ^ ((uintptr_t)c >> 4);
+	return h * 0x9e3779b97f4a7c15UL;
 }
 
 static unsigned long hash_pid(uint32_t pid)
@@ -97,7 +111,13 @@ void proc_unref(struct proc *p)
 	free(p->err);
 	pthread_mutex_destroy(&p->mu);
 	pthread_mutex_destroy(&p->st_mu);
+	container_unref(p->c);
 	free(p);
+}
+
+void proc_set_container(struct proc *p, struct container *c)
+{
+	p->c = c ? container_ref(c) : NULL;
 }
 
 void proc_snap_get(struct proc *p, struct proc_snap *out)
@@ -213,7 +233,8 @@ static struct proc *linked(struct proc *p)
 static int match_id(struct cds_lfht_node *node, const void *key)
 {
 	struct proc *p = linked(caa_container_of(node, struct proc, id_node));
-	return strcmp(p->id, key) == 0;
+	const struct proc_key *k = key;
+	return p->c == k->c && strcmp(p->id, k->id) == 0;
 }
 
 static int match_pid(struct cds_lfht_node *node, const void *key)
@@ -229,7 +250,8 @@ int proc_table_add(struct proc *p)
 	proc_ref(p);
 	atomic_store_explicit(&p->published, true, memory_order_release);
 	urcu_memb_read_lock();
-	n = cds_lfht_add_unique(by_id, hash_str(p->id), match_id, p->id, &p->id_node);
+	n = cds_lfht_add_unique(by_id, hash_key(p->c, p->id), match_id,
+				&(struct proc_key){ p->c, p->id }, &p->id_node);
 	urcu_memb_read_unlock();
 	if (n != &p->id_node) {
 		proc_unref(p);
@@ -266,12 +288,12 @@ void proc_table_remove(struct proc *p)
 	urcu_memb_call_rcu(&p->rcu, proc_unref_rcu);
 }
 
-struct proc *proc_table_find_id(const char *id)
+struct proc *proc_table_find_id(const struct container *c, const char *id)
 {
 	struct cds_lfht_iter it;
 	struct cds_lfht_node *n;
 
-	cds_lfht_lookup(by_id, hash_str(id), match_id, id, &it);
+	cds_lfht_lookup(by_id, hash_key(c, id), match_id, &(struct proc_key){ c, id }, &it);
 	n = cds_lfht_iter_get_node(&it);
 	return n ? linked(caa_container_of(n, struct proc, id_node)) : NULL;
 }
@@ -288,11 +310,11 @@ struct proc *proc_table_find_pid(uint32_t pid)
 	return n ? linked(caa_container_of(n, struct proc, pid_node)) : NULL;
 }
 
-struct proc *proc_table_get(const char *id)
+struct proc *proc_table_get(const struct container *c, const char *id)
 {
 	struct proc *p;
 	urcu_memb_read_lock();
-	p = proc_table_find_id(id);
+	p = proc_table_find_id(c, id);
 	if (p)
 		proc_ref(p);
 	urcu_memb_read_unlock();

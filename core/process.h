@@ -44,8 +44,11 @@ struct proc_waiter {
 	struct proc_waiter *next;
 };
 
+struct container;
+
 struct proc {
 	struct cds_lfht_node id_node, pid_node;
+	struct container *c; /* its container (a reference), set before it enters the table */
 	struct rcu_head rcu;
 	atomic_int refs;
 	char *id;
@@ -134,9 +137,15 @@ int proc_wait_add(struct proc *p, struct proc_waiter *w, uint32_t *ret_status,
 void proc_wait_release(struct proc *p, uint32_t status, const struct timespec *at);
 bool proc_wait_released(struct proc *p);
 
-/* The tables: by id and by pid (RCU hash tables). */
+/* Sets p's container (takes a reference to it); before proc_table_add. */
+void proc_set_container(struct proc *p, struct container *c);
+
+/* The tables (RCU hash tables): by container and id (each container's processes, an id
+ * unique within its container: two containers may both have an exec "e1"), and by pid,
+ * shim-wide (the reaper's and ListPids' routing across containers). */
 int proc_table_init(void);
-/* Adds under a unique id: -EEXIST if taken. Takes a reference for the table. */
+/* Adds under an id unique in its container (p->c): -EEXIST if taken. Takes a reference for
+ * the table. */
 int proc_table_add(struct proc *p);
 /* Maps the pid (once known). */
 int proc_table_map_pid(struct proc *p, uint32_t pid);
@@ -145,8 +154,8 @@ void proc_table_remove(struct proc *p);
 /* Lookups: call inside rcu_read_lock; the result is valid until rcu_read_unlock. A process
  * found was published with release (proc_table_add) and is loaded with acquire here, so what
  * was written before it joined the tables is visible to ThreadSanitizer too (liburcu-cds links
- * nodes with its own, uninstrumented barriers). */
-struct proc *proc_table_find_id(const char *id);
+ * nodes with its own, uninstrumented barriers). Exec ids are per container: (c, id). */
+struct proc *proc_table_find_id(const struct container *c, const char *id);
 struct proc *proc_table_find_pid(uint32_t pid);
 /* Lookup by id that returns a reference (NULL: not found). */
-struct proc *proc_table_get(const char *id);
+struct proc *proc_table_get(const struct container *c, const char *id);

@@ -37,6 +37,8 @@ struct method {
 
 /* The shim's bundle (its working directory), which Create must name; kept, not copied. */
 void service_setup(const char *bundle);
+/* SIGTERM/SIGINT: kills the container (all its processes), waits a little, deletes it. */
+void service_shutdown(void);
 
 /* The Shim service's method table (service.c). */
 const struct method *service_find_method(const char *name);

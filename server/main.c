@@ -138,25 +138,10 @@ struct term_watch {
 
 static void *shutdown_thread(void *arg)
 {
-	struct shim_error err = { 0 };
-	struct exit_info x;
 	(void)arg;
 	urcu_memb_register_thread();
 	log_info("shutting down: killing and deleting the container");
-	if (*container_id()) {
-		(void)container_kill("", 9, true, 0, &err);
-		for (int i = 0; i < 50; i++) {
-			struct proc_state st;
-			if (container_state(container_id(), &st, &err) < 0)
-				break;
-			enum proc_status s = st.status;
-			container_state_done(&st);
-			if (s == PROC_STOPPED)
-				break;
-			usleep(100000);
-		}
-		(void)container_delete(0, &x, &err);
-	}
+	service_shutdown();
 	/* Under ASan, leak detection at exit: _exit skips LeakSanitizer's atexit check (make
 	 * asan stops the shims under test with SIGTERM so that this runs). */
 	SHIM_LEAK_CHECK();

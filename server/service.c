@@ -4,10 +4,12 @@
  * core/ underneath. Conversions between the wire and core structs live here.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <urcu/urcu-memb.h>
 
 #include "conn.h"
 #include "core/container.h"
@@ -51,6 +53,63 @@ void service_setup(const char *bundle)
 {
 	service_cwd = bundle;
 	service_pid = (uint32_t)getpid();
+}
+
+/*
+ * The v1 shim's one container: NULL until the first Create succeeds, then the container that
+ * Create made, for the life of the shim (after Delete of its init too: its execs still answer,
+ * as in the Go shim). Published with RCU; a Create after that Delete replaces it, and the old
+ * one is dropped a grace period later. Every method takes a reference for its call.
+ */
+static struct container *v1_c;
+static pthread_mutex_t v1_mu = PTHREAD_MUTEX_INITIALIZER; /* replacements */
+
+static struct container *v1_get(void)
+{
+	struct container *c;
+	urcu_memb_read_lock();
+	c = rcu_deref(v1_c);
+	if (c)
+		container_ref(c);
+	urcu_memb_read_unlock();
+	return c;
+}
+
+/* Takes over the caller's reference to c. */
+static void v1_set(struct container *c)
+{
+	struct container *old;
+	pthread_mutex_lock(&v1_mu);
+	old = v1_c;
+	rcu_publish(v1_c, c);
+	pthread_mutex_unlock(&v1_mu);
+	if (old) {
+		urcu_memb_synchronize_rcu();
+		container_unref(old);
+	}
+}
+
+void service_shutdown(void)
+{
+	struct container *c = v1_get();
+	struct shim_error err = { 0 };
+	struct exit_info x;
+
+	if (!c)
+		return;
+	(void)container_kill(c, "", 9, true, 0, &err);
+	for (int i = 0; i < 50; i++) {
+		struct proc_state st;
+		if (container_state(c, container_id(c), &st, &err) < 0)
+			break;
+		enum proc_status s = st.status;
+		container_state_done(&st);
+		if (s == PROC_STOPPED)
+			break;
+		usleep(100000);
+	}
+	(void)container_delete(c, 0, &x, &err);
+	container_unref(c);
 }
 
 /* Go's zero time.Time, which "not exited" must be (never 1970). */
@@ -176,6 +235,7 @@ static void m_create(struct call *call)
 	struct mount_spec *mounts = NULL;
 	CreateOptions *co = NULL;
 	struct create_req cr = { 0 };
+	struct container *c;
 	uint32_t pid = 0;
 	int r;
 
@@ -214,9 +274,12 @@ static void m_create(struct call *call)
 		r = -EINVAL;
 		goto out;
 	}
-	r = container_create(&cr, &pid, &err);
-	if (r == 0)
+	cr.only_one = true;
+	r = container_create(&cr, &c, &pid, &err);
+	if (r == 0) {
 		log_info("created container %s pid %u", req->id, pid);
+		v1_set(c);
+	}
 out:
 	if (r < 0) {
 		log_debug("create %s: %s", req->id, err.msg);
@@ -236,10 +299,11 @@ out:
 static void m_start(struct call *call)
 {
 	UNPACK(StartRequest, containerd__runtime__linux__shim__v1__start_request__unpack, req);
+	struct container *c = v1_get();
 	StartResponse resp = CONTAINERD__RUNTIME__LINUX__SHIM__V1__START_RESPONSE__INIT;
 	struct shim_error err = { 0 };
 	uint32_t pid = 0;
-	int r = container_start(req->id, deadline(call), &pid, &err);
+	int r = container_start(c, req->id, deadline(call), &pid, &err);
 
 	if (r < 0) {
 		reply_err(call, r, &err);
@@ -248,6 +312,7 @@ static void m_start(struct call *call)
 		resp.pid = pid;
 		reply_msg(call, &resp.base);
 	}
+	container_unref(c);
 	containerd__runtime__linux__shim__v1__start_request__free_unpacked(req, NULL);
 }
 
@@ -256,11 +321,12 @@ static void m_start(struct call *call)
 static void m_state(struct call *call)
 {
 	UNPACK(StateRequest, containerd__runtime__linux__shim__v1__state_request__unpack, req);
+	struct container *c = v1_get();
 	StateResponse resp = CONTAINERD__RUNTIME__LINUX__SHIM__V1__STATE_RESPONSE__INIT;
 	struct shim_error err = { 0 };
 	struct proc_state st;
 	Timestamp ts;
-	int r = container_state(req->id, &st, &err);
+	int r = container_state(c, req->id, &st, &err);
 
 	if (r < 0) {
 		reply_err(call, r, &err);
@@ -279,6 +345,7 @@ static void m_state(struct call *call)
 		reply_msg(call, &resp.base);
 		container_state_done(&st);
 	}
+	container_unref(c);
 	containerd__runtime__linux__shim__v1__state_request__free_unpacked(req, NULL);
 }
 
@@ -287,13 +354,15 @@ static void m_state(struct call *call)
 static void m_kill(struct call *call)
 {
 	UNPACK(KillRequest, containerd__runtime__linux__shim__v1__kill_request__unpack, req);
+	struct container *c = v1_get();
 	struct shim_error err = { 0 };
-	int r = container_kill(req->id, req->signal, req->all, deadline(call), &err);
+	int r = container_kill(c, req->id, req->signal, req->all, deadline(call), &err);
 
 	if (r < 0)
 		reply_err(call, r, &err);
 	else
 		reply_msg(call, NULL);
+	container_unref(c);
 	containerd__runtime__linux__shim__v1__kill_request__free_unpacked(req, NULL);
 }
 
@@ -313,14 +382,16 @@ static void reply_exit(struct call *call, const struct exit_info *x)
 static void m_delete(struct call *call)
 {
 	UNPACK(Google__Protobuf__Empty, google__protobuf__empty__unpack, req);
+	struct container *c = v1_get();
 	struct shim_error err = { 0 };
 	struct exit_info x = { 0 };
-	int r = container_delete(deadline(call), &x, &err);
+	int r = container_delete(c, deadline(call), &x, &err);
 
 	if (r < 0)
 		reply_err(call, r, &err);
 	else
 		reply_exit(call, &x);
+	container_unref(c);
 	google__protobuf__empty__free_unpacked(req, NULL);
 }
 
@@ -328,14 +399,16 @@ static void m_delete_process(struct call *call)
 {
 	UNPACK(DeleteProcessRequest,
 	       containerd__runtime__linux__shim__v1__delete_process_request__unpack, req);
+	struct container *c = v1_get();
 	struct shim_error err = { 0 };
 	struct exit_info x = { 0 };
-	int r = container_delete_process(req->id, &x, &err);
+	int r = container_delete_process(c, req->id, &x, &err);
 
 	if (r < 0)
 		reply_err(call, r, &err);
 	else
 		reply_exit(call, &x);
+	container_unref(c);
 	containerd__runtime__linux__shim__v1__delete_process_request__free_unpacked(req, NULL);
 }
 
@@ -366,6 +439,7 @@ static void wait_done(struct proc_waiter *w, uint32_t status, const struct times
 static void m_wait(struct call *call)
 {
 	UNPACK(WaitRequest, containerd__runtime__linux__shim__v1__wait_request__unpack, req);
+	struct container *c = v1_get();
 	struct shim_error err = { 0 };
 	struct exit_info x = { 0 };
 	struct wait_ctx *ctx = calloc(1, sizeof(*ctx));
@@ -377,7 +451,7 @@ static void m_wait(struct call *call)
 	}
 	ctx->w.fn = wait_done;
 	ctx->call = call;
-	r = container_wait(req->id, &ctx->w, &x, &err);
+	r = container_wait(c, req->id, &ctx->w, &x, &err);
 	if (r < 0) {
 		free(ctx);
 		reply_err(call, r, &err);
@@ -387,6 +461,7 @@ static void m_wait(struct call *call)
 	}
 	/* r == 0: answered by wait_done */
 out:
+	container_unref(c);
 	containerd__runtime__linux__shim__v1__wait_request__free_unpacked(req, NULL);
 }
 
@@ -396,6 +471,7 @@ static void m_list_pids(struct call *call)
 {
 	UNPACK(ListPidsRequest, containerd__runtime__linux__shim__v1__list_pids_request__unpack,
 	       req);
+	struct container *c = v1_get();
 	ListPidsResponse resp = CONTAINERD__RUNTIME__LINUX__SHIM__V1__LIST_PIDS_RESPONSE__INIT;
 	struct shim_error err = { 0 };
 	struct pid_info *pids = NULL;
@@ -403,7 +479,7 @@ static void m_list_pids(struct call *call)
 	Google__Protobuf__Any *anys = NULL;
 	uint8_t *details = NULL;
 	size_t n = 0;
-	int r = container_list_pids(req->id, deadline(call), &pids, &n, &err);
+	int r = container_list_pids(c, req->id, deadline(call), &pids, &n, &err);
 
 	if (r < 0) {
 		reply_err(call, r, &err);
@@ -441,6 +517,7 @@ out:
 	free(ptrs);
 	free(anys);
 	free(details);
+	container_unref(c);
 	containerd__runtime__linux__shim__v1__list_pids_request__free_unpacked(req, NULL);
 }
 
@@ -458,12 +535,14 @@ static void m_shim_info(struct call *call)
 static void m_close_io(struct call *call)
 {
 	UNPACK(CloseIORequest, containerd__runtime__linux__shim__v1__close_iorequest__unpack, req);
+	struct container *c = v1_get();
 	struct shim_error err = { 0 };
-	int r = container_close_io(req->id, &err);
+	int r = container_close_io(c, req->id, &err);
 	if (r < 0)
 		reply_err(call, r, &err);
 	else
 		reply_msg(call, NULL);
+	container_unref(c);
 	containerd__runtime__linux__shim__v1__close_iorequest__free_unpacked(req, NULL);
 }
 
@@ -475,6 +554,7 @@ static void m_exec(struct call *call)
 {
 	UNPACK(ExecProcessRequest,
 	       containerd__runtime__linux__shim__v1__exec_process_request__unpack, req);
+	struct container *c = v1_get();
 	struct shim_error err = { 0 };
 	struct exec_req er = { .id = req->id,
 			       .terminal = req->terminal,
@@ -493,12 +573,13 @@ static void m_exec(struct call *call)
 		err.kind = SHIM_ERR_REQUEST;
 		r = -EINVAL;
 	} else {
-		r = container_exec(&er, &err);
+		r = container_exec(c, &er, &err);
 	}
 	if (r < 0)
 		reply_err(call, r, &err);
 	else
 		reply_msg(call, NULL);
+	container_unref(c);
 	containerd__runtime__linux__shim__v1__exec_process_request__free_unpacked(req, NULL);
 }
 
@@ -506,36 +587,42 @@ static void m_resize_pty(struct call *call)
 {
 	UNPACK(ResizePtyRequest, containerd__runtime__linux__shim__v1__resize_pty_request__unpack,
 	       req);
+	struct container *c = v1_get();
 	struct shim_error err = { 0 };
-	int r = container_resize_pty(req->id, req->width, req->height, &err);
+	int r = container_resize_pty(c, req->id, req->width, req->height, &err);
 	if (r < 0)
 		reply_err(call, r, &err);
 	else
 		reply_msg(call, NULL);
+	container_unref(c);
 	containerd__runtime__linux__shim__v1__resize_pty_request__free_unpacked(req, NULL);
 }
 
 static void m_pause(struct call *call)
 {
 	UNPACK(Google__Protobuf__Empty, google__protobuf__empty__unpack, req);
+	struct container *c = v1_get();
 	struct shim_error err = { 0 };
-	int r = container_pause(deadline(call), &err);
+	int r = container_pause(c, deadline(call), &err);
 	if (r < 0)
 		reply_err(call, r, &err);
 	else
 		reply_msg(call, NULL);
+	container_unref(c);
 	google__protobuf__empty__free_unpacked(req, NULL);
 }
 
 static void m_resume(struct call *call)
 {
 	UNPACK(Google__Protobuf__Empty, google__protobuf__empty__unpack, req);
+	struct container *c = v1_get();
 	struct shim_error err = { 0 };
-	int r = container_resume(deadline(call), &err);
+	int r = container_resume(c, deadline(call), &err);
 	if (r < 0)
 		reply_err(call, r, &err);
 	else
 		reply_msg(call, NULL);
+	container_unref(c);
 	google__protobuf__empty__free_unpacked(req, NULL);
 }
 
@@ -543,6 +630,7 @@ static void m_update(struct call *call)
 {
 	UNPACK(UpdateTaskRequest, containerd__runtime__linux__shim__v1__update_task_request__unpack,
 	       req);
+	struct container *c = v1_get();
 	struct shim_error err = { 0 };
 	const char *res = NULL;
 	size_t len = 0;
@@ -552,11 +640,12 @@ static void m_update(struct call *call)
 		res = req->resources->value.data ? (const char *)req->resources->value.data : "";
 		len = req->resources->value.len;
 	}
-	r = container_update(res, len, deadline(call), &err);
+	r = container_update(c, res, len, deadline(call), &err);
 	if (r < 0)
 		reply_err(call, r, &err);
 	else
 		reply_msg(call, NULL);
+	container_unref(c);
 	containerd__runtime__linux__shim__v1__update_task_request__free_unpacked(req, NULL);
 }
 
@@ -567,6 +656,7 @@ static void m_checkpoint(struct call *call)
 {
 	UNPACK(CheckpointTaskRequest,
 	       containerd__runtime__linux__shim__v1__checkpoint_task_request__unpack, req);
+	struct container *c = v1_get();
 	struct shim_error err = { 0 };
 	struct checkpoint_req cr = { .path = req->path,
 				     .work_path = "",
@@ -615,7 +705,7 @@ static void m_checkpoint(struct call *call)
 		r = -EINVAL;
 		goto out;
 	}
-	r = container_checkpoint(&cr, &err);
+	r = container_checkpoint(c, &cr, &err);
 out:
 	if (r < 0)
 		reply_err(call, r, &err);
@@ -623,6 +713,7 @@ out:
 		reply_msg(call, NULL);
 	if (o)
 		containerd__linux__runc__checkpoint_options__free_unpacked(o, NULL);
+	container_unref(c);
 	containerd__runtime__linux__shim__v1__checkpoint_task_request__free_unpacked(req, NULL);
 }
 

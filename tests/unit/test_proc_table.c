@@ -35,7 +35,7 @@ static struct proc *find_id_locked(const char *id)
 {
 	struct proc *p;
 	urcu_memb_read_lock();
-	p = proc_table_find_id(id);
+	p = proc_table_find_id(NULL, id);
 	urcu_memb_read_unlock();
 	return p; /* compared by address only */
 }
@@ -251,11 +251,11 @@ static void test_table_add_find_remove(void **state)
 	assert_null(find_id_locked(""));
 
 	/* get takes a reference */
-	struct proc *g = proc_table_get("tbl-1");
+	struct proc *g = proc_table_get(NULL, "tbl-1");
 	assert_ptr_equal(g, p);
 	assert_int_equal(refs(p), 3);
 	proc_unref(g);
-	assert_null(proc_table_get("nope"));
+	assert_null(proc_table_get(NULL, "nope"));
 
 	/* pids: set the snapshot first, then map */
 	assert_null(find_pid_locked(5001));
@@ -344,7 +344,7 @@ static void *reader(void *arg)
 			k %= NSLOTS;
 			snprintf(id, sizeof(id), "cc%u", k);
 			urcu_memb_read_lock();
-			struct proc *p = proc_table_find_id(id);
+			struct proc *p = proc_table_find_id(NULL, id);
 			if (p) {
 				uint32_t pid = proc_snap_deref(p)->pid;
 				atomic_fetch_add(&hits, 1);
