@@ -80,6 +80,11 @@ stress: $(BIN) $(BUILD)/tests/test_soak
 test-e2e: $(BIN)
 	bash tests/e2e/run.sh $(abspath $(BIN))
 
+# containerd v1.6.20's own integration/client suite, Go shim then cshim; prints the differences.
+# Not in `make test`: its sources are not in a Debian package (see tests/ctdsuite/run.sh).
+test-ctdsuite: $(BIN)
+	bash tests/ctdsuite/run.sh compare $(GOSHIM) $(abspath $(BIN))
+
 demo: deps
 	$(MAKE) all
 	bash tests/demo.sh $(abspath $(BIN))
