@@ -96,6 +96,11 @@ CRI_PROBE_ARGS ?=
 probe-cri: $(BIN)
 	bash tests/cri/probe.sh $(abspath $(BIN)) $(GOSHIM) -- $(CRI_PROBE_ARGS)
 
+# containerd v1.6.20's own integration/client suite, Go shim then cshim; prints the differences.
+# Not in `make test`: its sources are not in a Debian package (see tests/ctdsuite/run.sh).
+test-ctdsuite: $(BIN)
+	bash tests/ctdsuite/run.sh compare $(GOSHIM) $(abspath $(BIN))
+
 demo: deps
 	$(MAKE) all
 	bash tests/demo.sh $(abspath $(BIN))
