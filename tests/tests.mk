@@ -2,7 +2,7 @@
 # Test tiers. `make test` runs them all: unit (cmocka), integration (the built binary over its
 # socket, side by side with the Go shim), end to end (a private containerd 1.6 and ctr).
 
-TEST_PKGS   := libprotobuf-c liburcu-memb liburcu-cds jansson cmocka
+TEST_PKGS   := libprotobuf-c liburcu-memb liburcu-cds jansson nettle cmocka
 TEST_CFLAGS := $(CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null) -pthread
 # the same allocator as the shim (io/memtrim.c talks to jemalloc when it is the allocator)
