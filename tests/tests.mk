@@ -18,7 +18,7 @@ IT_SRC    := tests/integration/test_shim.c $(IT_LIB)
 IT_BIN    := $(BUILD)/tests/test_integration
 # More integration programs: the differential error table, the exec/Wait storms, the fork
 # storm in the host pid namespace.
-IT_MORE   ?= errors stress abuse tty soak storm forward
+IT_MORE   ?= errors stress abuse tty soak storm forward v2delete
 IT_MORE_BINS := $(patsubst %,$(BUILD)/tests/test_%,$(IT_MORE))
 
 # The shim with its failpoints compiled in (io/stdio.c with -DCSHIM_FAILPOINTS; the other
