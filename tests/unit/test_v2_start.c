@@ -110,6 +110,51 @@ static void test_prepare(void **state)
 	v2_start_plan_free(&p);
 }
 
+/* The bundles the oracle was run in (tests/unit/test_v2_socket.c has its printed addresses):
+ * config.json's annotations, -address, -namespace, -id, and the hex it printed. */
+static void test_prepare_oracle_bundles(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *ann, *addr, *ns, *id, *hex;
+	} v[] = {
+		{ "{}", "/run/ctd/containerd.sock", "specns", "t1",
+		  "02f45282fc5746fd8cdca9ef242ba136b200ae45eb2cf9696be8fdcfe600d0d2" },
+		{ "{}", "/run/containerd//containerd.sock/", "v2lns2", "../x",
+		  "0d8b7408c869d29c4ba718e242692b0376e5add76ad7d0a7a22c50d6acaf3546" },
+		{ "{\"io.containerd.runc.v2.group\":\"g1\"}", "./rel/../a.sock", "v2lns3", "c3",
+		  "c0eabe74360663b060b17e62b7a1620ca966a244010ab99c19d8f590a12db720" },
+		{ "{\"io.kubernetes.cri.sandbox-id\":\"sb1\"}", "/run/a.sock", "v2lns4", "c4",
+		  "b0d1444abfafad8fac4692a8a6a04a79fe77c7c94f046492348bb4b02f647556" },
+		{ "{\"io.kubernetes.cri.sandbox-id\":\"sb1\",\"io.containerd.runc.v2.group\":\"g2\"}",
+		  "/run/a.sock", "v2lns5", "c5",
+		  "eb32df4d25f7922a33e19db2aa9ace7f7220163566e708b8626319e894e96cf3" },
+		{ "{\"io.containerd.runc.v2.group\":\"\"}", "/run/a.sock", "v2lns6", "c6",
+		  "f2502ebbce78a9aefac5eca8210d254aac7f4909c2dc6dddeb763e2fa5165b87" },
+	};
+	char b[128], cfg[160], text[512], want[256];
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct v2_flags f = flags();
+		struct v2_stdin in = { 0 };
+		struct v2_start_plan p = { .f = &f, .bundle = b, .in = &in };
+
+		snprintf(b, sizeof(b), "%s/o%zu", dir, i);
+		mkdir(b, 0700);
+		snprintf(cfg, sizeof(cfg), "%s/config.json", b);
+		snprintf(text, sizeof(text), "{\"ociVersion\":\"1.0.2\",\"annotations\":%s}",
+			 v[i].ann);
+		write_file(cfg, text);
+		f.address = v[i].addr;
+		f.ns = v[i].ns;
+		f.id = v[i].id;
+		assert_int_equal(v2_start_prepare(&p, NULL, msg, sizeof(msg)), 0);
+		snprintf(want, sizeof(want), "unix:///run/containerd/s/%s", v[i].hex);
+		assert_string_equal(p.address, want);
+		v2_start_plan_free(&p);
+	}
+}
+
 static void test_prepare_errors(void **state)
 {
 	(void)state;
@@ -344,6 +389,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prepare),
+		cmocka_unit_test(test_prepare_oracle_bundles),
 		cmocka_unit_test(test_prepare_errors),
 		cmocka_unit_test(test_launch_reuses_live_shim),
 		cmocka_unit_test(test_launch_new_over_stale),
