@@ -35,12 +35,11 @@ static void warn(const char *what, const char *detail)
 static void runc_delete(const struct v2_runtime_opts *o, const char *bundle, const char *ns,
 			const char *id)
 {
-	_cleanup_free_ char *root = NULL, *log = NULL, *out = NULL;
-	char path[PATH_MAX];
+	_cleanup_free_ char *root = NULL, *log = NULL, *out = NULL, *path = malloc(PATH_MAX);
 	size_t len;
 	int status, r;
 
-	if (spawn_find_program(o->binary_name, path, sizeof(path)) < 0) {
+	if (!path || spawn_find_program(o->binary_name, path, PATH_MAX) < 0) {
 		warn("failed to remove runc container", "runtime not found in PATH");
 		return;
 	}

@@ -99,7 +99,8 @@ int v2_info_main(const struct v2_flags *f)
 	_cleanup_free_ char *features = NULL;
 	_cleanup_free_ uint8_t *buf = NULL;
 	struct v2_stdin in;
-	char msg[256], path[PATH_MAX];
+	_cleanup_free_ char *path = malloc(PATH_MAX); /* a page: on the heap (README) */
+	char msg[256];
 	const char *binary = V2_DEFAULT_RUNTIME;
 	size_t len;
 	int r;
@@ -119,7 +120,7 @@ int v2_info_main(const struct v2_flags *f)
 	}
 	if (in.runc && *in.opts.binary_name)
 		binary = in.opts.binary_name;
-	if (spawn_init_env() < 0 || spawn_find_program(binary, path, sizeof(path)) < 0) {
+	if (!path || spawn_init_env() < 0 || spawn_find_program(binary, path, PATH_MAX) < 0) {
 		fprintf(stderr, "cshim: -info: failed to look up the path of \"%s\"\n", binary);
 		v2_stdin_free(&in);
 		return 1;

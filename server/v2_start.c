@@ -28,11 +28,10 @@
 
 int v2_start_prepare(struct v2_start_plan *p, const char *sockdir, char *msg, size_t msgsz)
 {
-	_cleanup_free_ char *group = malloc(GROUP_MAX);
-	char path[PATH_MAX];
+	_cleanup_free_ char *group = malloc(GROUP_MAX), *path = malloc(PATH_MAX);
 	int r;
 
-	if (!group)
+	if (!group || !path)
 		return -ENOMEM;
 	if (!*p->f->id) {
 		snprintf(msg, msgsz, "-id is required");
@@ -44,7 +43,7 @@ int v2_start_prepare(struct v2_start_plan *p, const char *sockdir, char *msg, si
 	if (!sockdir)
 		sockdir =
 			p->in->socket_dir && *p->in->socket_dir ? p->in->socket_dir : V2_SOCKET_DIR;
-	r = v2_socket_path(sockdir, p->f->address, p->f->ns, group, path, sizeof(path));
+	r = v2_socket_path(sockdir, p->f->address, p->f->ns, group, path, PATH_MAX);
 	if (r < 0) {
 		snprintf(msg, msgsz, "socket path: %s", strerror(-r));
 		return r;
@@ -54,8 +53,8 @@ int v2_start_prepare(struct v2_start_plan *p, const char *sockdir, char *msg, si
 		snprintf(msg, msgsz, "socket path %s is too long", path);
 		return -ENAMETOOLONG;
 	}
-	p->socket_path = strdup(path);
-	if (!p->socket_path || asprintf(&p->address, "unix://%s", path) < 0)
+	p->socket_path = TAKE_PTR(path);
+	if (asprintf(&p->address, "unix://%s", p->socket_path) < 0)
 		return -ENOMEM;
 	return 0;
 }
