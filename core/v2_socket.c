@@ -87,3 +87,22 @@ int v2_socket_listen(const char *path, int *ret_fd)
 	*ret_fd = fd;
 	return V2_SOCKET_NEW;
 }
+
+int v2_socket_remove_dead(const char *path)
+{
+	struct stat before, after;
+	int r;
+
+	if (lstat(path, &before) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(before.st_mode))
+		return 0;
+	r = usock_probe(path, V2_SOCKET_PROBE_MS);
+	if (r != -ECONNREFUSED)
+		return r == 0 || r == -ENOENT ? 0 : r;
+	/* Only the file probed: a start that replaced it meanwhile made a new inode. */
+	if (lstat(path, &after) < 0 || after.st_ino != before.st_ino ||
+	    after.st_dev != before.st_dev)
+		return 0;
+	return unlink(path) < 0 ? (errno == ENOENT ? 0 : -errno) : 1;
+}

@@ -22,3 +22,8 @@ enum v2_socket_state { V2_SOCKET_NEW = 0, V2_SOCKET_LIVE = 1 };
  * group's shim serves it); else the stale file is unlinked and bound again. Returns
  * V2_SOCKET_NEW with *ret_fd (CLOEXEC, blocking) or -errno. */
 int v2_socket_listen(const char *path, int *ret_fd);
+
+/* The socket of a dead shim (spec v2 §1.7 Rec., Appendix C.5): unlinks path when it is a
+ * socket file that nothing accepts on (connect refused). Returns 1 removed, 0 when it is
+ * absent, alive or not a socket, or -errno. */
+int v2_socket_remove_dead(const char *path);

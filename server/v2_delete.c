@@ -18,6 +18,7 @@
 #include "core/mount.h"
 #include "core/spawn.h"
 #include "core/v2_bundle.h"
+#include "core/v2_socket.h"
 #include "github.com/containerd/containerd/runtime/v2/task/shim.pb-c.h"
 #include "io/base.h"
 #include "io/fd_util.h"
@@ -82,6 +83,22 @@ static uint32_t read_init_pid(const char *bundle)
 	return (uint32_t)(int32_t)pid;
 }
 
+/* The group socket this container's start bound or reused, from BUNDLE/address: removed when
+ * its shim is dead (the Go shim leaves it for ever; a live group shim keeps it). */
+static void remove_dead_socket(const char *bundle)
+{
+	_cleanup_free_ char *path = NULL, *addr = NULL;
+	size_t len;
+	int r;
+
+	if (asprintf(&path, "%s/address", bundle) < 0 || fd_read_file(path, 4096, &addr, &len) < 0)
+		return;
+	if (strncmp(addr, "unix://", 7) != 0 || strlen(addr) != len)
+		return;
+	if ((r = v2_socket_remove_dead(addr + 7)) < 0)
+		warn("failed to remove the shim socket", strerror(-r));
+}
+
 int v2_delete_response(uint32_t pid, const struct timespec *now, uint8_t *buf, size_t bufsz)
 {
 	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
@@ -136,6 +153,7 @@ int v2_delete_main(const struct v2_flags *f)
 		return 1;
 	if ((r = mount_unmount_all(rootfs)) < 0)
 		warn("failed to cleanup rootfs mount", strerror(-r));
+	remove_dead_socket(bundle);
 	pid = read_init_pid(bundle);
 	clock_gettime(CLOCK_REALTIME, &now);
 	n = v2_delete_response(pid, &now, out, sizeof(out));

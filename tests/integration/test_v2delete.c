@@ -19,7 +19,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -100,6 +102,19 @@ static int run_bytes(const char *const argv[], const char *cwd, uint8_t *out, si
 	waitpid(pid, &st, 0);
 	*outlen = n;
 	return st;
+}
+
+static int usock_listen_for_test(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	strcpy(sa.sun_path, path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	return fd;
 }
 
 struct bundle {
@@ -334,6 +349,30 @@ static void test_delete_nothing_there(void **state)
 	assert_int_equal(n.status, 0);
 }
 
+/* The group socket named in BUNDLE/address: cshim's delete removes it when its shim is dead
+ * (nothing accepts), and leaves it when a shim still listens (a group's other containers). */
+static void test_delete_dead_socket(void **state)
+{
+	(void)state;
+	struct bundle b;
+	struct delete_result r;
+	char sock[PATH_MAX], addr[PATH_MAX + 8];
+	int fd;
+
+	make_bundle(&b, "v2del-sock", false);
+	snprintf(sock, sizeof(sock), "%s/g.sock", b.dir);
+	snprintf(addr, sizeof(addr), "unix://%s", sock);
+	put(b.bundle, "address", addr);
+	fd = usock_listen_for_test(sock);
+	run_delete(env_or("CSHIM", "build/bin/cshim"), &b, &r);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(access(sock, F_OK), 0); /* alive: kept */
+	close(fd);
+	run_delete(env_or("CSHIM", "build/bin/cshim"), &b, &r);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(access(sock, F_OK), -1); /* dead: removed */
+}
+
 static void test_delete_bad_options_record(void **state)
 {
 	(void)state;
@@ -353,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_delete_live_go),
 		cmocka_unit_test(test_delete_live_c),
 		cmocka_unit_test(test_delete_nothing_there),
+		cmocka_unit_test(test_delete_dead_socket),
 		cmocka_unit_test(test_delete_bad_options_record),
 	};
 	int r = cmocka_run_group_tests_name("v2delete", tests, NULL, NULL);

@@ -205,6 +205,31 @@ static void test_listen_reuses_live(void **state)
 	close(fd);
 }
 
+static void test_remove_dead(void **state)
+{
+	(void)state;
+	char path[128];
+	int fd;
+
+	/* absent, and a regular file: left alone */
+	snprintf(path, sizeof(path), "%s/dead", dir);
+	assert_int_equal(v2_socket_remove_dead(path), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	close(fd);
+	assert_int_equal(v2_socket_remove_dead(path), 0);
+	assert_int_equal(access(path, F_OK), 0);
+	unlink(path);
+	/* a live listener: kept */
+	fd = usock_listen(path, 4, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(v2_socket_remove_dead(path), 0);
+	assert_int_equal(usock_probe(path, 100), 0);
+	/* its shim died: removed */
+	close(fd);
+	assert_int_equal(v2_socket_remove_dead(path), 1);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
 static void test_listen_errors(void **state)
 {
 	(void)state;
@@ -228,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_listen_new_makes_dirs),
 		cmocka_unit_test(test_listen_replaces_stale),
 		cmocka_unit_test(test_listen_reuses_live),
+		cmocka_unit_test(test_remove_dead),
 		cmocka_unit_test(test_listen_errors),
 	};
 	return cmocka_run_group_tests_name("v2_socket", tests, setup, teardown);
