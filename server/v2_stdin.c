@@ -111,11 +111,17 @@ int v2_stdin_decode(const uint8_t *buf, size_t len, const char *id, const char *
 	any = google__protobuf__any__unpack(NULL, len, buf);
 	/* Garbage may still parse (as unknown fields); an Any without a type is not an Any. */
 	if (!any || any->base.n_unknown_fields || !any->type_url || !*any->type_url) {
-		snprintf(
-			msg, msgsz,
-			"stdin (%zu bytes) is neither a google.protobuf.Any with the runtime options "
-			"nor a BootstrapParams for this instance",
-			len);
+		if (id && ns)
+			snprintf(
+				msg, msgsz,
+				"stdin (%zu bytes) is neither a google.protobuf.Any with the runtime "
+				"options nor a BootstrapParams for this instance",
+				len);
+		else /* -info: options only */
+			snprintf(
+				msg, msgsz,
+				"stdin (%zu bytes) is not a google.protobuf.Any with the runtime options",
+				len);
 		if (any)
 			google__protobuf__any__free_unpacked(any, NULL);
 		return -EINVAL;

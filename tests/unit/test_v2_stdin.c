@@ -131,6 +131,7 @@ static void test_bootstrap_not_ours(void **state)
 	v2_stdin_free(&s);
 	/* -info never takes a BootstrapParams */
 	assert_int_equal(v2_stdin_decode(buf, n, NULL, NULL, &s, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "is not a google.protobuf.Any"));
 	v2_stdin_free(&s);
 }
 
