@@ -37,7 +37,9 @@ PROTOS := google/protobuf/any.proto google/protobuf/empty.proto google/protobuf/
           github.com/containerd/containerd/runtime/v2/task/shim.proto \
           github.com/containerd/containerd/runtime/v2/runc/options/oci.proto \
           github.com/containerd/containerd/api/types/introspection.proto \
-          github.com/containerd/containerd/api/runtime/bootstrap/v1/bootstrap.proto
+          github.com/containerd/containerd/api/runtime/bootstrap/v1/bootstrap.proto \
+          github.com/containerd/cgroups/cgroup1/stats/metrics.proto \
+          github.com/containerd/cgroups/cgroup2/stats/metrics.proto
 GEN_C  := $(patsubst %.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_H  := $(GEN_C:.c=.h)
 GEN_O  := $(GEN_C:.c=.o)
@@ -68,7 +70,8 @@ BIN_LIBS := $(LDLIBS)
 endif
 
 .SECONDARY:
-.PHONY: all deps demo test test-unit test-integration test-e2e clean format-check fmt stack-report
+.PHONY: all deps demo test test-unit test-integration test-e2e test-cri probe-cri clean format-check \
+        fmt stack-report
 all: $(BIN)
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: $(PROTO_DIR)/%.proto
@@ -113,12 +116,16 @@ stack-report: $(BIN)
 SAN_asan  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_ubsan := -fsanitize=undefined -fno-sanitize-recover=all
 SAN_tsan  := -fsanitize=thread
+# make asan stops the shims under test with SIGTERM: their shutdown runs LeakSanitizer.
+LEAKCHECK_asan := CSHIM_IT_LEAKCHECK=1
 .PHONY: asan ubsan tsan
 asan ubsan tsan: deps
 	$(MAKE) BUILD=build/$@ USE_JEMALLOC=0 EXTRA_CFLAGS="$(SAN_$@)" all san-bins
 	rm -rf build/$@/reports && mkdir -p build/$@/reports
 	$(MAKE) BUILD=build/$@ USE_JEMALLOC=0 EXTRA_CFLAGS="$(SAN_$@)" \
-		SAN_ENV="CSHIM_ABUSE_GO=0 ASAN_OPTIONS=log_path=$(abspath build/$@/reports/asan):detect_leaks=0 \
+		SAN_ENV="CSHIM_ABUSE_GO=0 $(LEAKCHECK_$@) \
+		ASAN_OPTIONS=log_path=$(abspath build/$@/reports/asan):detect_leaks=1 \
+		LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
 		UBSAN_OPTIONS=log_path=$(abspath build/$@/reports/ubsan):print_stacktrace=1 \
 		TSAN_OPTIONS=log_path=$(abspath build/$@/reports/tsan):second_deadlock_stack=1:suppressions=$(abspath tests/tsan.supp)" \
 		test-unit test-integration

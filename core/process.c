@@ -109,8 +109,13 @@ void proc_snap_get(struct proc *p, struct proc_snap *out)
 	urcu_memb_read_unlock();
 }
 
+#ifdef __SANITIZE_THREAD__
+char proc_rcu_gp;
+#endif
+
 static void snap_free_rcu(struct rcu_head *h)
 {
+	proc_rcu_gp_acquire();
 	free(caa_container_of(h, struct proc_snap, rcu));
 }
 
@@ -121,6 +126,7 @@ int proc_snap_set(struct proc *p, const struct proc_snap *s)
 		return -ENOMEM;
 	*n = *s;
 	old = __atomic_exchange_n(&p->snap, n, __ATOMIC_ACQ_REL);
+	proc_rcu_gp_release();
 	urcu_memb_call_rcu(&old->rcu, snap_free_rcu);
 	return 0;
 }
@@ -197,15 +203,22 @@ int proc_table_init(void)
 	return by_id && by_pid ? 0 : -ENOMEM;
 }
 
+/* A process reached through the tables' links: acquire what its publication released. */
+static struct proc *linked(struct proc *p)
+{
+	(void)atomic_load_explicit(&p->published, memory_order_acquire);
+	return p;
+}
+
 static int match_id(struct cds_lfht_node *node, const void *key)
 {
-	struct proc *p = caa_container_of(node, struct proc, id_node);
+	struct proc *p = linked(caa_container_of(node, struct proc, id_node));
 	return strcmp(p->id, key) == 0;
 }
 
 static int match_pid(struct cds_lfht_node *node, const void *key)
 {
-	struct proc *p = caa_container_of(node, struct proc, pid_node);
+	struct proc *p = linked(caa_container_of(node, struct proc, pid_node));
 	return proc_snap_deref(p)->pid == *(const uint32_t *)key;
 }
 
@@ -214,6 +227,7 @@ int proc_table_add(struct proc *p)
 	struct cds_lfht_node *n;
 
 	proc_ref(p);
+	atomic_store_explicit(&p->published, true, memory_order_release);
 	urcu_memb_read_lock();
 	n = cds_lfht_add_unique(by_id, hash_str(p->id), match_id, p->id, &p->id_node);
 	urcu_memb_read_unlock();
@@ -227,6 +241,7 @@ int proc_table_add(struct proc *p)
 int proc_table_map_pid(struct proc *p, uint32_t pid)
 {
 	/* The snapshot carries the pid the match function compares: publish it first. */
+	atomic_store_explicit(&p->published, true, memory_order_release);
 	urcu_memb_read_lock();
 	cds_lfht_add(by_pid, hash_pid(pid), &p->pid_node);
 	urcu_memb_read_unlock();
@@ -236,6 +251,7 @@ int proc_table_map_pid(struct proc *p, uint32_t pid)
 
 static void proc_unref_rcu(struct rcu_head *h)
 {
+	proc_rcu_gp_acquire();
 	proc_unref(caa_container_of(h, struct proc, rcu));
 }
 
@@ -246,6 +262,7 @@ void proc_table_remove(struct proc *p)
 	if (p->pid_mapped)
 		(void)cds_lfht_del(by_pid, &p->pid_node);
 	urcu_memb_read_unlock();
+	proc_rcu_gp_release();
 	urcu_memb_call_rcu(&p->rcu, proc_unref_rcu);
 }
 
@@ -256,7 +273,7 @@ struct proc *proc_table_find_id(const char *id)
 
 	cds_lfht_lookup(by_id, hash_str(id), match_id, id, &it);
 	n = cds_lfht_iter_get_node(&it);
-	return n ? caa_container_of(n, struct proc, id_node) : NULL;
+	return n ? linked(caa_container_of(n, struct proc, id_node)) : NULL;
 }
 
 struct proc *proc_table_find_pid(uint32_t pid)
@@ -268,7 +285,7 @@ struct proc *proc_table_find_pid(uint32_t pid)
 		return NULL;
 	cds_lfht_lookup(by_pid, hash_pid(pid), match_pid, &pid, &it);
 	n = cds_lfht_iter_get_node(&it);
-	return n ? caa_container_of(n, struct proc, pid_node) : NULL;
+	return n ? linked(caa_container_of(n, struct proc, pid_node)) : NULL;
 }
 
 struct proc *proc_table_get(const char *id)

@@ -53,6 +53,7 @@ struct proc {
 	char *in, *out, *err;
 	bool terminal;
 	struct proc_snap *snap; /* RCU */
+	atomic_bool published;  /* release/acquire pair of the tables' publication */
 	pthread_mutex_t mu;     /* serializes operations (start, kill, delete) */
 	int pidfd;              /* pins the process once its pid is known */
 	bool pid_mapped;
@@ -86,6 +87,33 @@ struct proc {
 #define rcu_publish(ptr, v) __atomic_store_n(&(ptr), (v), __ATOMIC_RELEASE)
 #define rcu_deref(ptr) __atomic_load_n(&(ptr), __ATOMIC_ACQUIRE)
 
+/* ThreadSanitizer cannot see liburcu's grace periods either (sys_membarrier and its own
+ * atomics, in an uninstrumented library), nor that call_rcu() comes before its callback: in
+ * TSan builds only, the end of every read-side critical section and every call_rcu() of the
+ * tables release one sync object, and the RCU callbacks acquire it before they free, so a
+ * free after a grace period is ordered after the readers that preceded it and after what the
+ * thread that retired the object did with it. Every reader of the tables includes this
+ * header, so its urcu_memb_read_unlock() is this one. Elsewhere all is liburcu's, unchanged. */
+#ifdef __SANITIZE_THREAD__
+#include <sanitizer/tsan_interface.h>
+extern char proc_rcu_gp;
+static inline void proc_rcu_read_unlock(void)
+{
+	__tsan_release(&proc_rcu_gp);
+	urcu_memb_read_unlock();
+}
+#define urcu_memb_read_unlock() proc_rcu_read_unlock()
+#define proc_rcu_gp_acquire() __tsan_acquire(&proc_rcu_gp)
+#define proc_rcu_gp_release() __tsan_release(&proc_rcu_gp)
+#else
+#define proc_rcu_gp_release()                                                                      \
+	do {                                                                                       \
+	} while (0)
+#define proc_rcu_gp_acquire()                                                                      \
+	do {                                                                                       \
+	} while (0)
+#endif
+
 struct proc *proc_new(const char *id, bool is_init, const char *in, const char *out,
 		      const char *err, bool terminal);
 struct proc *proc_ref(struct proc *p);
@@ -114,7 +142,10 @@ int proc_table_add(struct proc *p);
 int proc_table_map_pid(struct proc *p, uint32_t pid);
 /* Removes from both maps; the table's reference is dropped after a grace period. */
 void proc_table_remove(struct proc *p);
-/* Lookups: call inside rcu_read_lock; the result is valid until rcu_read_unlock. */
+/* Lookups: call inside rcu_read_lock; the result is valid until rcu_read_unlock. A process
+ * found was published with release (proc_table_add) and is loaded with acquire here, so what
+ * was written before it joined the tables is visible to ThreadSanitizer too (liburcu-cds links
+ * nodes with its own, uninstrumented barriers). */
 struct proc *proc_table_find_id(const char *id);
 struct proc *proc_table_find_pid(uint32_t pid);
 /* Lookup by id that returns a reference (NULL: not found). */

@@ -11,6 +11,7 @@
 #include "io/clock.h"
 #include "io/log.h"
 #include "proto/ttrpc_codec.h"
+#include "validate.h"
 #include "worker_pool.h"
 
 void call_reply(struct call *call, int code, const char *msg, const uint8_t *payload, size_t plen)
@@ -32,46 +33,16 @@ static void run_call(void *arg)
 	runtime_set_cancel(NULL);
 }
 
-/* Go's utf8.Valid: the Go decoder rejects proto3 strings that are not UTF-8. */
-static bool utf8_valid(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	while (*p) {
-		unsigned c = *p, n, min;
-		uint32_t cp;
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0)
-			n = 1, cp = c & 0x1f, min = 0x80;
-		else if ((c & 0xf0) == 0xe0)
-			n = 2, cp = c & 0x0f, min = 0x800;
-		else if ((c & 0xf8) == 0xf0)
-			n = 3, cp = c & 0x07, min = 0x10000;
-		else
-			return false;
-		for (unsigned i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		p += n + 1;
-	}
-	return true;
-}
-
 static bool request_utf8_ok(const Ttrpc__Request *req, char *msg, size_t msgsz)
 {
 	const char *field = NULL;
-	if (!utf8_valid(req->service))
+	if (!validate_utf8(req->service))
 		field = "service";
-	else if (!utf8_valid(req->method))
+	else if (!validate_utf8(req->method))
 		field = "method";
 	for (size_t i = 0; !field && i < req->n_metadata; i++)
-		if (!utf8_valid(req->metadata[i]->key) || !utf8_valid(req->metadata[i]->value))
+		if (!validate_utf8(req->metadata[i]->key) ||
+		    !validate_utf8(req->metadata[i]->value))
 			field = "metadata";
 	if (!field)
 		return true;

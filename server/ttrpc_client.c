@@ -307,44 +307,43 @@ int ttrpc_client_call(struct ttrpc_client *c, const char *service, const char *m
 		      const struct ttrpc_md *md, size_t n_md, const uint8_t *payload, size_t plen,
 		      int timeout_ms, ttrpc_client_cb cb, void *arg)
 {
-	struct conn *k;
-	uint8_t *frame;
-	size_t len;
-	bool reused = c->conn != NULL;
-	int r;
-
 	if (c->in_flight)
 		return -EBUSY;
-	if (!c->conn && (r = conn_open(c)) < 0)
-		return r;
-	k = c->conn;
-	r = ttrpc_request_frame_md(k->next_stream, service, method, payload, plen,
-				   (int64_t)timeout_ms * 1000000LL, md, n_md, &frame, &len);
-	if (r < 0)
-		return r;
-	c->stream = k->next_stream;
-	k->next_stream += 2;
-	k->out = frame;
-	k->out_len = len;
-	k->out_off = 0;
-	c->in_flight = true;
-	c->cb = cb;
-	c->arg = arg;
-	timer_set(c, timeout_ms > 0 ? timeout_ms : 1);
-	r = flush_out(c);
-	if (r < 0) {
-		/* Nothing of it went out on a connection opened earlier: it was dead (the peer
-		 * restarted). One more try on a fresh one. */
+	/* At most two tries: a second one only when nothing of the request went out on a
+	 * connection opened by an earlier call (it was dead: the peer restarted). */
+	for (bool reused = c->conn != NULL;; reused = false) {
+		struct conn *k;
+		uint8_t *frame;
+		size_t len;
+		int r;
+
+		if (!c->conn && (r = conn_open(c)) < 0)
+			return r;
+		k = c->conn;
+		r = ttrpc_request_frame_md(k->next_stream, service, method, payload, plen,
+					   (int64_t)timeout_ms * 1000000LL, md, n_md, &frame, &len);
+		if (r < 0)
+			return r;
+		c->stream = k->next_stream;
+		k->next_stream += 2;
+		k->out = frame;
+		k->out_len = len;
+		k->out_off = 0;
+		c->in_flight = true;
+		c->cb = cb;
+		c->arg = arg;
+		timer_set(c, timeout_ms > 0 ? timeout_ms : 1);
+		r = flush_out(c);
+		if (r >= 0)
+			return 0;
 		bool nothing_sent = k->out && k->out_off == 0;
 		c->in_flight = false;
 		timer_set(c, 0);
 		conn_close(c);
-		if (nothing_sent && reused)
-			return ttrpc_client_call(c, service, method, md, n_md, payload, plen,
-						 timeout_ms, cb, arg);
-		/* Part of the frame went out: the server discards a frame it never completes.
-		 * Report it as a failed connection (-ECONNRESET), never sent. */
-		return -ECONNRESET;
+		if (!(nothing_sent && reused)) {
+			/* Part of the frame went out: the server discards a frame it never
+			 * completes. Report it as a failed connection (-ECONNRESET), never sent. */
+			return -ECONNRESET;
+		}
 	}
-	return 0;
 }

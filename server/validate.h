@@ -37,3 +37,8 @@ bool validate_request_subpath(const char *field, const char *base, const char *r
  * buf (its last occurrence, which is the one protobuf-c keeps), or strlen(s) when the field is
  * absent or buf does not parse. Larger than strlen(s) when the client sent a NUL in it. Pure. */
 size_t validate_wire_len(const uint8_t *buf, size_t len, uint32_t field, const char *s);
+
+/* Go's utf8.Valid on a C string (NULL is ""): the Go decoder rejects proto3 strings that are
+ * not UTF-8. Refused: a byte that starts no sequence, a missing continuation byte, an overlong
+ * form, a surrogate (U+D800..U+DFFF), anything above U+10FFFF. Pure. */
+bool validate_utf8(const char *s);

@@ -57,8 +57,11 @@ test: deps
 	$(MAKE) stack-report
 	$(MAKE) test-unit test-integration
 	$(MAKE) asan
+	$(MAKE) tsan
 	$(MAKE) test-fuzz
+	$(MAKE) test-fuzz-selftest
 	$(MAKE) test-e2e
+	$(MAKE) test-cri
 
 san-bins: $(UNIT_BINS) $(IT_BIN) $(FP_BIN) $(IT_MORE_BINS)
 
@@ -79,6 +82,19 @@ stress: $(BIN) $(BUILD)/tests/test_soak
 
 test-e2e: $(BIN)
 	bash tests/e2e/run.sh $(abspath $(BIN))
+
+# The CRI tier: containerd's CRI plugin drives the built shim (counted), then the same cases
+# with the Go shim, printed as a reference and never counted.
+test-cri: $(BIN)
+	bash tests/cri/run.sh $(abspath $(BIN))
+	@echo "== reference, not counted: the CRI cases with $(GOSHIM)"
+	@bash tests/cri/run.sh $(GOSHIM) 2>&1 | sed 's/^/[reference] /' || true
+
+# Figures through CRI (exit to Wait / event / EXITED, concurrent ExecSync), the built shim and
+# the Go shim side by side; CRI_PROBE_ARGS e.g. "--rounds 10 --burst 20". No pass or fail.
+CRI_PROBE_ARGS ?=
+probe-cri: $(BIN)
+	bash tests/cri/probe.sh $(abspath $(BIN)) $(GOSHIM) -- $(CRI_PROBE_ARGS)
 
 demo: deps
 	$(MAKE) all

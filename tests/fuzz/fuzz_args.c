@@ -9,6 +9,7 @@
 #include "core/mount.h"
 #include "io/stdio.h"
 #include "server/flags.h"
+#include "fuzz_plant.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -18,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *largv[64];
 	int argc = 1;
 
+	FUZZ_PLANT(size);
 	if (!copy)
 		return 0;
 	memcpy(copy, data, size);

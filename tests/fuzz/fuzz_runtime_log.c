@@ -7,6 +7,7 @@
 #include "core/pids.h"
 #include "core/runtime.h"
 #include "core/specjson.h"
+#include "fuzz_plant.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -14,6 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t *pids = NULL;
 	size_t n = 0;
 
+	FUZZ_PLANT(size);
 	(void)runtime_log_last_error((const char *)data, size, out, sizeof(out));
 	if (pids_parse_ps_json((const char *)data, size, &pids, &n) == 0)
 		free(pids);

@@ -638,11 +638,25 @@ static IT_UNUSED void it_watch(struct it_fx *f)
 
 static IT_UNUSED void *it_watchdog_main(void *arg)
 {
-	long secs = (long)(intptr_t)arg;
-	struct timespec left = { .tv_sec = secs };
+	long secs = (long)(intptr_t)arg, end = it_now_ms() + secs * 1000;
 	siginfo_t si;
-	int sig = sigtimedwait(&it_stop_sigs, &si, &left);
-	struct it_fx *f = atomic_load(&it_watched);
+	int sig;
+	struct it_fx *f;
+
+	/* EINTR is no timeout: LeakSanitizer's exit-time check stops every thread (ptrace),
+	 * which interrupts sigtimedwait. Wait again for what is left. */
+	for (;;) {
+		long ms = end - it_now_ms();
+		struct timespec left = { .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L };
+		if (ms <= 0) {
+			sig = 0;
+			break;
+		}
+		sig = sigtimedwait(&it_stop_sigs, &si, &left);
+		if (sig > 0 || errno != EINTR)
+			break;
+	}
+	f = atomic_load(&it_watched);
 
 	if (sig > 0)
 		fprintf(stderr, "[ ERROR ] interrupted by signal %d: cleaning up\n", sig);

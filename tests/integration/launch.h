@@ -39,6 +39,11 @@ struct shim_inst {
 	bool drain_started;
 };
 
+/* The binary under test (the CSHIM path, path here) must be an executable file: otherwise
+ * prog fails at once (exit 1) and says so. A missing binary under test is a failure, never a
+ * skip; the Go shim's runs are reference observations only, never a pass of anything. */
+void it_require_cshim(const char *prog, const char *path);
+
 /* One temporary root for the whole test program (mkdtemp under /tmp). */
 const char *it_root(void);
 /* Removes the temporary root (unless CSHIM_IT_KEEP is set). */

@@ -455,10 +455,7 @@ int main(void)
 	};
 	int r;
 
-	if (access(it_c_shim(), X_OK) != 0) {
-		fprintf(stderr, "test_forward: no cshim at %s\n", it_c_shim());
-		return 1;
-	}
+	it_require_cshim("test_forward", it_c_shim());
 	it_watchdog_start("test_forward", 300);
 	r = cmocka_run_group_tests_name("forward", tests, NULL, NULL);
 	it_root_remove();

@@ -107,8 +107,6 @@ static void test_soak(void **state)
 	long t0;
 	(void)state;
 
-	if (access(it_c_shim(), X_OK) != 0)
-		skip();
 	assert_null(it_fx_launch(&g_fx, true, "soak", argv));
 	assert_int_equal(it_create(&g_fx, &msg), 0);
 	free(msg);
@@ -196,6 +194,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = { cmocka_unit_test(test_soak) };
 	int r;
+	it_require_cshim("test_soak", it_c_shim());
 	if (getenv("CSHIM_SOAK_CYCLES"))
 		g_cycles = atoi(getenv("CSHIM_SOAK_CYCLES"));
 	if (getenv("CSHIM_SOAK_WORKERS"))

@@ -346,7 +346,7 @@ static void *reader(void *arg)
 			urcu_memb_read_lock();
 			struct proc *p = proc_table_find_id(id);
 			if (p) {
-				uint32_t pid = rcu_dereference(p->snap)->pid;
+				uint32_t pid = proc_snap_deref(p)->pid;
 				atomic_fetch_add(&hits, 1);
 				if (strcmp(p->id, id) != 0 || (pid != 0 && pid != PID_BASE + k))
 					atomic_fetch_add(&bad, 1);
@@ -355,7 +355,7 @@ static void *reader(void *arg)
 			if (p) {
 				atomic_fetch_add(&hits, 1);
 				if (strcmp(p->id, id) != 0 ||
-				    rcu_dereference(p->snap)->pid != PID_BASE + k)
+				    proc_snap_deref(p)->pid != PID_BASE + k)
 					atomic_fetch_add(&bad, 1);
 			}
 			urcu_memb_read_unlock();

@@ -155,13 +155,30 @@ static void test_wire_len(void **state)
 	assert_int_equal(validate_wire_len(NULL, 0, 1, "/a"), 2);
 }
 
+/* Go's utf8.Valid: what the Go decoder accepts in a proto3 string. */
+static void test_utf8(void **state)
+{
+	(void)state;
+	assert_true(validate_utf8(NULL));
+	assert_true(validate_utf8(""));
+	assert_true(validate_utf8("containerd.runtime.linux.shim.v1.Shim"));
+	assert_true(validate_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf"));
+	assert_false(validate_utf8("\x80"));                 /* a lone continuation byte */
+	assert_false(validate_utf8("\xc3"));                 /* cut short */
+	assert_false(validate_utf8("\xc3("));                /* not a continuation */
+	assert_false(validate_utf8("\xc0\x80"));             /* overlong NUL */
+	assert_false(validate_utf8("\xe0\x80\xaf"));         /* overlong '/' */
+	assert_false(validate_utf8("\xed\xa0\x80"));         /* U+D800, a surrogate */
+	assert_false(validate_utf8("\xf4\x90\x80\x80"));     /* U+110000 */
+	assert_false(validate_utf8("\xf8\x88\x80\x80\x80")); /* a 5-byte form */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_identifiers),
-		cmocka_unit_test(test_bundle),
-		cmocka_unit_test(test_request_paths),
-		cmocka_unit_test(test_wire_len),
+		cmocka_unit_test(test_identifiers),   cmocka_unit_test(test_bundle),
+		cmocka_unit_test(test_request_paths), cmocka_unit_test(test_wire_len),
+		cmocka_unit_test(test_utf8),
 	};
 	return cmocka_run_group_tests_name("validate", tests, NULL, NULL);
 }

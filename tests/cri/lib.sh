@@ -1,0 +1,133 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# tests/cri/lib.sh -- a private containerd 1.6 with its CRI plugin, whose runtime handler runs
+# the v1 runtime (io.containerd.runtime.v1.linux) with the shim under test. Builds on
+# tests/e2e/lib.sh (containerd start/stop by pid, cleanup of processes, runc state, mounts).
+#
+#   cri_start SHIM   start containerd (CRI on), import the test images; sets CTD_* and
+#                    CRI_CGROUP (the pods' cgroup parent, unique to this run)
+#   cri_stop         remove every pod through CRI, then ctd_stop; removes this run's cgroups
+#
+# The CRI plugin of 1.6 always works in containerd namespace k8s.io; that namespace lives in
+# this run's own root, state and sockets, so it is private to the run all the same. No CNI:
+# pods use the host network; its conf dir points into the run dir. The images come from
+# tests/cri/image.py (busybox-static, built offline) through `ctr -n k8s.io images import`.
+
+CRI_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/e2e/lib.sh
+. "$CRI_HERE/../e2e/lib.sh"
+
+NS=k8s.io # the CRI plugin's namespace (fixed in containerd 1.6)
+PY=${PY:-/usr/bin/python3} # Debian's interpreter: python3-grpcio, python3-grpc-tools
+CRI_SANDBOX_IMAGE=cshim.test/pause:cri
+PYTHONDONTWRITEBYTECODE=1 # nothing generated lands in the tree
+export NS PY PYTHONDONTWRITEBYTECODE
+
+cri_start() {
+	local shim=$1
+	if [ -z "$shim" ] || [ ! -x "$shim" ]; then
+		log "cri_start: shim '$shim' is not an executable file"
+		return 1
+	fi
+	case $shim in /*) ;; *) shim=$(cd "$(dirname "$shim")" && pwd)/$(basename "$shim") ;; esac
+	if [ "$(id -u)" -ne 0 ]; then
+		log "cri_start: must run as root"
+		return 1
+	fi
+	if ! "$PY" -c 'import grpc, grpc_tools' 2>/dev/null; then
+		log "cri_start: $PY lacks grpc/grpc_tools (apt-get install python3-grpcio python3-grpc-tools)"
+		return 1
+	fi
+	# ctd_stop cleans only dirs named /tmp/cshim-e2e.*
+	CTD_DIR=$(mktemp -d /tmp/cshim-e2e.cri.XXXXXX) || return 1
+	chmod 0711 "$CTD_DIR"
+	CTD_ADDR=$CTD_DIR/containerd.sock
+	CTD_CONFIG=$CTD_DIR/config.toml
+	CTD_LOG=$CTD_DIR/containerd.log
+	CTD_RUNC_ROOT=$CTD_DIR/runc
+	CTD_SHIM=$shim
+	CTD_TAG=$(printf '%s' "${CTD_DIR##*.}" | tr -c 'A-Za-z0-9' 'x')
+	CRI_CGROUP=/cshim-cri-$CTD_TAG
+	export CTD_DIR CTD_ADDR CTD_CONFIG CTD_LOG CTD_RUNC_ROOT CTD_SHIM CTD_TAG CRI_CGROUP
+	mkdir -p "$CTD_DIR/fifo" "$CTD_RUNC_ROOT" "$CTD_DIR/cni/net.d" "$CTD_DIR/cni/bin" \
+		"$CTD_DIR/pods"
+
+	cat >"$CTD_CONFIG" <<EOF
+version = 2
+root = "$CTD_DIR/root"
+state = "$CTD_DIR/state"
+oom_score = 0
+disabled_plugins = [
+  "io.containerd.internal.v1.opt",
+  "io.containerd.internal.v1.tracing",
+  "io.containerd.tracing.processor.v1.otlp",
+  "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.zfs",
+]
+
+[grpc]
+  address = "$CTD_ADDR"
+
+[ttrpc]
+  address = "$CTD_ADDR.ttrpc"
+
+[debug]
+  address = "$CTD_DIR/debug.sock"
+  level = "debug"
+
+[metrics]
+  address = ""
+
+[plugins]
+  [plugins."io.containerd.runtime.v1.linux"]
+    shim = "$shim"
+    runtime = "$CTD_RUNTIME"
+    runtime_root = "$CTD_RUNC_ROOT"
+    shim_debug = true
+
+  [plugins."io.containerd.grpc.v1.cri"]
+    sandbox_image = "$CRI_SANDBOX_IMAGE"
+    stream_server_address = "127.0.0.1"
+    stream_server_port = "0"
+    disable_apparmor = true
+    enable_selinux = false
+    # the sandbox's oom_score_adj is -998 otherwise: lowering it needs CAP_SYS_RESOURCE, which
+    # containers like this test machine lack (runc init fails: "can't get final child's PID")
+    restrict_oom_score_adj = true
+    [plugins."io.containerd.grpc.v1.cri".cni]
+      bin_dir = "$CTD_DIR/cni/bin"
+      conf_dir = "$CTD_DIR/cni/net.d"
+    [plugins."io.containerd.grpc.v1.cri".containerd]
+      snapshotter = "overlayfs"
+      default_runtime_name = "v1shim"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.v1shim]
+        runtime_type = "$V1_RUNTIME"
+EOF
+
+	_ctd_launch || return 1
+	"$PY" "$CRI_HERE/image.py" "$CTD_DIR/images.tar" >/dev/null || return 1
+	ctr_ images import "$CTD_DIR/images.tar" >/dev/null || return 1
+}
+
+# cri_cgroups: this run's cgroup dirs (the pods' parent in every hierarchy), deepest first.
+cri_cgroups() {
+	find /sys/fs/cgroup -depth -type d -path "*$CRI_CGROUP*" 2>/dev/null
+}
+
+cri_stop() {
+	[ -n "${CTD_DIR:-}" ] || return 0
+	# the Python side may have restarted containerd: its pid is in the pid file
+	[ -f "$CTD_DIR/containerd.pid" ] && CTD_PID=$(cat "$CTD_DIR/containerd.pid")
+	if _ctd_alive; then
+		timeout -k 2 60 "$PY" "$CRI_HERE/cases.py" --cleanup >/dev/null 2>&1 ||
+			log "cri_stop: removing the pods through CRI failed"
+	fi
+	ctd_stop
+	local d
+	for d in $(cri_cgroups); do
+		rmdir "$d" 2>/dev/null
+	done
+}
