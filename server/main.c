@@ -34,6 +34,7 @@
 #include "io/memtrim.h"
 #include "io/pump.h"
 #include "io/slice.h"
+#include "v2_cli.h"
 #include "worker_pool.h"
 
 #ifdef __SANITIZE_ADDRESS__
@@ -179,6 +180,10 @@ int main(int argc, char **argv)
 	char msg[256], comm[16] = "";
 	int listen_fd, r;
 
+	/* The runtime v2 front end (start/delete/-info, and its long-running process): its own
+	 * flags and actions (server/v2_cli.c). Every other argv is containerd's v1 call. */
+	if (v2_cli_selected(argc, argv))
+		return v2_main(argc, argv);
 	switch (flags_parse(argc, argv, &f, msg, sizeof(msg))) {
 	case FLAGS_USAGE_ERROR:
 		fprintf(stderr, "%s\n", msg);
