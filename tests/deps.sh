@@ -8,7 +8,8 @@
 
 PKGS="build-essential pkg-config containerd runc crun busybox-static
 libprotobuf-c-dev protobuf-c-compiler protobuf-compiler liburcu-dev
-libjemalloc-dev libjansson-dev libcmocka-dev criu clang libclang-rt-14-dev clang-format"
+libjemalloc-dev libjansson-dev libcmocka-dev criu clang libclang-rt-14-dev clang-format
+docker.io"
 
 missing=
 for p in $PKGS; do

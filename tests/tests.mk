@@ -59,6 +59,7 @@ test: deps
 	$(MAKE) asan
 	$(MAKE) test-fuzz
 	$(MAKE) test-e2e
+	$(MAKE) test-docker
 
 san-bins: $(UNIT_BINS) $(IT_BIN) $(FP_BIN) $(IT_MORE_BINS)
 
@@ -79,6 +80,11 @@ stress: $(BIN) $(BUILD)/tests/test_soak
 
 test-e2e: $(BIN)
 	bash tests/e2e/run.sh $(abspath $(BIN))
+
+# Docker 20.10 (Debian's docker.io) on a private containerd whose v1 runtime
+# uses cshim; about 40 s.
+test-docker: $(BIN)
+	bash tests/docker/run.sh $(abspath $(BIN))
 
 demo: deps
 	$(MAKE) all
