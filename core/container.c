@@ -18,6 +18,7 @@
 #include "../io/pty.h"
 #include "container_priv.h"
 #include "exec.h"
+#include "exit_gate.h"
 #include "pids.h"
 #include "reaper.h"
 #include "specjson.h"
@@ -427,11 +428,13 @@ int container_start(const char *id, uint64_t deadline_ns, uint32_t *ret_pid, str
 	if (!p)
 		return container_err_not_found(err, id);
 	pthread_mutex_lock(&p->mu);
+	exit_gate_start_begin(p);
 	if (p->is_init)
 		r = start_init(p, deadline_ns, err);
 	else
 		r = exec_start(p, deadline_ns, err);
 	pthread_mutex_unlock(&p->mu);
+	exit_gate_start_end(p);
 	proc_snap_get(p, &s);
 	*ret_pid = s.pid;
 	proc_unref(p);
@@ -861,7 +864,8 @@ static void finish_exit(struct proc *p, int status)
 	if (!d) {
 		/* Out of memory: the event is handed over before the Waits, as ever. */
 		if (C.sink)
-			C.sink(container_id(), p->id, s.pid, (uint32_t)status, &now, NULL, NULL);
+			exit_gate_send(C.sink, container_id(), p, s.pid, (uint32_t)status, &now,
+				       NULL, NULL);
 		proc_wait_release(p, (uint32_t)status, &now);
 		proc_unref(p);
 		return;
@@ -871,7 +875,8 @@ static void finish_exit(struct proc *p, int status)
 	d->at = now;
 	set_undelivered(p, true);
 	if (C.sink)
-		C.sink(container_id(), p->id, s.pid, (uint32_t)status, &now, exit_delivered, d);
+		exit_gate_send(C.sink, container_id(), p, s.pid, (uint32_t)status, &now,
+			       exit_delivered, d);
 	else
 		exit_delivered(d);
 }
