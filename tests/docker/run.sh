@@ -78,7 +78,7 @@ dk_launch() {
 		--exec-opt native.cgroupdriver=cgroupfs \
 		--cgroup-parent "/$NS-$CTD_TAG" \
 		--default-runtime "$V1_RUNTIME" --live-restore \
-		--log-level debug </dev/null >>"$DK_DIR/dockerd.log" 2>&1 &
+		--experimental --log-level debug </dev/null >>"$DK_DIR/dockerd.log" 2>&1 &
 	DK_PID=$!
 	local deadline=$((SECONDS + 30))
 	until dk version >/dev/null 2>&1; do
@@ -309,6 +309,16 @@ if want wait; then
 	check_eq "immediate exit 0: seen" "exited 0" "$(inspect wt2 '{{.State.Status}} {{.State.ExitCode}}')"
 	dk start wt2 >/dev/null
 	check_eq "start again: exits 0 again" 0 "$(dk wait wt2)"
+	# the same race five more times: an exit right after start
+	res=
+	for i in 1 2 3 4 5; do
+		dk "${RUN[@]}" -d --name "wq$i" "$IMG" sh -c "exit $i" >/dev/null
+	done
+	for i in 1 2 3 4 5; do
+		wait_until 20 status_is "wq$i" exited
+		res+="$(inspect "wq$i" '{{.State.Status}} {{.State.ExitCode}}');"
+	done
+	check_eq "5 immediate exits: all seen" "exited 1;exited 2;exited 3;exited 4;exited 5;" "$res"
 	# a restart policy depends on the exit event as well
 	dk "${RUN[@]}" -d --restart on-failure:2 --name wt3 "$IMG" sh -c 'exit 2' >/dev/null
 	wait_until 30 sh -c "[ \"\$($DOCKER_BIN -H unix://$DK_SOCK inspect -f '{{.RestartCount}} {{.State.Status}}' wt3)\" = '2 exited' ]"
@@ -424,6 +434,17 @@ if want ctd-restart; then
 	wait_until 20 status_is cr exited
 	check_eq "containerd restart: exit on its own seen" "exited 13" "$(inspect cr '{{.State.Status}} {{.State.ExitCode}}')"
 	check_eq "containerd restart: run --rm still works" hi "$(dk "${RUN[@]}" --rm "$IMG" echo hi 2>/dev/null)"
+fi
+
+if want init; then
+	section "init and attach"
+	out=$(dk "${RUN[@]}" --rm --init "$IMG" sh -c 'ps -o pid,comm | awk "\$1 == 1 {print \$2}"; exit 5' 2>/dev/null)
+	rc=$?
+	check_eq "run --init: docker-init is pid 1, exit code passed on" "docker-init 5" "$out $rc"
+	dk "${RUN[@]}" -d --name at "$IMG" sh -c 'sleep 2; echo attached-out; exit 3' >/dev/null
+	out=$(dk attach at 2>/dev/null)
+	rc=$?
+	check_eq "attach: output and exit code" "attached-out 3" "$out $rc"
 fi
 
 if want rm; then
