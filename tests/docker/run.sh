@@ -132,6 +132,9 @@ cleanup() {
 	fi
 	rmdir "/run/containerd/runc/$NS-$CTD_TAG" 2>/dev/null
 	ctd_stop
+	if [ -n "${KEY_MADE:-}" ]; then
+		rm -f /etc/docker/key.json
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -140,6 +143,10 @@ want() { [ -z "${DOCKER_CASES:-}" ] || [[ " $DOCKER_CASES " == *" $1 "* ]]; }
 
 # ------------------------------------------------------------------ setup
 
+# dockerd 20.10 writes its trust key to /etc/docker/key.json whatever its roots are: remove
+# it afterwards if this run made it.
+KEY_MADE=
+[ -e /etc/docker/key.json ] || KEY_MADE=1
 ctd_start "$SHIM" || exit 1
 DK_DIR=$CTD_DIR/docker
 DK_SOCK=$DK_DIR/docker.sock
