@@ -18,7 +18,7 @@ static char msg[256];
 static void test_v1_argv_stays_v1(void **state)
 {
 	(void)state;
-	/* containerd 1.6's v1 call (v1 spec §1.3), and the v1 shim's own --version and -h */
+	/* containerd 1.6's v1 call (docs/v1-protocol.md §1.3), the v1 shim's own --version, -h */
 	char *v1[] = { "cshim",
 		       "-namespace",
 		       "default",
