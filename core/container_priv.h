@@ -37,9 +37,10 @@ struct container {
 	bool have_mounts;   /* under mu */
 	bool own_pidns;
 	struct create_opts opts;
-	char *criu_work_path; /* CreateOptions.criu_work_path (NULL or "" = the work dir) */
-	char *dump_log;       /* BUNDLE/criu-dump.log, made by the first failed Checkpoint */
-	bool in_table;        /* under the table's lock */
+	char *criu_work_path;  /* CreateOptions.criu_work_path (NULL or "" = the work dir) */
+	char *dump_log;        /* BUNDLE/criu-dump.log, made by the first failed Checkpoint */
+	bool in_table;         /* under the table's lock */
+	atomic_bool published; /* release/acquire pair of the table's publication (TSan) */
 	/* The exec-before-init hold (exit.c), under hold_mu: claimed execs whose exit has not
 	 * come through, and the init's exit waiting for them. */
 	pthread_mutex_t hold_mu;

@@ -84,9 +84,17 @@ unsigned container_count(void)
 	return atomic_load(&n_containers);
 }
 
+/* A container reached through the table's links: acquire what its publication released
+ * (liburcu-cds links nodes with its own barriers, which ThreadSanitizer cannot see). */
+static struct container *linked(struct container *c)
+{
+	(void)atomic_load_explicit(&c->published, memory_order_acquire);
+	return c;
+}
+
 static int match_id(struct cds_lfht_node *node, const void *key)
 {
-	return strcmp(caa_container_of(node, struct container, node)->id, key) == 0;
+	return strcmp(linked(caa_container_of(node, struct container, node))->id, key) == 0;
 }
 
 int container_table_add(struct container *c, bool only_one)
@@ -99,6 +107,7 @@ int container_table_add(struct container *c, bool only_one)
 		r = -EEXIST;
 	} else {
 		container_ref(c);
+		atomic_store_explicit(&c->published, true, memory_order_release);
 		urcu_memb_read_lock();
 		n = cds_lfht_add_unique(by_id, hash_id(c->id), match_id, c->id, &c->node);
 		urcu_memb_read_unlock();
@@ -116,6 +125,7 @@ int container_table_add(struct container *c, bool only_one)
 
 static void container_unref_rcu(struct rcu_head *h)
 {
+	proc_rcu_gp_acquire(); /* TSan: after the readers of the grace period (process.h) */
 	container_unref(caa_container_of(h, struct container, rcu));
 }
 
@@ -133,8 +143,10 @@ void container_table_remove(struct container *c)
 		atomic_fetch_sub(&n_containers, 1);
 	}
 	pthread_mutex_unlock(&table_mu);
-	if (was)
+	if (was) {
+		proc_rcu_gp_release();
 		urcu_memb_call_rcu(&c->rcu, container_unref_rcu);
+	}
 }
 
 struct container *container_table_find(const char *id)
@@ -144,7 +156,7 @@ struct container *container_table_find(const char *id)
 
 	cds_lfht_lookup(by_id, hash_id(id), match_id, id, &it);
 	n = cds_lfht_iter_get_node(&it);
-	return n ? caa_container_of(n, struct container, node) : NULL;
+	return n ? linked(caa_container_of(n, struct container, node)) : NULL;
 }
 
 struct container *container_get(const char *id)

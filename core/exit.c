@@ -231,8 +231,13 @@ void exit_reaped(void *cookie, int status)
 	struct proc *p = cookie;
 
 	if (!p->is_init) {
+		/* exit_enqueue hands the claim's reference of p over to the loop thread, which
+		 * may finish the exit and let p (and its container) go at once: hold the
+		 * container for the count. */
+		struct container *c = container_ref(p->c);
 		exit_enqueue(p, status);
-		exec_live_add(p->c, -1); /* after: a held init exit follows this one */
+		exec_live_add(c, -1); /* after: a held init exit follows this one */
+		container_unref(c);
 		return;
 	}
 

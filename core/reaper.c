@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -56,7 +57,7 @@ static struct {
 	int starts_in_flight;
 	struct reaper_timer *timers;
 	reaper_proc_sink sink;
-	volatile bool stop;
+	atomic_bool stop;                  /* reaper_stop: any thread */
 } R = { .mu = PTHREAD_MUTEX_INITIALIZER }; /* cv: clock_cond_init in reaper_start */
 
 uint64_t reaper_now_ns(void)
@@ -524,7 +525,7 @@ static void *reaper_main(void *arg)
 	pthread_setname_np(pthread_self(), "shim-reaper");
 	urcu_memb_register_thread();
 	reap_all(); /* a child that died before we started */
-	while (!R.stop) {
+	while (!atomic_load(&R.stop)) {
 		struct epoll_event evs[16];
 		int n = epoll_wait(R.epfd, evs, ARRAY_SIZE(evs), -1);
 		bool reap = false;
@@ -596,7 +597,7 @@ void reaper_stop(void)
 	uint64_t one = 1;
 	if (!R.started)
 		return;
-	R.stop = true;
+	atomic_store(&R.stop, true);
 	(void)!write(R.evfd, &one, sizeof(one));
 	pthread_join(R.thread, NULL);
 	R.started = false;
