@@ -204,8 +204,11 @@ int container_create(const struct create_req *req, struct container **ret_c, uin
 	if (!c)
 		return -ENOMEM;
 	pthread_mutex_lock(&c->mu);
-	r = runtime_init(&rt, req->runtime, S.cfg.runtime_root, S.cfg.ns, req->bundle, S.cfg.criu,
-			 S.cfg.systemd_cgroup);
+	r = runtime_init(&rt, req->runtime,
+			 req->runtime_root && *req->runtime_root ? req->runtime_root
+								 : S.cfg.runtime_root,
+			 S.cfg.ns, req->bundle, req->criu && *req->criu ? req->criu : S.cfg.criu,
+			 S.cfg.systemd_cgroup || req->systemd_cgroup);
 	if (r < 0) {
 		shim_fail(err, r, SHIM_ERR_NO_RUNTIME, SHIM_OP_CREATE, "%s",
 			  req->runtime && *req->runtime ? req->runtime : "runc");
