@@ -9,6 +9,7 @@
  * shim's (except the differences spec v2 Appendix C asks for, said where they are).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -512,6 +514,114 @@ static void test_two_containers(void **state)
 	v2_free(&FX);
 }
 
+/* ---- ResizePty on a tty exec, CloseIO ending an exec's stdin ---- */
+
+static void ttyio(struct v2fx *f)
+{
+	const char *sleep100[] = { "/bin/sleep", "100", NULL };
+	const char *cat[] = { "/bin/cat", NULL };
+	const char *e = v2_launch(f, f->is_c, "tty", sleep100);
+	struct test_fifos tf;
+	char inpath[PATH_MAX], *json, *out;
+	uint32_t st = 99;
+	int in;
+
+	if (e)
+		fail_msg("%s: %s", f->label, e);
+	OK(v2_create(f, f->si.id, f->si.bundle, false, NULL, MSG));
+	OK(v2_simple(f, "Start", f->si.id, "", MSG));
+	assert_int_equal(fifos_make(&f->si, &tf), 0);
+	/* an exec with a terminal: ResizePty reaches its console */
+	{
+		Containerd__Task__V2__ExecProcessRequest req =
+			CONTAINERD__TASK__V2__EXEC_PROCESS_REQUEST__INIT;
+		Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+		Containerd__Task__V2__ResizePtyRequest rz =
+			CONTAINERD__TASK__V2__RESIZE_PTY_REQUEST__INIT;
+		char *p;
+		json = it_process_json(sleep100);
+		p = strstr(json, "\"terminal\":false");
+		assert_non_null(p);
+		memcpy(p, "\"terminal\":true ", 16);
+		req.id = f->si.id;
+		req.exec_id = "t1";
+		req.terminal = true;
+		req.stdin = "";
+		req.stdout = tf.stdout_path;
+		req.stderr = "";
+		any.type_url = IT_PROCESS_TYPE_URL;
+		any.value.data = (uint8_t *)json;
+		any.value.len = strlen(json);
+		req.spec = &any;
+		OK(v2call(f, "Exec", &req.base, NULL, NULL, MSG));
+		free(json);
+		OK(v2_simple(f, "Start", f->si.id, "t1", MSG));
+		rz.id = f->si.id;
+		rz.exec_id = "t1";
+		rz.width = 120;
+		rz.height = 40;
+		OK(v2call(f, "ResizePty", &rz.base, NULL, NULL, MSG));
+		OK(v2_kill(f, f->si.id, "t1", 9, MSG));
+		OK(v2_wait(f, f->si.id, "t1", &st, MSG));
+		if (f->is_c)
+			assert_int_equal(st, 137);
+	}
+	/* cat on a stdin FIFO: containerd's order, its writer closed then CloseIO; cat gets
+	 * its EOF and exits 0 (with the writer still open, neither shim ends the copy) */
+	it_snprintf(inpath, sizeof(inpath), "%s/in.fifo", f->si.dir);
+	assert_int_equal(mkfifo(inpath, 0700), 0);
+	in = open(inpath, O_RDWR | O_NONBLOCK | O_CLOEXEC); /* containerd's writer */
+	assert_true(in >= 0);
+	{
+		Containerd__Task__V2__ExecProcessRequest req =
+			CONTAINERD__TASK__V2__EXEC_PROCESS_REQUEST__INIT;
+		Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+		Containerd__Task__V2__CloseIORequest cr =
+			CONTAINERD__TASK__V2__CLOSE_IOREQUEST__INIT;
+		json = it_process_json(cat);
+		req.id = f->si.id;
+		req.exec_id = "c1";
+		req.stdin = inpath;
+		req.stdout = tf.stdout_path;
+		req.stderr = tf.stderr_path;
+		any.type_url = IT_PROCESS_TYPE_URL;
+		any.value.data = (uint8_t *)json;
+		any.value.len = strlen(json);
+		req.spec = &any;
+		OK(v2call(f, "Exec", &req.base, NULL, NULL, MSG));
+		free(json);
+		OK(v2_simple(f, "Start", f->si.id, "c1", MSG));
+		assert_int_equal(write(in, "ping-v2\n", 8), 8);
+		out = fifo_read_until(tf.out_fd, "ping-v2", 10000);
+		if (f->is_c)
+			assert_non_null(strstr(out ? out : "", "ping-v2"));
+		free(out);
+		cr.id = f->si.id;
+		cr.exec_id = "c1";
+		cr.stdin = true;
+		close(in);
+		in = -1;
+		OK(v2call(f, "CloseIO", &cr.base, NULL, NULL, MSG));
+		st = 99;
+		OK(v2_wait(f, f->si.id, "c1", &st, MSG));
+		if (f->is_c)
+			assert_int_equal(st, 0);
+	}
+	fifos_close(&tf);
+}
+
+static void test_tty_closeio(void **state)
+{
+	(void)state;
+	FX.is_c = false;
+	ttyio(&FX);
+	v2_free(&FX);
+	print_message("[ REFERENCE ] Go runc-v2 shim: tty and CloseIO observed\n");
+	FX.is_c = true;
+	ttyio(&FX);
+	v2_free(&FX);
+}
+
 /* ---- the differential error table ---- */
 
 struct step {
@@ -647,6 +757,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_two_containers),
+		cmocka_unit_test(test_tty_closeio),
 		cmocka_unit_test(test_errors),
 	};
 	it_require_cshim("test_v2", it_c_shim());
