@@ -5,7 +5,7 @@ CC      ?= gcc
 BUILD   ?= build
 # jemalloc is the allocator; sanitizer builds use glibc's (both want to own malloc).
 USE_JEMALLOC ?= 1
-PKGS    := libprotobuf-c liburcu-memb liburcu-cds jansson $(if $(filter 1,$(USE_JEMALLOC)),jemalloc)
+PKGS    := libprotobuf-c liburcu-memb liburcu-cds jansson nettle $(if $(filter 1,$(USE_JEMALLOC)),jemalloc)
 CFLAGS  ?= -O2 -g
 CFLAGS  += $(EXTRA_CFLAGS) -std=gnu17 -Wall -Wextra -Werror -Wshadow -Wformat=2 -D_GNU_SOURCE -pthread \
            -I. -I$(BUILD)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
@@ -36,6 +36,10 @@ PROTOS := google/protobuf/any.proto google/protobuf/empty.proto google/protobuf/
           github.com/containerd/containerd/runtime/v2/task/shim.proto \
           github.com/containerd/containerd/runtime/v2/runc/options/oci.proto \
           github.com/containerd/containerd/api/services/ttrpc/events/v1/events.proto \
+          github.com/containerd/containerd/runtime/v2/task/shim.proto \
+          github.com/containerd/containerd/runtime/v2/runc/options/oci.proto \
+          github.com/containerd/containerd/api/types/introspection.proto \
+          github.com/containerd/containerd/api/runtime/bootstrap/v1/bootstrap.proto \
           github.com/containerd/cgroups/cgroup1/stats/metrics.proto \
           github.com/containerd/cgroups/cgroup2/stats/metrics.proto
 GEN_C  := $(patsubst %.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
@@ -60,7 +64,7 @@ BIN := $(BUILD)/bin/cshim
 # STATIC_LIBS=0 links everything dynamically.
 STATIC_LIBS ?= 1
 ifeq ($(STATIC_LIBS)$(USE_JEMALLOC),11)
-BIN_LIBS := $(EXTRA_CFLAGS) -static-pie -lprotobuf-c -lurcu-memb -lurcu-cds -lurcu-common -ljansson \
+BIN_LIBS := $(EXTRA_CFLAGS) -static-pie -lprotobuf-c -lurcu-memb -lurcu-cds -lurcu-common -ljansson -lnettle \
             $(shell pkg-config --variable=libdir jemalloc 2>/dev/null)/libjemalloc_pic.a \
             -lm -pthread
 else

@@ -116,6 +116,8 @@ static __attribute__((noreturn, no_sanitize("thread"))) void child_exec(const st
 		goto fail;
 	if (o->cwd && syscall(SYS_chdir, o->cwd) < 0)
 		goto fail;
+	if (o->setpgid && syscall(SYS_setpgid, 0, 0) < 0)
+		goto fail;
 	(void)syscall(SYS_execve, o->path, o->argv, o->envp);
 fail:
 	e = errno;

@@ -24,6 +24,7 @@ struct spawn_opts {
 	int nfds;
 	const char *cwd; /* NULL: inherit */
 	bool pdeathsig;  /* SIGKILL the child when the spawning thread exits */
+	bool setpgid;    /* the child leads a new process group */
 };
 
 /* Returns 0 with pid and pidfd (CLOEXEC), or -errno (exec failures included). */

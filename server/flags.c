@@ -6,15 +6,8 @@
 #include "flags.h"
 #include "io/base.h"
 
-struct flag_def {
-	const char *name;
-	bool is_bool;
-	size_t off; /* offsetof into struct shim_flags */
-	const char *usage;
-};
-
 #define S(field) offsetof(struct shim_flags, field)
-static const struct flag_def defs[] = {
+static const struct flag_def v1_defs[] = {
 	{ "namespace", false, S(ns), "namespace that owns the shim" },
 	{ "workdir", false, S(workdir), "path used to store large temporary data" },
 	{ "address", false, S(address), "grpc address back to main containerd" },
@@ -55,12 +48,15 @@ static int parse_bool(const char *v, bool *out)
 	return -1;
 }
 
-enum flags_result flags_parse(int argc, char *const *argv, struct shim_flags *f, char *msg,
-			      size_t msgsz)
+enum flags_result flags_parse_defs(const struct flag_def *defs, size_t ndefs, void *out, int argc,
+				   char *const *argv, int *ret_args, bool *ret_help, char *msg,
+				   size_t msgsz)
 {
-	set_defaults(f);
+	int i;
+
 	msg[0] = '\0';
-	for (int i = 1; i < argc; i++) {
+	*ret_help = false;
+	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *name, *eq;
 		const struct flag_def *d = NULL;
 		size_t nlen;
@@ -70,8 +66,10 @@ enum flags_result flags_parse(int argc, char *const *argv, struct shim_flags *f,
 		name = a + 1;
 		if (name[0] == '-') {
 			name++;
-			if (name[0] == '\0')
+			if (name[0] == '\0') {
+				i++;
 				break; /* "--" ends the flags */
+			}
 		}
 		if (name[0] == '-' || name[0] == '=') {
 			snprintf(msg, msgsz, "bad flag syntax: %s", a);
@@ -80,10 +78,10 @@ enum flags_result flags_parse(int argc, char *const *argv, struct shim_flags *f,
 		eq = strchr(name, '=');
 		nlen = eq ? (size_t)(eq - name) : strlen(name);
 		if ((nlen == 1 && name[0] == 'h') || (nlen == 4 && strncmp(name, "help", 4) == 0)) {
-			f->help = true;
+			*ret_help = true;
 			return FLAGS_EXIT_OK;
 		}
-		for (size_t k = 0; k < ARRAY_SIZE(defs); k++) {
+		for (size_t k = 0; k < ndefs; k++) {
 			if (strlen(defs[k].name) == nlen &&
 			    strncmp(defs[k].name, name, nlen) == 0) {
 				d = &defs[k];
@@ -96,7 +94,7 @@ enum flags_result flags_parse(int argc, char *const *argv, struct shim_flags *f,
 			return FLAGS_USAGE_ERROR;
 		}
 		if (d->is_bool) {
-			bool *b = (bool *)((char *)f + d->off);
+			bool *b = (bool *)((char *)out + d->off);
 			if (eq) {
 				if (parse_bool(eq + 1, b) < 0) {
 					snprintf(
@@ -109,7 +107,7 @@ enum flags_result flags_parse(int argc, char *const *argv, struct shim_flags *f,
 				*b = true;
 			}
 		} else {
-			const char **s = (const char **)((char *)f + d->off);
+			const char **s = (const char **)((char *)out + d->off);
 			if (eq) {
 				*s = eq + 1;
 			} else if (i + 1 < argc) {
@@ -120,15 +118,43 @@ enum flags_result flags_parse(int argc, char *const *argv, struct shim_flags *f,
 			}
 		}
 	}
+	*ret_args = i;
+	return FLAGS_OK;
+}
+
+enum flags_result flags_parse(int argc, char *const *argv, struct shim_flags *f, char *msg,
+			      size_t msgsz)
+{
+	enum flags_result r;
+	int args;
+
+	set_defaults(f);
+	r = flags_parse_defs(v1_defs, ARRAY_SIZE(v1_defs), f, argc, argv, &args, &f->help, msg,
+			     msgsz);
+	if (r != FLAGS_OK)
+		return r;
 	if (f->version)
 		return FLAGS_EXIT_OK;
 	return FLAGS_OK;
 }
 
-void flags_usage(const char *prog, int fd)
+void flags_usage_defs(const struct flag_def *defs, size_t ndefs, const char *prog, int fd)
 {
 	dprintf(fd, "Usage of %s:\n", prog);
-	for (size_t k = 0; k < ARRAY_SIZE(defs); k++)
+	for (size_t k = 0; k < ndefs; k++)
 		dprintf(fd, "  -%s%s\n    \t%s\n", defs[k].name, defs[k].is_bool ? "" : " string",
 			defs[k].usage);
+}
+
+void flags_usage(const char *prog, int fd)
+{
+	flags_usage_defs(v1_defs, ARRAY_SIZE(v1_defs), prog, fd);
+}
+
+bool flags_v1_takes_value(const char *name, size_t nlen)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(v1_defs); k++)
+		if (strlen(v1_defs[k].name) == nlen && strncmp(v1_defs[k].name, name, nlen) == 0)
+			return !v1_defs[k].is_bool;
+	return false;
 }

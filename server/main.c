@@ -23,7 +23,7 @@
 #include "flags.h"
 #include "io/log.h"
 #include "startup.h"
-#include "v2_serve.h"
+#include "v2_cli.h"
 
 /* jemalloc's configuration (malloc_conf) and how it was chosen: io/memtrim.c. */
 
@@ -97,9 +97,10 @@ int main(int argc, char **argv)
 	struct loop *l;
 	char msg[256];
 
-	/* The long-running runtime v2 process (server/v2_serve.c). */
-	if (argc > 1 && strcmp(argv[argc - 1], "serve") == 0)
-		return v2_serve_main(argc, argv);
+	/* The runtime v2 front end (start/delete/-info, and its long-running process): its own
+	 * flags and actions (server/v2_cli.c). Every other argv is containerd's v1 call. */
+	if (v2_cli_selected(argc, argv))
+		return v2_main(argc, argv);
 	switch (flags_parse(argc, argv, &f, msg, sizeof(msg))) {
 	case FLAGS_USAGE_ERROR:
 		fprintf(stderr, "%s\n", msg);

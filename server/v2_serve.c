@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,74 +8,70 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/container.h"
+#include "core/spawn.h"
+#include "dispatch.h"
 #include "events.h"
+#include "io/base.h"
 #include "io/clock.h"
 #include "io/log.h"
 #include "startup.h"
+#include "v2_actions.h"
 #include "v2_events.h"
 #include "v2_serve.h"
 #include "v2_service.h"
 
 #define FLUSH_MS 5000 /* events flushed before exiting, at most (the Go shim's 5 s) */
 
-int v2_serve_flags_parse(int argc, char *const *argv, struct v2_serve_flags *f, char *msg,
-			 size_t msgsz)
+bool v2_serve_available(void)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} str[] = {
-		{ "namespace", offsetof(struct v2_serve_flags, ns) },
-		{ "id", offsetof(struct v2_serve_flags, id) },
-		{ "address", offsetof(struct v2_serve_flags, address) },
-		{ "publish-binary", offsetof(struct v2_serve_flags, publish_binary) },
-		{ "socket", offsetof(struct v2_serve_flags, socket) },
+	return true;
+}
+
+size_t v2_serve_argv(const struct v2_flags *f, const char *self, char **argv)
+{
+	size_t n = 0;
+
+	argv[n++] = (char *)self;
+	argv[n++] = "-namespace";
+	argv[n++] = (char *)f->ns;
+	argv[n++] = "-id";
+	argv[n++] = (char *)f->id;
+	argv[n++] = "-address";
+	argv[n++] = (char *)f->address;
+	argv[n++] = "-publish-binary";
+	argv[n++] = (char *)f->publish_binary;
+	if (f->debug)
+		argv[n++] = "-debug";
+	argv[n++] = V2_SERVE_WORD;
+	argv[n] = NULL;
+	return n;
+}
+
+int v2_open_log(const char *bundle)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (asprintf(&path, "%s/log", bundle) < 0)
+		return -1;
+	return open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+}
+
+int v2_serve_spawn(const struct v2_spawn_args *a, pid_t *ret_pid)
+{
+	_cleanup_close_ int pidfd = -1;
+	int fds[4] = { -1, -1, a->log_fd, a->listen_fd };
+	struct spawn_opts o = {
+		.path = a->self,
+		.argv = a->argv,
+		.envp = spawn_child_env(),
+		.fds = fds,
+		.nfds = 4,
+		.cwd = a->bundle,
+		.setpgid = true,
 	};
 
-	*f = (struct v2_serve_flags){
-		.ns = "", .id = "", .address = "", .publish_binary = "containerd", .socket = ""
-	};
-	for (int i = 1; i < argc - 1; i++) {
-		const char *a = argv[i], *eq;
-		size_t n;
-		bool found = false;
-
-		if (a[0] != '-') {
-			snprintf(msg, msgsz, "unexpected argument %s", a);
-			return -EINVAL;
-		}
-		a += a[1] == '-' ? 2 : 1;
-		eq = strchr(a, '=');
-		n = eq ? (size_t)(eq - a) : strlen(a);
-		if (n == 5 && strncmp(a, "debug", 5) == 0) {
-			f->debug = !eq || strcmp(eq + 1, "true") == 0 || strcmp(eq + 1, "1") == 0;
-			continue;
-		}
-		for (size_t k = 0; k < sizeof(str) / sizeof(str[0]); k++) {
-			if (strlen(str[k].name) != n || strncmp(a, str[k].name, n) != 0)
-				continue;
-			if (!eq && i + 1 >= argc - 1) {
-				snprintf(msg, msgsz, "flag needs an argument: -%s", str[k].name);
-				return -EINVAL;
-			}
-			*(const char **)((char *)f + str[k].off) = eq ? eq + 1 : argv[++i];
-			found = true;
-			break;
-		}
-		if (!found) {
-			snprintf(msg, msgsz, "flag provided but not defined: -%.*s", (int)n, a);
-			return -EINVAL;
-		}
-	}
-	if (argc < 2 || strcmp(argv[argc - 1], "serve") != 0) {
-		snprintf(msg, msgsz, "the last argument must be serve");
-		return -EINVAL;
-	}
-	if (!*f->ns) {
-		snprintf(msg, msgsz, "shim namespace cannot be empty");
-		return -EINVAL;
-	}
-	return 0;
+	return spawn_process(&o, ret_pid, &pidfd);
 }
 
 static char *socket_path; /* the listener's file, unlinked at exit (NULL: abstract) */
@@ -118,31 +115,25 @@ static void *term_thread(void *arg)
 	return NULL;
 }
 
-int v2_serve_main(int argc, char **argv)
+int v2_serve_main(const struct v2_flags *f)
 {
 	static struct startup st;
-	static struct v2_serve_flags f;
 	struct loop *l;
-	char msg[256];
 
-	if (v2_serve_flags_parse(argc, argv, &f, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "%s\n", msg);
-		return 2;
-	}
 	startup_early();
 	log_set_fd(2);
-	log_set_debug(f.debug);
+	log_set_debug(f->debug);
 	if (!(st.cfg.bundle = getcwd(NULL, 0)))
 		shim_die("getcwd: %s", strerror(errno));
 	st.listen_fd = startup_fd3();
 	socket_path = listener_path(st.listen_fd);
-	st.cfg.ns = f.ns;
+	st.cfg.ns = f->ns;
 	st.cfg.workdir = st.cfg.bundle;
-	st.cfg.address = f.address;
-	st.cfg.containerd_binary = f.publish_binary;
+	st.cfg.address = f->address;
+	st.cfg.containerd_binary = f->publish_binary;
 	st.cfg.runtime_root = "/run/containerd/runc";
 	st.cfg.criu = "";
-	st.publish_binary = f.publish_binary;
+	st.publish_binary = f->publish_binary;
 	st.on_term = term_thread;
 	st.term_once = false;
 	st.version = CSHIM_VERSION;

@@ -2,7 +2,7 @@
 # Test tiers. `make test` runs them all: unit (cmocka), integration (the built binary over its
 # socket, side by side with the Go shim), end to end (a private containerd 1.6 and ctr).
 
-TEST_PKGS   := libprotobuf-c liburcu-memb liburcu-cds jansson cmocka
+TEST_PKGS   := libprotobuf-c liburcu-memb liburcu-cds jansson nettle cmocka
 TEST_CFLAGS := $(CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null) -pthread
 # the same allocator as the shim (io/memtrim.c talks to jemalloc when it is the allocator)
@@ -18,7 +18,7 @@ IT_SRC    := tests/integration/test_shim.c $(IT_LIB)
 IT_BIN    := $(BUILD)/tests/test_integration
 # More integration programs: the differential error table, the exec/Wait storms, the fork
 # storm in the host pid namespace.
-IT_MORE   ?= errors stress abuse tty soak storm forward v2
+IT_MORE   ?= errors stress abuse tty soak storm forward v2 v2delete
 # Companion sources shared by name across programs.
 IT_EXTRA_v2 := tests/integration/forward_server.c
 IT_MORE_BINS := $(patsubst %,$(BUILD)/tests/test_%,$(IT_MORE))
