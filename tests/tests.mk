@@ -84,6 +84,7 @@ stress: $(BIN) $(BUILD)/tests/test_soak
 
 test-e2e: $(BIN)
 	bash tests/e2e/run.sh $(abspath $(BIN))
+	bash tests/e2e/v2.sh $(abspath $(BIN))
 
 # The CRI tier: containerd's CRI plugin drives the built shim (counted), then the same cases
 # with the Go shim, printed as a reference and never counted.
