@@ -715,6 +715,19 @@ static int errors(struct v2fx *f, struct step *steps)
 	R(v2_kill(f, id, "", 9, MSG));
 	R(v2_wait(f, id, "", &st, MSG));
 	/* stopped */
+	{
+		Containerd__Task__V2__PidsRequest req = CONTAINERD__TASK__V2__PIDS_REQUEST__INIT;
+		Containerd__Task__V2__ResizePtyRequest rz =
+			CONTAINERD__TASK__V2__RESIZE_PTY_REQUEST__INIT;
+		req.id = (char *)id;
+		R(v2call(f, "Stats", &req.base, NULL, NULL, MSG));
+		R(v2call(f, "Pids", &req.base, NULL, NULL, MSG));
+		rz.id = (char *)id;
+		rz.width = 80;
+		rz.height = 24;
+		R(v2call(f, "ResizePty", &rz.base, NULL, NULL, MSG));
+		R(v2call(f, "Pause", &req.base, NULL, NULL, MSG));
+	}
 	R(v2_kill(f, id, "", 9, MSG));
 	R(v2_simple(f, "Start", id, "", MSG));
 	R(v2_exec(f, id, "e9", sleep100, MSG));
