@@ -85,3 +85,25 @@ int container_cgroup_stats(struct container *c, bool *is_v2, struct cgstats_v1_m
 				 strerror(-r));
 	return 0;
 }
+
+int container_memory_cgroup(struct container *c, char **ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct cgstats_v1 cg = { 0 };
+	size_t len = 0;
+	int r;
+
+	*ret = NULL;
+	if (!c)
+		return -ENOENT;
+	if ((r = read_state(c, &buf, &len)) < 0)
+		return r;
+	if ((r = cgstats_v1_from_state(buf, len, NULL, &cg)) < 0)
+		return r;
+	if (cg.dir[CGSTATS_MEMORY]) {
+		*ret = cg.dir[CGSTATS_MEMORY];
+		cg.dir[CGSTATS_MEMORY] = NULL;
+	}
+	cgstats_v1_done(&cg);
+	return *ret ? 0 : -ENOENT;
+}

@@ -18,6 +18,7 @@
 #include "startup.h"
 #include "v2_actions.h"
 #include "v2_events.h"
+#include "v2_oom.h"
 #include "v2_serve.h"
 #include "v2_service.h"
 
@@ -118,7 +119,7 @@ static void *term_thread(void *arg)
 int v2_serve_main(const struct v2_flags *f)
 {
 	static struct startup st;
-	struct loop *l;
+	static struct loop *l;
 
 	startup_early();
 	log_set_fd(2);
@@ -140,5 +141,6 @@ int v2_serve_main(const struct v2_flags *f)
 	st.sink = v2_exit_sink;
 	dispatch_set_service(v2_service_names, v2_find_method);
 	v2_service_setup(v2_exit);
+	v2_oom_setup(&l);
 	return startup_run(&st, &l);
 }

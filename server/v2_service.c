@@ -23,6 +23,7 @@
 #include "proto/ttrpc_codec.h"
 #include "reply.h"
 #include "v2_events.h"
+#include "v2_oom.h"
 #include "v2_service.h"
 #include "validate.h"
 
@@ -69,10 +70,12 @@ static struct container *get_c(struct call *call, const char *id)
 	return c;
 }
 
-/* The core's process id: exec_id, or the container's id for the init. */
+/* The core's process id in a v2 container (create_req.init_by_empty_id): the exec_id, ""
+ * for the init. */
 static const char *pid_of(struct container *c, const char *exec_id)
 {
-	return exec_id && *exec_id ? exec_id : container_id(c);
+	(void)c;
+	return exec_id ? exec_id : "";
 }
 
 #define UNPACK(type, fn, var)                                                                      \
@@ -169,6 +172,7 @@ static void m_create(struct call *call)
 	cr.checkpoint = req->checkpoint;
 	cr.parent_checkpoint = req->parent_checkpoint;
 	cr.deadline_ns = call->deadline_ns;
+	cr.init_by_empty_id = true;
 	if (!validate_identifier(cr.id, err.msg, sizeof(err.msg)) || !req->bundle ||
 	    req->bundle[0] != '/') {
 		if (!err.msg[0])
@@ -219,6 +223,7 @@ static void m_start(struct call *call)
 		e.container_id = req->id;
 		e.pid = pid;
 		v2_event("/tasks/start", "containerd.events.TaskStart", &e.base);
+		v2_oom_watch(c);
 	} else if (r == 0) {
 		Containerd__Events__TaskExecStarted e = CONTAINERD__EVENTS__TASK_EXEC_STARTED__INIT;
 		e.container_id = req->id;
@@ -304,6 +309,7 @@ static void m_delete(struct call *call)
 			e.exit_status = x.exit_status;
 			e.exited_at = &ts;
 			v2_event("/tasks/delete", "containerd.events.TaskDelete", &e.base);
+			v2_oom_unwatch(req->id);
 		}
 		resp.pid = x.pid;
 		resp.exit_status = x.exit_status;
@@ -349,7 +355,7 @@ static void m_pids(struct call *call)
 		containerd__v1__types__process_info__init(&infos[i]);
 		infos[i].pid = pids[i].pid;
 		/* runc-v2: details for exec processes only, not for the init */
-		if (pids[i].exec_id[0] && strcmp(pids[i].exec_id, container_id(c)) != 0) {
+		if (pids[i].exec_id[0] && !pids[i].is_init) {
 			Containerd__Runc__V1__ProcessDetails d =
 				CONTAINERD__RUNC__V1__PROCESS_DETAILS__INIT;
 			d.exec_id = pids[i].exec_id;
@@ -685,7 +691,7 @@ static void m_connect(struct call *call)
 	struct proc_state st;
 
 	resp.shim_pid = V.pid;
-	if (c && container_state(c, container_id(c), &st, &err) == 0) {
+	if (c && container_state(c, "", &st, &err) == 0) {
 		resp.task_pid = st.pid;
 		container_state_done(&st);
 	}

@@ -424,7 +424,7 @@ static void lifecycle(struct v2fx *f)
 	OK(v2_simple(f, "Delete", id, "e2", MSG));
 	OK(v2_simple(f, "Delete", id, "", MSG));
 	OK(v2_shutdown(f, id, MSG));
-	n = fwd_wait(f->fwd, 9, 5000);
+	n = fwd_wait(f->fwd, 12, 5000);
 	topics(f, got, sizeof(got));
 	print_message("[ %s ] events (%d): %s\n", f->label, n, got);
 	if (!f->is_c) {
@@ -622,6 +622,75 @@ static void test_tty_closeio(void **state)
 	v2_free(&FX);
 }
 
+/* ---- /tasks/oom: an exec outgrowing the memory limit ---- */
+
+static void oom(struct v2fx *f, char *got, size_t n)
+{
+	const char *sleep100[] = { "/bin/sleep", "100", NULL };
+	const char *hog[] = { "/bin/sh", "-c", "head -c 200000000 /dev/zero | tail", NULL };
+	const char *e = v2_launch(f, f->is_c, "oom", sleep100);
+	Containerd__Task__V2__UpdateTaskRequest req =
+		CONTAINERD__TASK__V2__UPDATE_TASK_REQUEST__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	const char *res = "{\"memory\":{\"limit\":16777216,\"swap\":16777216}}";
+	uint32_t st = 0;
+
+	if (e)
+		fail_msg("%s: %s", f->label, e);
+	OK(v2_create(f, f->si.id, f->si.bundle, false, NULL, MSG));
+	OK(v2_simple(f, "Start", f->si.id, "", MSG));
+	any.type_url = IT_RESOURCES_TYPE_URL;
+	any.value.data = (uint8_t *)res;
+	any.value.len = strlen(res);
+	req.id = f->si.id;
+	req.resources = &any;
+	OK(v2call(f, "Update", &req.base, NULL, NULL, MSG));
+	OK(v2_exec(f, f->si.id, "hog", hog, MSG));
+	OK(v2_simple(f, "Start", f->si.id, "hog", MSG));
+	OK(v2_wait(f, f->si.id, "hog", &st, MSG));
+	print_message("[ %s ] hog exit status %u\n", f->label, st);
+	OK(v2_kill(f, f->si.id, "", 9, MSG));
+	OK(v2_wait(f, f->si.id, "", &st, MSG));
+	OK(v2_simple(f, "Delete", f->si.id, "", MSG));
+	for (int i = 0; i < 250; i++) { /* until the /tasks/delete, 5 s at most */
+		topics(f, got, n);
+		if (strstr(got, "/tasks/delete"))
+			break;
+		usleep(20000);
+	}
+	print_message("[ %s ] events: %s\n", f->label, got);
+}
+
+/* The topics with each run of /tasks/oom made one (the kernel's OOM count varies). */
+static void collapse_oom(char *s)
+{
+	const char *rep = " /tasks/oom /tasks/oom";
+	char *p;
+	while ((p = strstr(s, rep)))
+		memmove(p, p + 11, strlen(p + 11) + 1);
+}
+
+static void test_oom(void **state)
+{
+	static char ref[2048], got[2048];
+	(void)state;
+	FX.is_c = false;
+	oom(&FX, ref, sizeof(ref));
+	v2_free(&FX);
+	print_message("[ REFERENCE ] Go runc-v2 shim: oom observed\n");
+	FX.is_c = true;
+	oom(&FX, got, sizeof(got));
+	v2_free(&FX);
+	/* the hog's OOMs come after its start and before its exit, as runc-v2's */
+	collapse_oom(got);
+	collapse_oom(ref);
+	assert_string_equal(got, "/tasks/create /tasks/start /tasks/exec-added "
+				 "/tasks/exec-started /tasks/oom /tasks/exit /tasks/exit "
+				 "/tasks/delete");
+	if (ref[0])
+		assert_string_equal(got, ref);
+}
+
 /* ---- the differential error table ---- */
 
 struct step {
@@ -708,9 +777,10 @@ static int errors(struct v2fx *f, struct step *steps)
 		R(v2call(f, "Resume", &req.base, NULL, NULL, MSG));
 	}
 	R(v2_exec(f, id, "e1", sleep100, MSG));
-	R(v2_exec(f, id, "e1", sleep100, MSG)); /* duplicate */
-	/* Not here: an exec whose id is the container's, which runc-v2 allows; cshim's core
-	 * keys the init and the execs in one namespace and answers ALREADY_EXISTS. */
+	R(v2_exec(f, id, "e1", sleep100, MSG));  /* duplicate */
+	R(v2_exec(f, id, id, sleep100, MSG));    /* exec id = container id is allowed */
+	R(v2_state(f, id, id, NULL, NULL, MSG)); /* that exec, created */
+	R(v2_simple(f, "Delete", id, id, MSG));
 	R(v2_simple(f, "Delete", id, "e1", MSG)); /* created exec */
 	R(v2_kill(f, id, "", 9, MSG));
 	R(v2_wait(f, id, "", &st, MSG));
@@ -768,9 +838,8 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lifecycle),
-		cmocka_unit_test(test_two_containers),
-		cmocka_unit_test(test_tty_closeio),
+		cmocka_unit_test(test_lifecycle),   cmocka_unit_test(test_two_containers),
+		cmocka_unit_test(test_tty_closeio), cmocka_unit_test(test_oom),
 		cmocka_unit_test(test_errors),
 	};
 	it_require_cshim("test_v2", it_c_shim());
