@@ -72,7 +72,7 @@ static void oom_cb(struct loop_watch *w, uint32_t revents)
 	Containerd__Events__TaskOOM e = CONTAINERD__EVENTS__TASK_OOM__INIT;
 	e.container_id = o->id;
 	log_debug("oom in %s", o->id);
-	v2_event("/tasks/oom", "containerd.events.TaskOOM", &e.base);
+	v2_event_held("/tasks/oom", "containerd.events.TaskOOM", &e.base);
 }
 
 static void add_on_loop(void *arg)

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -681,14 +682,43 @@ static void test_oom(void **state)
 	FX.is_c = true;
 	oom(&FX, got, sizeof(got));
 	v2_free(&FX);
-	/* the hog's OOMs come after its start and before its exit, as runc-v2's */
+	/* the hog's OOMs come after its start (cshim holds them while a Start is in flight;
+	 * runc-v2 1.6.20 does not, and was seen to publish one before /tasks/exec-started)
+	 * and before its exit */
 	collapse_oom(got);
-	collapse_oom(ref);
 	assert_string_equal(got, "/tasks/create /tasks/start /tasks/exec-added "
 				 "/tasks/exec-started /tasks/oom /tasks/exit /tasks/exit "
 				 "/tasks/delete");
-	if (ref[0])
-		assert_string_equal(got, ref);
+}
+
+/* ---- SIGTERM: cshim serves on while a container is left (spec v2 App. C.2: the Go shim
+ * exits and containerd's cleanup kills the containers), exits with none. cshim only. ---- */
+
+static void test_sigterm(void **state)
+{
+	const char *sleep100[] = { "/bin/sleep", "100", NULL };
+	struct v2fx *f = &FX;
+	int status = -1;
+	uint32_t st = 0;
+	(void)state;
+
+	f->is_c = true;
+	const char *e = v2_launch(f, true, "term", sleep100);
+	if (e)
+		fail_msg("%s", e);
+	OK(v2_create(f, f->si.id, f->si.bundle, false, NULL, MSG));
+	OK(v2_simple(f, "Start", f->si.id, "", MSG));
+	assert_int_equal(kill(f->si.pid, SIGTERM), 0);
+	usleep(300000);
+	assert_true(shim_alive(&f->si));
+	OK(v2_state(f, f->si.id, "", &status, NULL, MSG));
+	assert_int_equal(status, CONTAINERD__V1__TYPES__STATUS__RUNNING);
+	OK(v2_kill(f, f->si.id, "", 9, MSG));
+	OK(v2_wait(f, f->si.id, "", &st, MSG));
+	OK(v2_simple(f, "Delete", f->si.id, "", MSG));
+	assert_int_equal(kill(f->si.pid, SIGTERM), 0);
+	assert_true(exits_within(f, 7000));
+	v2_free(f);
 }
 
 /* ---- the differential error table ---- */
@@ -840,7 +870,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lifecycle),   cmocka_unit_test(test_two_containers),
 		cmocka_unit_test(test_tty_closeio), cmocka_unit_test(test_oom),
-		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_sigterm),     cmocka_unit_test(test_errors),
 	};
 	it_require_cshim("test_v2", it_c_shim());
 	it_watchdog_start("test_v2", 600);
