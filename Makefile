@@ -72,8 +72,8 @@ BIN_LIBS := $(LDLIBS)
 endif
 
 .SECONDARY:
-.PHONY: all deps demo test test-unit test-integration test-e2e test-cri probe-cri clean format-check \
-        fmt stack-report
+.PHONY: all deps demo test test-unit test-integration test-e2e test-cri ref-cri probe-cri test-ctdsuite \
+        test-docker clean format-check fmt stack-report
 all: $(BIN)
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: $(PROTO_DIR)/%.proto

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Checkpoint (runc checkpoint, criu) and the restore that Start does for an init created from a
- * checkpoint (spec §3.2, §3.12). */
+ * checkpoint (docs/v1-protocol.md §7). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -18,6 +18,7 @@
 #include "../io/pty.h"
 #include "container_priv.h"
 #include "exec.h"
+#include "exit_gate.h"
 #include "pids.h"
 #include "reaper.h"
 #include "specjson.h"
@@ -398,11 +399,13 @@ int container_start(struct container *c, const char *id, uint64_t deadline_ns, u
 	if (!p)
 		return container_err_not_found(err, id);
 	pthread_mutex_lock(&p->mu);
+	exit_gate_start_begin(p);
 	if (p->is_init)
 		r = start_init(p, deadline_ns, err);
 	else
 		r = exec_start(p, deadline_ns, err);
 	pthread_mutex_unlock(&p->mu);
+	exit_gate_start_end(p);
 	proc_snap_get(p, &s);
 	*ret_pid = s.pid;
 	proc_unref(p);

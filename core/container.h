@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The containers of this shim and their processes: the Shim service's behaviour without the
- * wire (spec §3). A shim holds any number of containers (v1: one), each with its init and
- * execs; every operation names its container (NULL: none yet, answered as an empty one).
- * Functions return 0 or -errno; where errno alone does not tell what happened, *err holds the
- * facts (core/error.h). server/errmap.c turns both into the wire's code and text.
+ * wire (docs/v1-protocol.md §3). A shim holds any number of containers (v1: one), each with its
+ * init and execs; every operation names its container (NULL: none yet, answered as an empty one).
+ * Functions return 0 or -errno; where errno alone does not tell what happened, *err holds the facts
+ * (core/error.h). server/errmap.c turns both into the wire's code and text.
  */
 #pragma once
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Exec processes (spec §3.8): registered by Exec, run by Start through `runc exec`. */
+/* Exec processes (docs/v1-protocol.md §3.8): registered by Exec, run by Start (`runc exec`). */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>

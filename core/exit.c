@@ -13,6 +13,7 @@
 #include "../io/log.h"
 #include "../io/loop.h"
 #include "container_priv.h"
+#include "exit_gate.h"
 #include "reaper.h"
 
 #define EXIT_DRAIN_MS 1000
@@ -117,8 +118,8 @@ static void finish_exit(struct proc *p, int status)
 	if (!d) {
 		/* Out of memory: the event is handed over before the Waits, as ever. */
 		if (S.sink)
-			S.sink(container_id(p->c), p->id, s.pid, (uint32_t)status, &now, NULL,
-			       NULL);
+			exit_gate_send(S.sink, container_id(p->c), p, s.pid, (uint32_t)status, &now,
+				       NULL, NULL);
 		proc_wait_release(p, (uint32_t)status, &now);
 		proc_unref(p);
 		return;
@@ -128,7 +129,8 @@ static void finish_exit(struct proc *p, int status)
 	d->at = now;
 	set_undelivered(p, true);
 	if (S.sink)
-		S.sink(container_id(p->c), p->id, s.pid, (uint32_t)status, &now, exit_delivered, d);
+		exit_gate_send(S.sink, container_id(p->c), p, s.pid, (uint32_t)status, &now,
+			       exit_delivered, d);
 	else
 		exit_delivered(d);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Rootfs mounts from a Create request (spec §3.17), and unmounting them at Delete. */
+/* Rootfs mounts from a Create request (docs/v1-protocol.md §3.17), unmounted at Delete. */
 #pragma once
 
 #include <stddef.h>

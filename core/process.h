@@ -76,6 +76,9 @@ struct proc {
 	/* Its exit was recorded and its event not yet delivered (container.c: Delete waits
 	 * for it, so the shim killed right after Delete cannot take the event along). */
 	bool exit_undelivered;
+	/* exit_gate.c (under its lock): Start running; when it was answered (monotonic). */
+	bool gate_starting;
+	uint64_t gate_started_ns;
 	/* init created from a checkpoint: restored by Start */
 	bool from_checkpoint;
 	char *ckpt_image, *ckpt_parent;

@@ -59,7 +59,7 @@ void runtime_exit_text(const struct runtime *rt, const struct runtime_result *re
  * Returns 1 found, 0 none, -EINVAL unparsable. Pure, for tests and fuzzing. */
 int runtime_log_last_error(const char *buf, size_t len, char *out, size_t outsz);
 /* A failed runtime call of op: the runtime's own message (from BUNDLE/log.json, or its error
- * text) as a SHIM_ERR_RUNTIME (spec §3.0). Returns -EIO. */
+ * text) as a SHIM_ERR_RUNTIME (docs/v1-protocol.md §3.0). Returns -EIO. */
 int runtime_failure(const struct runtime *rt, const struct runtime_result *res, enum shim_op op,
 		    struct shim_error *err);
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The files of a runtime v2 bundle that cshim reads or writes outside a request (spec v2 §1.2):
- * the group key from config.json's annotations, the `address` file, and cshim's own record of
- * the container's runtime options (`cshim-options.json`), which `delete` reads because it gets
- * no options (containerd never reads that file).
+ * The files of a runtime v2 bundle that cshim reads or writes outside a request
+ * (docs/v2-protocol.md §2.2): the group key from config.json's annotations, the `address` file, and
+ * cshim's own record of the container's runtime options (`cshim-options.json`), which `delete`
+ * reads because it gets no options (containerd never reads that file).
  */
 #pragma once
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What `start` does to the long-running shim process it spawned (spec v2 §1.5 steps 7-8):
+ * What `start` does to the long-running shim process it spawned (docs/v2-launch.md, `start` 9-10):
  * its oom_score_adj (containerd's + 1) and the shim_cgroup of the runtime options.
  */
 #pragma once

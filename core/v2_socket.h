@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The socket of a v2 shim group (spec v2 §1.5 steps 3-4): its path, SOCKDIR/<sha256 hex of
+ * The socket of a v2 shim group (docs/v2-launch.md, `start` 3, 5): its path, SOCKDIR/<sha256 hex of
  * filepath.Join(GRPC_ADDR, NS, GROUP)>, and binding it, or finding the group's shim alive.
  */
 #pragma once
@@ -23,7 +23,7 @@ enum v2_socket_state { V2_SOCKET_NEW = 0, V2_SOCKET_LIVE = 1 };
  * V2_SOCKET_NEW with *ret_fd (CLOEXEC, blocking) or -errno. */
 int v2_socket_listen(const char *path, int *ret_fd);
 
-/* The socket of a dead shim (spec v2 §1.7 Rec., Appendix C.5): unlinks path when it is a
+/* The socket of a dead shim (docs/v2-launch.md, `delete` 5): unlinks path when it is a
  * socket file that nothing accepts on (connect refused). Returns 1 removed, 0 when it is
  * absent, alive or not a socket, or -errno. */
 int v2_socket_remove_dead(const char *path);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Console sockets (spec §3.16): a private 0700 directory in $XDG_RUNTIME_DIR, $TMPDIR or /tmp
- * with a listening socket pty.sock; the runtime connects and passes the pty master with
- * SCM_RIGHTS, which is received with MSG_CMSG_CLOEXEC and checked to be a terminal.
+ * Console sockets (docs/v1-protocol.md §3.16): a private 0700 directory in $XDG_RUNTIME_DIR,
+ * $TMPDIR or /tmp with a listening socket pty.sock; the runtime connects and passes the pty master
+ * with SCM_RIGHTS, which is received with MSG_CMSG_CLOEXEC and checked to be a terminal.
  */
 #pragma once
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * From a request frame to a handler (spec §2.3, §2.8): decode the envelope, check the stream
- * id, find service and method. Methods that never block (State, ShimInfo, Wait's
+ * From a request frame to a handler (docs/v1-protocol.md §2.3, §2.8): decode the envelope, check
+ * the stream id, find service and method. Methods that never block (State, ShimInfo, Wait's
  * registration) run right away on the loop thread; the others go to the worker pool.
  */
 #pragma once

@@ -30,11 +30,11 @@
  * when containerd's ttrpc socket does not answer (event_queue.h).
  *
  * Publishers run side by side, so a slow one would let a later event overtake an earlier one.
- * An init's exit must reach containerd after the exits of the container's execs (spec §4.4;
- * runc kill --all, or a pid namespace torn down, ends them together): its publisher is handed
- * the event at once, but the write end of its stdin stays open until every earlier
- * publication is done. `containerd publish` reads stdin to EOF, so it waits; if the shim dies
- * first, the kernel closes the pipe and the event still goes out.
+ * An init's exit must reach containerd after the exits of the container's execs
+ * (docs/v1-protocol.md §6.4; runc kill --all, or a pid namespace torn down, ends them together):
+ * its publisher is handed the event at once, but the write end of its stdin stays open until every
+ * earlier publication is done. `containerd publish` reads stdin to EOF, so it waits; if the shim
+ * dies first, the kernel closes the pipe and the event still goes out.
  */
 static struct {
 	const char *binary;

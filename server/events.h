@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * /tasks/exit, the only event a v1 shim publishes (spec §4). Events go through one ordered
- * queue (event_queue.h) to containerd's ttrpc Events/Forward; when that socket does not
+ * /tasks/exit, the only event a v1 shim publishes (docs/v1-protocol.md §4). Events go through one
+ * ordered queue (event_queue.h) to containerd's ttrpc Events/Forward; when that socket does not
  * answer, to `<containerd-binary> --address A publish --topic T --namespace NS` with the
- * Any-encoded event on stdin, as the Go shim does (retried a bounded number of times). An
- * init's exit is kept behind the earlier events on both paths. See docs/events.md.
+ * Any-encoded event on stdin, as the Go shim does (retried a bounded number of times). An init's
+ * exit is kept behind the earlier events on both paths. See docs/events.md.
  */
 #pragma once
 

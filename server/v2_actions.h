@@ -7,11 +7,11 @@
 #include "v2_cli.h"
 
 const char *v2_version(void);
-/* -info (spec v2 §6.2): the serialized containerd.types.RuntimeInfo on stdout. */
+/* -info (docs/v2-launch.md, `-info`): the serialized containerd.types.RuntimeInfo on stdout. */
 int v2_info_main(const struct v2_flags *f);
-/* delete (spec v2 §1.7): clean up after the container, print a DeleteResponse. */
+/* delete (docs/v2-launch.md, `delete`): clean up after the container, print a DeleteResponse. */
 int v2_delete_main(const struct v2_flags *f);
-/* start (spec v2 §1.3-§1.5): bind the group's socket, spawn the long-running shim. */
+/* start (docs/v2-launch.md, `start`): bind the group's socket, spawn the long-running shim. */
 int v2_start_main(const struct v2_flags *f);
 /* The long-running process (argv: v2_serve_argv). */
 int v2_serve_main(const struct v2_flags *f);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The runtime v2 front end's command line (spec v2 §1.1, §1.3, §1.7, §6.2): which front end
- * an argv is for, the v2 flags (Go flag syntax, server/flags.h) and the action word.
+ * The runtime v2 front end's command line (docs/v2-launch.md, docs/v2-protocol.md §2): which front
+ * end an argv is for, the v2 flags (Go flag syntax, server/flags.h) and the action word.
  */
 #pragma once
 

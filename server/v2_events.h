@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The runtime v2 task events (spec v2 §5.2), through the ordered events queue (events.h).
+ * The runtime v2 task events (docs/v2-protocol.md §6), through the ordered events queue (events.h).
  * Exits are the core's (its exit sink); while a Start is in flight they (and /tasks/oom) are
  * held back, so that none overtakes the /tasks/start or /tasks/exec-started of its process.
  */

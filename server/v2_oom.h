@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * /tasks/oom (spec v2 §5.2) on a cgroup v1 host: an eventfd registered through the memory
+ * /tasks/oom (docs/v2-protocol.md §6) on a cgroup v1 host: an eventfd registered through the memory
  * cgroup's cgroup.event_control on memory.oom_control, watched by the loop; one event per
  * wake-up while the cgroup exists (its removal wakes it too: then the watch ends quietly), as
  * containerd's pkg/oom/v1 does. Registered at the init's Start, as runc-v2 1.6 does.

@@ -105,8 +105,8 @@ static void v2_exit(void)
 	_exit(0);
 }
 
-/* SIGTERM/SIGINT: exit as Shutdown does when no container is left, else keep serving (spec
- * v2 §1.6: the Go shim exits and containerd then kills the containers; cshim does not). */
+/* SIGTERM/SIGINT: exit as Shutdown does when no container is left, else keep serving
+ * (docs/v2-protocol.md §10.2: the Go shim exits and containerd then kills the containers). */
 static void *term_thread(void *arg)
 {
 	(void)arg;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The containerd.task.v2.Task methods (spec v2 §4), served also as containerd.task.v3.Task:
+ * The containerd.task.v2.Task methods (docs/v2-protocol.md §5), served also as containerd.task.v3.Task:
  * several containers per shim, each request naming its container by id and its process by
  * exec_id ("" = the init). core/ underneath, errmap.c's v2 texts, v2_events.c's events.
  */

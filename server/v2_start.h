@@ -24,7 +24,7 @@ struct v2_start_plan {
 int v2_start_prepare(struct v2_start_plan *p, const char *sockdir, char *msg, size_t msgsz);
 void v2_start_plan_free(struct v2_start_plan *p);
 
-/* The other half (spec v2 §1.5 steps 4-8): bind or find the group's live socket, write
+/* The other half (docs/v2-launch.md, `start` 5-10): bind or find the group's live socket, write
  * BUNDLE/address and cshim's options record, spawn the long-running process (V2_SOCKET_NEW:
  * *ret_pid) with its cgroup and oom_score_adj. On a failure after the bind the new process is
  * killed and the socket unlinked. Returns V2_SOCKET_NEW, V2_SOCKET_LIVE, or -errno with msg. */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What containerd writes on the stdin of `start` and `-info` (spec v2 §1.3, §6.2): nothing, an
- * options google.protobuf.Any (1.6-2.2), or a containerd.runtime.bootstrap.v1.BootstrapParams
- * (2.3+) carrying that Any as an extension. A BootstrapParams is recognised by identity
- * (instance_id == -id and namespace == -namespace), never by "it parsed": an Any parses as one.
+ * What containerd writes on the stdin of `start` and `-info` (docs/v2-protocol.md §2.3, §2.7):
+ * nothing, an options google.protobuf.Any (1.6-2.2), or a
+ * containerd.runtime.bootstrap.v1.BootstrapParams (2.3+) carrying that Any as an extension. A
+ * BootstrapParams is recognised by identity (instance_id == -id and namespace == -namespace), never
+ * by "it parsed": an Any parses as one.
  */
 #pragma once
 

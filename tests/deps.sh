@@ -9,7 +9,7 @@
 PKGS="build-essential pkg-config containerd runc crun busybox-static
 libprotobuf-c-dev protobuf-c-compiler protobuf-compiler liburcu-dev
 libjemalloc-dev libjansson-dev nettle-dev libcmocka-dev criu clang libclang-rt-14-dev clang-format
-python3-grpcio python3-grpc-tools"
+python3-grpcio python3-grpc-tools docker.io"
 
 missing=
 for p in $PKGS; do

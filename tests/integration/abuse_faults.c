@@ -184,8 +184,9 @@ void case_hangstart(struct tc *t)
 	c2 = NULL;
 	fx_free(&f);
 
-	/* Part 2: a Start without deadline whose client vanishes mid-request (spec §2.7: the
-	 * in-flight requests of a closed connection are cancelled, runc children killed). */
+	/* Part 2: a Start without deadline whose client vanishes mid-request
+	 * (docs/v1-protocol.md §2.7: the in-flight requests of a closed connection are cancelled,
+	 * runc children killed). */
 	if (fx_launch(t, &f, "hsd", ARGV_SLEEP) < 0)
 		goto out;
 	code = rpc_create(f.c, &f.si, wrapper("hang-start.sh"), NULL, NULL, &f.init_pid, &msg,

@@ -334,9 +334,9 @@ void case_streams(struct tc *t)
 	CHECK(t, rc == 0 && spid == (uint32_t)f.si.pid, "connection unusable after even ids: %d",
 	      rc);
 
-	/* Reuse and decrease: Go 1.1.1 does not track ids (spec §2.3); the guide asks for
-	 * strictly increasing ids. Either answer is accepted if every request gets exactly one
-	 * response and the connection stays usable; what happened is reported. */
+	/* Reuse and decrease: Go 1.1.1 does not track ids (docs/v1-protocol.md §2.3); the guide
+	 * asks for strictly increasing ids. Either answer is accepted if every request gets exactly
+	 * one response and the connection stays usable; what happened is reported. */
 	char seen[256] = "";
 	size_t sl = 0;
 	static const uint32_t seq[] = { 101, 101, 99, 1 };

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Starting a v1 shim binary exactly as containerd 1.6 does (spec §1.2–1.5, §1.9), bundle
- * helpers, the fake `containerd publish` binary and cleanup (integration tests only). */
+/* Starting a v1 shim binary exactly as containerd 1.6 does (docs/v1-protocol.md §1.2-1.5),
+ * bundle helpers, the fake `containerd publish` binary and cleanup (integration tests only). */
 #pragma once
 
 #include <limits.h>

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Hardening items 3-5 (reliability guide §0 #2 #6 #7 #10, §1.2-1.5, §2.3-2.4; spec §2, §3,
- * §5, §6): protocol abuse over the real socket, peer credentials and fd/signal hygiene of every
- * process the shim spawns, and runtime/IO faults. Every case runs against cshim (CSHIM,
- * default build/bin/cshim) and then against the Go reference shim (GOSHIM, default
- * /usr/bin/containerd-shim). A failed check fails the test only for cshim; for the Go shim
- * it is printed as "[ GO-DIFF ]" and listed in the summary, since the Go shim is the
- * reference, not the subject. A summary table of every observation is printed at the end.
+/* Hardening items 3-5 (reliability guide §0 #2 #6 #7 #10, §1.2-1.5, §2.3-2.4;
+ * docs/v1-protocol.md §2, §3, §5, §6): protocol abuse over the real socket, peer credentials and
+ * fd/signal hygiene of every process the shim spawns, and runtime/IO faults. Every case runs
+ * against cshim (CSHIM, default build/bin/cshim) and then against the Go reference shim (GOSHIM,
+ * default /usr/bin/containerd-shim). A failed check fails the test only for cshim; for the Go shim
+ * it is printed as "[ GO-DIFF ]" and listed in the summary, since the Go shim is the reference, not
+ * the subject. A summary table of every observation is printed at the end.
  *
  * Cases (cmocka tests <case>_c; the Go shim's run, <case>_go, is the test's teardown and
  * reported as [ REFERENCE ], never as a pass):

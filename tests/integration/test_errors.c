@@ -1,18 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Differential error table for the whole v1 state machine (spec §3.0 tables, §3.8–3.10,
- * §3.14, §6). Every case = (fixture state, optional per-case exec state, one operation) is
- * run against the Go reference shim (GOSHIM, default /usr/bin/containerd-shim) and against
- * cshim (CSHIM, default build/bin/cshim); the gRPC code, the normalized message and a short
- * normalized response summary must be identical. Cases where the Go shim crashes (spec
- * Appendix C.5: Exec without spec / Update without resources in states where Go gets as far
- * as decoding them; and a second Start of an exec whose start failed, where Go panics with
- * "close of closed channel") are only run on cshim, which must answer the listed code and
- * stay alive. Cases marked F_KNOWN are reported but do not fail the run (documented
- * differences; none at the moment). Cases marked F_DELIB are deliberate differences (cshim
- * refuses what the Go shim accepts, e.g. checkpoint paths through a symlink): both shims run
- * them, the Go answer is reported, and cshim must answer c_code with c_msg in its message and
- * c_resp as its response summary (when set). A zombie child under cshim at any fixture
- * teardown fails the run too.
+/* Differential error table for the whole v1 state machine (docs/v1-protocol.md §3.0,
+ * §3.8-3.10, §3.14, §6). Every case = (fixture state, optional per-case exec state, one operation)
+ * is run against the Go reference shim (GOSHIM, default /usr/bin/containerd-shim) and against cshim
+ * (CSHIM, default build/bin/cshim); the gRPC code, the normalized message and a short normalized
+ * response summary must be identical. Cases where the Go shim crashes (docs/v1-protocol.md §8.5:
+ * Exec without spec / Update without resources in states where Go gets as far as decoding them; and
+ * a second Start of an exec whose start failed, where Go panics with "close of closed channel") are
+ * only run on cshim, which must answer the listed code and stay alive. Cases marked F_KNOWN are
+ * reported but do not fail the run (documented differences; none at the moment). Cases marked
+ * F_DELIB are deliberate differences (cshim refuses what the Go shim accepts, e.g. checkpoint paths
+ * through a symlink): both shims run them, the Go answer is reported, and cshim must answer c_code
+ * with c_msg in its message and c_resp as its response summary (when set). A zombie child under
+ * cshim at any fixture teardown fails the run too.
  *
  * Fixtures are reused between cases: a case marked MUT (it changes the init's state) ends
  * its fixture, the next case starts a fresh shim; GOMUT ends only the Go shim's fixture (the

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -445,13 +446,126 @@ static void test_env_address(void **state)
 	fwd_stop(unused);
 }
 
+/* An OCI runtime whose `start` returns only once DIR/release exists (at most 30 s): the
+ * container's process runs, and here exits, while the shim's Start is still unanswered. */
+static const char slow_start_sh[] =
+	"#!/bin/sh\n"
+	"sub=\n"
+	"prev=\n"
+	"for a in \"$@\"; do\n"
+	"\tif [ -n \"$prev\" ]; then prev=; continue; fi\n"
+	"\tcase $a in\n"
+	"\t--root | --log | --log-format | --criu) prev=$a ;;\n"
+	"\t-*) ;;\n"
+	"\t*) [ -z \"$sub\" ] && sub=$a ;;\n"
+	"\tesac\n"
+	"done\n"
+	"[ \"$sub\" = start ] || exec runc \"$@\"\n"
+	"runc \"$@\" || exit $?\n"
+	"i=0\n"
+	"while [ ! -e \"$(dirname \"$0\")/release\" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); "
+	"done\n";
+
+struct bg_start {
+	const char *sock, *id;
+	int code;
+	atomic_bool done;
+};
+
+static void *bg_start_main(void *arg)
+{
+	struct bg_start *b = arg;
+	struct shimclient *c = shimclient_connect(b->sock, 5000);
+	char *msg = NULL;
+	b->code = c ? it_start(c, b->id, NULL, &msg, 40000) : -EIO;
+	free(msg);
+	shimclient_close(c);
+	atomic_store(&b->done, true);
+	return NULL;
+}
+
+static bool stopped(struct it_fx *f)
+{
+	int st = -1;
+	return it_state(f->c, f->si.id, &st, NULL, NULL, 5000) == 0 &&
+	       st == CONTAINERD__V1__TYPES__STATUS__STOPPED;
+}
+
+/* A process that exits while its Start is still running: its exit is forwarded only after
+ * Start was answered (containerd publishes /tasks/start after that answer, and Docker 20.10
+ * drops an exit it sees before its Start call returned: core/exit_gate.h). */
+static void test_exit_after_start_reply(void **state)
+{
+	const char *argv[] = { "/bin/sh", "-c", "exit 7", NULL };
+	CreateReq req = CONTAINERD__RUNTIME__LINUX__SHIM__V1__CREATE_TASK_REQUEST__INIT;
+	CreateResp *resp = NULL;
+	struct bg_start b = { 0 };
+	struct fwd_req r[4];
+	char path[PATH_MAX], rt[PATH_MAX + 16], rel[PATH_MAX + 16], *msg = NULL;
+	struct fwd_server *s;
+	struct it_fx f;
+	uint32_t status = 0;
+	pthread_t t;
+	FILE *o;
+	int i;
+
+	(void)state;
+	launch(&f, "fwd-startexit", argv);
+	ttrpc_path(&f, path, sizeof(path));
+	s = fwd_start(path, FWD_OK);
+	assert_non_null(s);
+	it_snprintf(rt, sizeof(rt), "%s/slow-start.sh", f.si.dir);
+	it_snprintf(rel, sizeof(rel), "%s/release", f.si.dir);
+	o = fopen(rt, "we");
+	assert_non_null(o);
+	fputs(slow_start_sh, o);
+	fclose(o);
+	assert_int_equal(chmod(rt, 0755), 0);
+	req.id = f.si.id;
+	req.bundle = f.si.bundle;
+	req.runtime = rt;
+	assert_int_equal(it_call(f.c, "Create", &req, D_CREATE_RESP, &resp, &msg, 15000), 0);
+	IT_FREE(resp);
+	free(msg);
+
+	b.sock = f.si.sock;
+	b.id = f.si.id;
+	atomic_init(&b.done, false);
+	assert_int_equal(pthread_create(&t, NULL, bg_start_main, &b), 0);
+	/* The process exited; Start is held in the runtime until the release file exists. */
+	for (i = 0; i < 200 && !stopped(&f); i++)
+		usleep(50000);
+	assert_true(stopped(&f));
+	usleep(GRACE_US);
+	assert_false(atomic_load(&b.done));
+	assert_int_equal(fwd_requests(s, NULL, 0), 0);
+
+	o = fopen(rel, "we");
+	assert_non_null(o);
+	fclose(o);
+	pthread_join(t, NULL);
+	assert_int_equal(b.code, 0);
+	assert_int_equal(fwd_wait(s, 1, EVENT_TIMEOUT_MS), 1);
+	assert_int_equal(it_wait(f.c, f.si.id, &status, NULL, EVENT_TIMEOUT_MS), 0);
+	assert_int_equal(status, 7);
+	usleep(GRACE_US);
+	assert_int_equal(fwd_requests(s, r, 4), 1);
+	check_forward(&r[0], &f, f.si.id, 7);
+	it_fx_free(&f);
+	fwd_stop(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_forward_in_order),  cmocka_unit_test(test_wait_after_ack),
-		cmocka_unit_test(test_delete_after_ack),  cmocka_unit_test(test_error_falls_back),
-		cmocka_unit_test(test_absent_falls_back), cmocka_unit_test(test_back_to_ttrpc),
+		cmocka_unit_test(test_forward_in_order),
+		cmocka_unit_test(test_wait_after_ack),
+		cmocka_unit_test(test_delete_after_ack),
+		cmocka_unit_test(test_error_falls_back),
+		cmocka_unit_test(test_absent_falls_back),
+		cmocka_unit_test(test_back_to_ttrpc),
 		cmocka_unit_test(test_env_address),
+		cmocka_unit_test(test_exit_after_start_reply),
 	};
 	int r;
 

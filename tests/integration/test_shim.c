@@ -4,7 +4,7 @@
  * the program fails). Each run records a normalized transcript (method, gRPC code, message,
  * response fields with pids/timestamps replaced by markers); the cshim transcript must equal the
  * Go one. The Go run is the reference (the test's setup, reported as such, never as a pass).
- * Absolute assertions from the spec are checked for both shims.
+ * Absolute assertions from docs/v1-protocol.md are checked for both shims.
  *
  * Environment: GOSHIM, CSHIM, CSHIM_IT_DEBUG (pass -debug), CSHIM_IT_KEEP (keep temp dirs),
  * CSHIM_IT_VERBOSE (print transcripts), CSHIM_IT_TIMEOUT (watchdog seconds, default 110). */
@@ -1300,7 +1300,7 @@ static void scen_stdin_file_uri(struct run *r)
  * answer UNKNOWN "failed to start io pipe copy: unable to copy pipes: ..." (the transcript
  * holds the code and that prefix; the cause differs by construction) and leave the state as
  * the Go shim leaves it. cshim must leave nothing behind (the Go shim leaves the runc
- * container and its process: spec Appendix C.4): no runc container, no process, no fd.
+ * container and its process: docs/v1-protocol.md §8.4): no runc container, no process, no fd.
  */
 #define IO_START_PREFIX "failed to start io pipe copy: unable to copy pipes: "
 
@@ -1452,7 +1452,7 @@ static void scen_create_io_fails(struct run *r)
 	print_message("[%s] runc containers after the failed Create: %d %s\n", r->label, left,
 		      names);
 	if (!r->is_c) {
-		/* what the Go shim left (Appendix C.4): its runc init, by the pid file */
+		/* what the Go shim left (docs/v1-protocol.md §8.4): its runc init, by pid file */
 		char pf[PATH_MAX + 16], *txt;
 		snprintf(pf, sizeof(pf), "%s/init.pid", r->si.bundle);
 		txt = it_read_file(pf, NULL);

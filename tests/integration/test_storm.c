@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Storm: a fork storm in a container that shares the host pid namespace while the event
- * publisher is slow (reliability guide §0 #3 #4; spec §4.3, §6.1-6.3).
+ * publisher is slow (reliability guide §0 #3 #4; docs/v1-protocol.md §4.3,
+ * §6.1-6.4).
  *
  * The bundle's config.json has no "pid" entry in linux.namespaces, so every orphan of the
  * container's processes is re-parented to the shim (PR_SET_CHILD_SUBREAPER) and reaped by it,

@@ -2,7 +2,7 @@
 /*
  * Terminal exec against both shims: output through the pty, and the end of stdin (CloseIO,
  * then the client closing its writer) shutting the console down, so that a process reading
- * its terminal sees the hangup and exits (spec §5.3).
+ * its terminal sees the hangup and exits (docs/v1-protocol.md §5.3).
  */
 #include <errno.h>
 #include <fcntl.h>

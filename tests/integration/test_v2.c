@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The runtime v2 long-running process (spec v2 §1.6, §4, §5): cshim's `serve` and the Go
+ * The runtime v2 long-running process (docs/v2-protocol.md §2.5, §4, §5): cshim's `serve` and the Go
  * containerd-shim-runc-v2 (GOSHIMV2, default /usr/bin/containerd-shim-runc-v2) started the
  * same way (bundle as cwd, listener on fd 3, SHIM -namespace -id -address -publish-binary
  * serve, $TTRPC_ADDRESS a fake Events/Forward server), driven over containerd.task.v2.Task.
  * Each test runs the Go shim first as a reference (printed, never counted), then cshim with
  * its assertions; where both answer, cshim's codes, texts and event topics must be the Go
- * shim's (except the differences spec v2 Appendix C asks for, said where they are).
+ * shim's (except the differences docs/v2-protocol.md §10 asks for, said where they are).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -691,7 +691,7 @@ static void test_oom(void **state)
 				 "/tasks/delete");
 }
 
-/* ---- SIGTERM: cshim serves on while a container is left (spec v2 App. C.2: the Go shim
+/* ---- SIGTERM: cshim serves on while a container is left (docs/v2-protocol.md §10.2: the Go shim
  * exits and containerd's cleanup kills the containers), exits with none. cshim only. ---- */
 
 static void test_sigterm(void **state)

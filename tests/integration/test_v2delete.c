@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The v2 `delete` action (spec v2 §1.7) side by side with containerd 1.6's
+ * The v2 `delete` action (docs/v2-launch.md, `delete`) side by side with containerd 1.6's
  * containerd-shim-runc-v2 (GOSHIM_V2, default /usr/bin/containerd-shim-runc-v2) and cshim
  * (CSHIM): on a bundle whose runc container was created by hand (runc create, busybox
  * sleep), each shim's delete must exit 0, print only a DeleteResponse whose pid is init.pid's,

@@ -15,7 +15,7 @@
 
 #define SHIM_SVC "containerd.runtime.linux.shim.v1.Shim"
 
-/* spec §2.1: State{id:"abc"} on stream 1 */
+/* docs/v1-protocol.md §2.1: State{id:"abc"} on stream 1 */
 static const uint8_t state_frame[] = {
 	0x00, 0x00, 0x00, 0x35, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x0a, 0x25, 'c', 'o', 'n', 't',
 	'a',  'i',  'n',  'e',  'r',  'd',  '.',  'r',  'u',  'n',  't',  'i',  'm', 'e', '.', 'l',
@@ -146,7 +146,7 @@ static void test_request_decode_garbage(void **state)
 	assert_null(ttrpc_request_decode(bad_varint, sizeof(bad_varint)));
 	assert_null(ttrpc_request_decode(wrong_type, sizeof(wrong_type)));
 	assert_null(ttrpc_request_decode(field0, sizeof(field0)));
-	/* the spec example cut one byte short */
+	/* the §2.1 example (docs/v1-protocol.md) cut one byte short */
 	assert_null(ttrpc_request_decode(state_frame + 10, sizeof(state_frame) - 11));
 }
 
@@ -155,7 +155,7 @@ static void test_response_error_notfound_exact(void **state)
 	(void)state;
 	uint8_t *f = NULL;
 	size_t n = 0;
-	/* spec §2.5: 0a27 0805 1223 "process x does not exist: not found" */
+	/* docs/v1-protocol.md §2.5: 0a27 0805 1223 "process x does not exist: not found" */
 	uint8_t want[10 + 41] = {
 		0, 0, 0, 41, 0, 0, 0, 7, 2, 0, 0x0a, 0x27, 0x08, 0x05, 0x12, 0x23
 	};

@@ -2,7 +2,8 @@
 /*
  * server/errmap: core's facts (-errno, struct shim_error) to the ttrpc code and the Go shim's
  * text. Every text below is what containerd 1.6's v1 shim answers (test_errors compares most
- * of them with the Go shim itself; the rest are spec §3.0's and the Go sources').
+ * of them with the Go shim itself; the rest are docs/v1-protocol.md §3.0's and
+ * the Go sources').
  */
 #include <errno.h>
 #include <setjmp.h>

@@ -22,7 +22,7 @@ static uint64_t varint(const uint8_t *p, size_t n)
 	return v;
 }
 
-/* spec §4.2, as written to the publisher's stdin:
+/* docs/v1-protocol.md §4.1, as written to the publisher's stdin:
  * 0a1a "containerd.events.TaskExit" 121c 0a02"b3" 1202"b3" 18bb7f 208901
  * 2a0c08c1f5aad80610dba6e7aa02 */
 static const uint8_t spec_any[] = {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for server/flags.h: Go flag syntax and containerd 1.6's shim argv (spec §1.3). */
+/* Unit tests for server/flags.h: Go flag syntax and containerd 1.6's shim argv
+ * (docs/v1-protocol.md §1.3). */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,7 +50,7 @@ static void test_defaults(void **state)
 static void test_containerd_argv(void **state)
 {
 	(void)state;
-	/* spec §1.3, every optional flag present, in containerd's order */
+	/* docs/v1-protocol.md §1.3, every optional flag present, in containerd's order */
 	char *argv[] = { "containerd-shim",
 			 "-namespace",
 			 "default",

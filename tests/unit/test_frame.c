@@ -90,7 +90,7 @@ static void test_hdr_encode_big_endian(void **state)
 static void test_hdr_encode_spec_example(void **state)
 {
 	(void)state;
-	/* spec §2.1: State request on stream 1 with 0x35 data bytes */
+	/* docs/v1-protocol.md §2.1: State request on stream 1 with 0x35 data bytes */
 	struct ttrpc_hdr h = { .len = 0x35, .stream = 1, .type = TTRPC_TYPE_REQUEST, .flags = 0 };
 	uint8_t out[TTRPC_HDR_LEN];
 	static const uint8_t want[TTRPC_HDR_LEN] = { 0, 0, 0, 0x35, 0, 0, 0, 1, 1, 0 };

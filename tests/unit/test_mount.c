@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for core/mount.h: mount_parse_options against the table of spec §3.17. */
+/* Unit tests for core/mount.h: mount_parse_options against the table of
+ * docs/v1-protocol.md §3.17. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -222,7 +223,7 @@ static void test_data_page_limit(void **state)
 static void test_data_single_option_of_a_page(void **state)
 {
 	(void)state;
-	/* spec §3.17 / containerd: only data longer than a page is an error
+	/* docs/v1-protocol.md §3.17 / containerd: only data longer than a page is an error
 	 * (len(data) > pagesize). One option of exactly a page is as long as the two-option
 	 * page accepted above, and must be accepted the same way. */
 	const size_t page = (size_t)sysconf(_SC_PAGESIZE);

@@ -57,6 +57,11 @@ static int setup(void **state)
 	return 0;
 }
 
+static void stop_loop(void *l)
+{
+	loop_stop(l);
+}
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
@@ -64,7 +69,8 @@ static int teardown(void **state)
 	if (f->in[1] >= 0)
 		close(f->in[1]);
 	pump_close(f->p); /* drops our reference (the pump may have ended already) */
-	loop_stop(f->l);
+	/* Stopped by a posted task, after the one pump_close posted: it frees the pump. */
+	assert_int_equal(loop_post(f->l, stop_loop, f->l), 0);
 	pthread_join(f->loop_thread, &rv);
 	loop_free(f->l);
 	close(f->out[0]);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for core/runtime.h: runc JSON log error extraction (spec §3.0) and go-runc's
- * "did not terminate successfully" texts. */
+/* Unit tests for core/runtime.h: runc JSON log error extraction (docs/v1-protocol.md §3.0) and
+ * go-runc's "did not terminate successfully" texts. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -163,7 +163,8 @@ static void test_exit_text_with_output(void **state)
 	char buf[512];
 
 	exit_text("runc", 1, "container does not exist\n", buf, sizeof(buf));
-	/* go-runc: fmt.Errorf("%s: %s", err, output), output kept verbatim (spec §3.6) */
+	/* go-runc: fmt.Errorf("%s: %s", err, output), output kept verbatim (docs/v1-protocol.md
+	 * §3.6) */
 	assert_string_equal(buf,
 			    "runc did not terminate successfully: exit status 1: container does "
 			    "not exist\n");
@@ -216,7 +217,8 @@ static void test_exit_text_killed(void **state)
 
 	/* A runtime killed by SIGKILL: the reaper reports 128+9. go-runc formats every non-zero
 	 * status with ExitError{Status}.Error() = "exit status %d" (runtime.h: "exit status
-	 * N[: output]"; spec §3.0), so the text carries "exit status 137", never "signal: ...". */
+	 * N[: output]"; docs/v1-protocol.md §3.0), so the text carries "exit status 137", never
+	 * "signal: ...". */
 	exit_text("runc", 137, "", buf, sizeof(buf));
 	assert_string_equal(buf, "runc did not terminate successfully: exit status 137: ");
 	exit_text("runc", 143, NULL, buf, sizeof(buf));

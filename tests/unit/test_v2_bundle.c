@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for core/v2_bundle.h: the group key (spec v2 §1.5 step 2), the address file
- * (§1.2, §8.3) and cshim's options record read by delete (§1.7, §6.1). */
+/* Unit tests for core/v2_bundle.h: the group key (docs/v2-launch.md, `start` 2), the
+ * address file (`start` 6) and cshim's options record read by delete (`start` 7, `delete` 2;
+ * docs/v2-protocol.md §7). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

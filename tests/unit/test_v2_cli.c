@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for server/v2_cli.h: which front end an argv selects (spec v2 §1.1) and the v2
- * flags (§1.3, §1.7, §6.2). */
+/* Unit tests for server/v2_cli.h: which front end an argv selects (docs/v2-launch.md,
+ * "Which front end") and the v2 flags (docs/v2-protocol.md §2.3, §2.6, §2.7). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,7 +18,7 @@ static char msg[256];
 static void test_v1_argv_stays_v1(void **state)
 {
 	(void)state;
-	/* containerd 1.6's v1 call (v1 spec §1.3), and the v1 shim's own --version and -h */
+	/* containerd 1.6's v1 call (docs/v1-protocol.md §1.3), the v1 shim's own --version, -h */
 	char *v1[] = { "cshim",
 		       "-namespace",
 		       "default",
@@ -49,7 +49,7 @@ static void test_v1_argv_stays_v1(void **state)
 static void test_v2_argv_selected(void **state)
 {
 	(void)state;
-	/* spec v2 §1.3 and §1.7, the exact 1.6 argv */
+	/* docs/v2-protocol.md §2.3 and §2.6, the exact 1.6 argv */
 	char *start[] = { "shim",
 			  "-namespace",
 			  "default",

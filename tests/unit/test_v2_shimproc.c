@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for core/v2_shimproc.h: the long-running shim's oom_score_adj (spec v2 §1.5 step
- * 8) and its shim_cgroup (step 7) on cgroup v1 and v2 layouts. */
+/* Unit tests for core/v2_shimproc.h: the long-running shim's oom_score_adj (docs/v2-launch.md,
+ * `start` 10) and its shim_cgroup (`start` 9) on cgroup v1 and v2 layouts. */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>

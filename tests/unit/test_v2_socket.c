@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for io/pathjoin.h (Go's filepath.Join/Clean), io/usock.h and core/v2_socket.h:
- * the group socket's path (spec v2 §1.5 step 3) and binding it (step 4). */
+ * the group socket's path (docs/v2-launch.md, `start` 3) and binding it
+ * (`start` 5). */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for server/v2_start.h and server/v2_serve.h: start's decisions (spec v2 §1.5),
+/* Unit tests for server/v2_start.h and server/v2_serve.h: start's decisions (docs/v2-launch.md),
  * its launch half (bind or reuse, address file, options record, spawn with the listener on
  * fd 3, cgroup, oom score), and that this build's start refuses before changing anything. */
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for server/v2_stdin.h (start's and -info's stdin, spec v2 §1.3), and the two
- * messages the short-lived actions print: delete's DeleteResponse (§1.7) and -info's
- * RuntimeInfo (§6.2). */
+/* Unit tests for server/v2_stdin.h (start's and -info's stdin, docs/v2-protocol.md §2.3),
+ * and the two messages the short-lived actions print: delete's DeleteResponse (§2.6) and
+ * -info's RuntimeInfo (§2.7). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,7 +24,7 @@
 static char msg[256];
 
 /* What containerd 1.6 wrote on start's stdin for `ctr run --runc-binary /usr/sbin/runc`
- * (spec v2 §1.3, captured). */
+ * (docs/v2-protocol.md §2.3, captured). */
 static const uint8_t captured_any[] = {
 	0x0a, 0x1a, 'c', 'o', 'n', 't', 'a', 'i', 'n', 'e', 'r', 'd', '.',  'r',  'u',  'n',
 	'c',  '.',  'v', '1', '.', 'O', 'p', 't', 'i', 'o', 'n', 's', 0x12, 0x10, 0x32, 0x0e,
@@ -200,7 +200,7 @@ static void test_other_type_passes(void **state)
 static void test_delete_response_bytes(void **state)
 {
 	(void)state;
-	/* the Go shim's delete output, captured (spec v2 §1.7) */
+	/* the Go shim's delete output, captured (docs/v2-protocol.md §2.6) */
 	static const uint8_t go[] = { 0x08, 0xe8, 0xfa, 0x01, 0x10, 0x89, 0x01,
 				      0x1a, 0x0c, 0x08, 0xf4, 0x8b, 0xd4, 0xd8,
 				      0x06, 0x10, 0x96, 0xeb, 0xfe, 0xea, 0x01 };
