@@ -721,6 +721,40 @@ static void test_sigterm(void **state)
 	v2_free(f);
 }
 
+/* ---- where cshim answers differently on purpose (docs/v2-protocol.md §10.4, §10.8): CloseIO
+ * of an unknown exec is 5 (runc-v2: 2), options of another type are 3 (runc-v2 panics).
+ * cshim only. ---- */
+
+static void test_not_copied(void **state)
+{
+	const char *sleep100[] = { "/bin/sleep", "100", NULL };
+	Containerd__Task__V2__CreateTaskRequest req =
+		CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	struct v2fx *f = &FX;
+	char *msg = NULL;
+	(void)state;
+
+	f->is_c = true;
+	const char *e = v2_launch(f, true, "nocopy", sleep100);
+	if (e)
+		fail_msg("%s", e);
+	any.type_url = "containerd.runc.v1.CheckpointOptions";
+	req.id = f->si.id;
+	req.bundle = f->si.bundle;
+	req.options = &any;
+	assert_int_equal(v2call(f, "Create", &req.base, NULL, NULL, &msg), 3);
+	assert_string_equal(msg, "options of type containerd.runc.v1.CheckpointOptions are not "
+				 "containerd.runc.v1.Options: invalid argument");
+	free(msg);
+	OK(v2_create(f, f->si.id, f->si.bundle, false, NULL, MSG));
+	assert_int_equal(v2_simple(f, "CloseIO", f->si.id, "nope", &msg), 5);
+	assert_string_equal(msg, "process does not exist nope: not found");
+	free(msg);
+	OK(v2_simple(f, "Delete", f->si.id, "", MSG));
+	v2_free(f);
+}
+
 /* ---- the differential error table ---- */
 
 struct step {
@@ -870,7 +904,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lifecycle),   cmocka_unit_test(test_two_containers),
 		cmocka_unit_test(test_tty_closeio), cmocka_unit_test(test_oom),
-		cmocka_unit_test(test_sigterm),     cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_sigterm),     cmocka_unit_test(test_not_copied),
+		cmocka_unit_test(test_errors),
 	};
 	it_require_cshim("test_v2", it_c_shim());
 	it_watchdog_start("test_v2", 600);
