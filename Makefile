@@ -33,6 +33,8 @@ PROTOS := google/protobuf/any.proto google/protobuf/empty.proto google/protobuf/
           github.com/containerd/containerd/api/events/task.proto \
           github.com/containerd/containerd/runtime/linux/runctypes/runc.proto \
           github.com/containerd/containerd/runtime/v1/shim/v1/shim.proto \
+          github.com/containerd/containerd/runtime/v2/task/shim.proto \
+          github.com/containerd/containerd/runtime/v2/runc/options/oci.proto \
           github.com/containerd/containerd/api/services/ttrpc/events/v1/events.proto \
           github.com/containerd/containerd/runtime/v2/task/shim.proto \
           github.com/containerd/containerd/runtime/v2/runc/options/oci.proto \

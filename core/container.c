@@ -135,6 +135,9 @@ static int create_commit(struct container *c, const struct create_req *req, stru
 	c->opts.criu_work_path = c->criu_work_path;
 	c->have_mounts = mounted;
 	c->own_pidns = bundle_own_pidns(req->bundle);
+	c->init_by_empty_id = req->init_by_empty_id;
+	if (c->init_by_empty_id)
+		p->key = "";
 	r = container_table_add(c, req->only_one);
 	if (r < 0) {
 		*rt = c->rt; /* back to the caller, who frees it */
@@ -205,8 +208,11 @@ int container_create(const struct create_req *req, struct container **ret_c, uin
 	if (!c)
 		return -ENOMEM;
 	pthread_mutex_lock(&c->mu);
-	r = runtime_init(&rt, req->runtime, S.cfg.runtime_root, S.cfg.ns, req->bundle, S.cfg.criu,
-			 S.cfg.systemd_cgroup);
+	r = runtime_init(&rt, req->runtime,
+			 req->runtime_root && *req->runtime_root ? req->runtime_root
+								 : S.cfg.runtime_root,
+			 S.cfg.ns, req->bundle, req->criu && *req->criu ? req->criu : S.cfg.criu,
+			 S.cfg.systemd_cgroup || req->systemd_cgroup);
 	if (r < 0) {
 		shim_fail(err, r, SHIM_ERR_NO_RUNTIME, SHIM_OP_CREATE, "%s",
 			  req->runtime && *req->runtime ? req->runtime : "runc");
@@ -425,7 +431,7 @@ int container_state(struct container *c, const char *id, struct proc_state *st,
 	st->status = s->status == PROC_DELETED ? PROC_STOPPED : s->status;
 	if (!p->is_init) {
 		/* An exec reports its init's status while the init is paused. */
-		struct proc *init = proc_table_find_id(c, c->id);
+		struct proc *init = proc_table_find_id(c, c->init_by_empty_id ? "" : c->id);
 		if (init && init->is_init) {
 			enum proc_status is = proc_snap_deref(init)->status;
 			if (is == PROC_PAUSED || is == PROC_PAUSING)
@@ -487,7 +493,7 @@ int container_kill(struct container *c, const char *id, uint32_t sig, bool all,
 
 	if (!*id) {
 		const char *cid = container_id(c);
-		p = *cid ? proc_table_get(c, cid) : NULL;
+		p = *cid ? proc_table_get(c, c->init_by_empty_id ? "" : cid) : NULL;
 		if (!p || !p->is_init) {
 			proc_unref(p);
 			return container_err_no_init(err);
@@ -620,7 +626,7 @@ int container_delete_process(struct container *c, const char *id, struct exit_in
 	enum proc_status st;
 	int r = 0;
 
-	if (strcmp(id, container_id(c)) == 0)
+	if (!(c && c->init_by_empty_id) && strcmp(id, container_id(c)) == 0)
 		return shim_fail(err, -EPERM, SHIM_ERR_IS_INIT, SHIM_OP_DELETE_PROCESS, "%s", id);
 	p = proc_table_get(c, id);
 	if (!p)
@@ -725,8 +731,10 @@ int container_list_pids(struct container *c, const char *id, uint64_t deadline_n
 	for (size_t i = 0; i < n; i++) {
 		struct proc *p = proc_table_find_pid(pids[i]);
 		out[i].pid = pids[i];
-		if (p && p->c == c)
+		if (p && p->c == c) {
 			snprintf(out[i].exec_id, sizeof(out[i].exec_id), "%s", p->id);
+			out[i].is_init = p->is_init;
+		}
 	}
 	urcu_memb_read_unlock();
 	free(pids);

@@ -56,6 +56,13 @@ struct create_req {
 	struct create_opts opts;
 	uint64_t deadline_ns;
 	bool only_one; /* refused (as a taken id) while the shim holds a container */
+	/* The runtime's configuration for this container (v2: Create's options); NULL or
+	 * false: the shim's (container_setup's). */
+	const char *runtime_root, *criu;
+	bool systemd_cgroup;
+	/* The v2 Task service's names: id "" is the init, every other id an exec (which may be
+	 * named like the container); else (v1) the container's id is the init's. */
+	bool init_by_empty_id;
 };
 
 struct proc_state {
@@ -108,6 +115,7 @@ int container_close_io(struct container *c, const char *id, struct shim_error *e
 struct pid_info {
 	uint32_t pid;
 	char exec_id[256]; /* "" if the pid is no process of the table */
+	bool is_init;      /* the pid is the container's init */
 };
 int container_list_pids(struct container *c, const char *id, uint64_t deadline_ns,
 			struct pid_info **ret, size_t *ret_n, struct shim_error *err);
@@ -129,6 +137,19 @@ int container_resume(struct container *c, uint64_t deadline_ns, struct shim_erro
 /* resources: LinuxResources JSON; NULL: missing. */
 int container_update(struct container *c, const char *resources, size_t len, uint64_t deadline_ns,
 		     struct shim_error *err);
+
+struct cgstats_v1_metrics;
+struct cgstats_v2_metrics;
+/* The cgroup statistics of the container (core/cgstats.h), from the cgroup its runtime's
+ * state names: *is_v2 says which of m1 (cgroup v1) and m2 (unified) was filled (release it
+ * with cgstats_v*_metrics_done, also after a failure). -ENOENT with SHIM_ERR_FAILED: the
+ * runtime's state or the cgroup is gone. */
+int container_cgroup_stats(struct container *c, bool *is_v2, struct cgstats_v1_metrics *m1,
+			   struct cgstats_v2_metrics *m2, struct shim_error *err);
+
+/* The container's cgroup v1 memory directory (heap), from its runtime's state. -ENOENT: none
+ * (a unified host, or the state is gone). */
+int container_memory_cgroup(struct container *c, char **ret);
 
 struct checkpoint_req {
 	const char *path; /* image path */

@@ -36,6 +36,7 @@ struct container {
 	struct runtime rt;  /* set by Create, then read-only */
 	bool have_mounts;   /* under mu */
 	bool own_pidns;
+	bool init_by_empty_id; /* create_req's; set before it enters the table */
 	struct create_opts opts;
 	char *criu_work_path;  /* CreateOptions.criu_work_path (NULL or "" = the work dir) */
 	char *dump_log;        /* BUNDLE/criu-dump.log, made by the first failed Checkpoint */

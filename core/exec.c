@@ -219,7 +219,7 @@ int container_resize_pty(struct container *c, const char *id, uint32_t width, ui
 	enum proc_status st;
 	int r = 0;
 
-	if (!*id)
+	if (!*id && !(c && c->init_by_empty_id)) /* v2: "" is the init */
 		return shim_fail(err, -EINVAL, SHIM_ERR_MISSING, SHIM_OP_RESIZE, "%s", "id");
 	p = proc_table_get(c, id);
 	if (!p)

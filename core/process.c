@@ -230,11 +230,16 @@ static struct proc *linked(struct proc *p)
 	return p;
 }
 
+static const char *proc_key_of(const struct proc *p)
+{
+	return p->key ? p->key : p->id;
+}
+
 static int match_id(struct cds_lfht_node *node, const void *key)
 {
 	struct proc *p = linked(caa_container_of(node, struct proc, id_node));
 	const struct proc_key *k = key;
-	return p->c == k->c && strcmp(p->id, k->id) == 0;
+	return p->c == k->c && strcmp(proc_key_of(p), k->id) == 0;
 }
 
 static int match_pid(struct cds_lfht_node *node, const void *key)
@@ -250,8 +255,8 @@ int proc_table_add(struct proc *p)
 	proc_ref(p);
 	atomic_store_explicit(&p->published, true, memory_order_release);
 	urcu_memb_read_lock();
-	n = cds_lfht_add_unique(by_id, hash_key(p->c, p->id), match_id,
-				&(struct proc_key){ p->c, p->id }, &p->id_node);
+	n = cds_lfht_add_unique(by_id, hash_key(p->c, proc_key_of(p)), match_id,
+				&(struct proc_key){ p->c, proc_key_of(p) }, &p->id_node);
 	urcu_memb_read_unlock();
 	if (n != &p->id_node) {
 		proc_unref(p);

@@ -52,6 +52,11 @@ struct proc {
 	struct rcu_head rcu;
 	atomic_int refs;
 	char *id;
+	/* What the table finds it by in its container: its id, or "" for the init of a container
+	 * whose execs have a namespace of their own (create_req.init_by_empty_id, the v2 Task
+	 * service: exec_id "" is the init, an exec may be named like its container). Set before
+	 * it enters the table. */
+	const char *key;
 	bool is_init;
 	char *in, *out, *err;
 	bool terminal;

@@ -52,6 +52,26 @@ static bool request_utf8_ok(const Ttrpc__Request *req, char *msg, size_t msgsz)
 	return false;
 }
 
+/* The service served (v1's until dispatch_set_service). */
+static struct {
+	const char *const *names;
+	const struct method *(*find)(const char *name);
+} D = { (const char *const[]){ SHIM_SERVICE, NULL }, service_find_method };
+
+void dispatch_set_service(const char *const *names, const struct method *(*find)(const char *))
+{
+	D.names = names;
+	D.find = find;
+}
+
+static bool service_served(const char *name)
+{
+	for (const char *const *n = D.names; *n; n++)
+		if (strcmp(*n, name) == 0)
+			return true;
+	return false;
+}
+
 void dispatch_frame(struct conn *c, const struct ttrpc_hdr *h, uint8_t *body)
 {
 	Ttrpc__Request *req = ttrpc_request_decode(body, h->len);
@@ -73,12 +93,12 @@ void dispatch_frame(struct conn *c, const struct ttrpc_hdr *h, uint8_t *body)
 			     "StreamID must be odd for client initiated streams", NULL, 0);
 		goto out;
 	}
-	if (!req->service || strcmp(req->service, SHIM_SERVICE) != 0) {
+	if (!req->service || !service_served(req->service)) {
 		snprintf(msg, sizeof(msg), "service %s", req->service ? req->service : "");
 		conn_respond(c, h->stream, GRPC_UNIMPLEMENTED, msg, NULL, 0);
 		goto out;
 	}
-	m = service_find_method(req->method ? req->method : "");
+	m = D.find(req->method ? req->method : "");
 	if (!m) {
 		snprintf(msg, sizeof(msg), "method %s", req->method ? req->method : "");
 		conn_respond(c, h->stream, GRPC_UNIMPLEMENTED, msg, NULL, 0);

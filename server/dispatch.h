@@ -43,6 +43,10 @@ void service_shutdown(void);
 /* The Shim service's method table (service.c). */
 const struct method *service_find_method(const char *name);
 
+/* Serve the services names (NULL-terminated, kept) with the method table find, instead of
+ * v1's SHIM_SERVICE and service_find_method. Before the loop runs. */
+void dispatch_set_service(const char *const *names, const struct method *(*find)(const char *));
+
 /* Takes ownership of body. */
 void dispatch_frame(struct conn *c, const struct ttrpc_hdr *h, uint8_t *body);
 /* Ends a call: sends the response (or error) and frees the call. */

@@ -213,3 +213,27 @@ int errmap_code(int r, const struct shim_error *e, char *msg, size_t msgsz)
 	default: return from_errno(r, msg, msgsz);
 	}
 }
+
+/* The runtime v2 shim's texts where they differ from v1's (spec v2 §4). */
+int errmap_v2_code(int r, const struct shim_error *e, char *msg, size_t msgsz)
+{
+	if (e && e->kind == SHIM_ERR_NO_PROCESS) {
+		/* every method, ResizePty and CloseIO too (Go: CloseIO says UNKNOWN, App. C.4) */
+		snprintf(msg, msgsz, "process does not exist %s: not found", e->msg);
+		return GRPC_NOT_FOUND;
+	}
+	if (e && e->kind == SHIM_ERR_NO_INIT)
+		return errmap_v2_no_container(msg, msgsz);
+	if (e && e->kind == SHIM_ERR_FAILED && r == -ENOENT &&
+	    strcmp(e->msg, "cgroup does not exist") == 0) {
+		snprintf(msg, msgsz, "cgroup does not exist: not found");
+		return GRPC_NOT_FOUND;
+	}
+	return errmap_code(r, e, msg, msgsz);
+}
+
+int errmap_v2_no_container(char *msg, size_t msgsz)
+{
+	snprintf(msg, msgsz, "container not created: not found");
+	return GRPC_NOT_FOUND;
+}

@@ -15,6 +15,7 @@
 #include "core/container.h"
 #include "dispatch.h"
 #include "errmap.h"
+#include "reply.h"
 #include "validate.h"
 #include "github.com/containerd/containerd/runtime/linux/runctypes/runc.pb-c.h"
 #include "github.com/containerd/containerd/runtime/v1/shim/v1/shim.pb-c.h"
@@ -115,7 +116,7 @@ void service_shutdown(void)
 /* Go's zero time.Time, which "not exited" must be (never 1970). */
 #define GO_ZERO_TIME_SECONDS (-62135596800LL)
 
-static void set_ts(Timestamp *ts, const struct timespec *t)
+void set_ts(Timestamp *ts, const struct timespec *t)
 {
 	google__protobuf__timestamp__init(ts);
 	if (t->tv_sec == 0 && t->tv_nsec == 0) {
@@ -128,7 +129,7 @@ static void set_ts(Timestamp *ts, const struct timespec *t)
 }
 
 /* Packs msg and answers the call. */
-static void reply_msg(struct call *call, const ProtobufCMessage *msg)
+void reply_msg(struct call *call, const ProtobufCMessage *msg)
 {
 	uint8_t stackbuf[1024], *buf = stackbuf;
 	size_t n = msg ? protobuf_c_message_get_packed_size(msg) : 0;

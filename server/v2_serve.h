@@ -2,8 +2,8 @@
 /*
  * The long-running v2 process as `start` launches it (docs/v2-launch.md, `start` 8): its argv, its
  * fds (0/1 /dev/null, 2 the bundle's log FIFO or /dev/null, 3 the listener), its own process group,
- * cwd the bundle. The process itself (the Task v2 server) is a later step: until then
- * v2_serve_available() is false and `start` refuses before touching anything.
+ * cwd the bundle. The process itself (v2_serve_main, v2_actions.h) serves containerd.task.v2.Task
+ * (and v3) until Shutdown finds no container left.
  */
 #pragma once
 

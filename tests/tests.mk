@@ -18,7 +18,9 @@ IT_SRC    := tests/integration/test_shim.c $(IT_LIB)
 IT_BIN    := $(BUILD)/tests/test_integration
 # More integration programs: the differential error table, the exec/Wait storms, the fork
 # storm in the host pid namespace.
-IT_MORE   ?= errors stress abuse tty soak storm forward v2delete
+IT_MORE   ?= errors stress abuse tty soak storm forward v2 v2delete
+# Companion sources shared by name across programs.
+IT_EXTRA_v2 := tests/integration/forward_server.c
 IT_MORE_BINS := $(patsubst %,$(BUILD)/tests/test_%,$(IT_MORE))
 
 # The shim with its failpoints compiled in (io/stdio.c with -DCSHIM_FAILPOINTS; the other
@@ -45,10 +47,10 @@ $(IT_BIN): $(IT_SRC) $(wildcard tests/integration/*.h) $(BUILD)/libcshim.a
 # test_abuse's harness and cases.
 .SECONDEXPANSION:
 $(IT_MORE_BINS): $(BUILD)/tests/test_%: tests/integration/test_%.c \
-		$$(wildcard tests/integration/$$*_*.c) $(IT_LIB) $(wildcard tests/integration/*.h) \
-		$(BUILD)/libcshim.a
+		$$(wildcard tests/integration/$$*_*.c) $$(IT_EXTRA_$$*) $(IT_LIB) \
+		$(wildcard tests/integration/*.h) $(BUILD)/libcshim.a
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(wildcard tests/integration/$*_*.c) $(IT_LIB) \
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(wildcard tests/integration/$*_*.c) $(IT_EXTRA_$*) $(IT_LIB) \
 		$(BUILD)/libcshim.a $(TEST_LIBS)
 
 test: deps
@@ -83,6 +85,7 @@ stress: $(BIN) $(BUILD)/tests/test_soak
 
 test-e2e: $(BIN)
 	bash tests/e2e/run.sh $(abspath $(BIN))
+	bash tests/e2e/v2.sh $(abspath $(BIN))
 
 # The CRI tier: containerd's CRI plugin drives the built shim.
 test-cri: $(BIN)

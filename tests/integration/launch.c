@@ -420,6 +420,7 @@ int shim_prepare(struct shim_inst *si, const char *shim_bin, const char *tag,
 	memset(si, 0, sizeof(*si));
 	si->exit_status = -1;
 	si->drain_fds[0] = si->drain_fds[1] = -1;
+	si->v2_log = -1;
 	si->drain_stop[0] = si->drain_stop[1] = -1;
 	if (!root)
 		return -EIO;
@@ -571,6 +572,26 @@ int shim_start(struct shim_inst *si, bool debug)
 	argv[ac++] = si->shim;
 	argv[ac++] = "-namespace";
 	argv[ac++] = si->ns;
+	if (si->v2) {
+		char logp[PATH_MAX];
+		xsnprintf(logp, sizeof(logp), "%s/log", si->bundle);
+		if (mkfifo(logp, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		if (si->v2_log < 0 &&
+		    (si->v2_log = open(logp, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0)
+			return -errno;
+		argv[ac++] = "-id";
+		argv[ac++] = si->id;
+		argv[ac++] = "-address";
+		argv[ac++] = si->address;
+		argv[ac++] = "-publish-binary";
+		argv[ac++] = si->publisher;
+		if (debug)
+			argv[ac++] = "-debug";
+		argv[ac++] = "serve";
+		argv[ac] = NULL;
+		goto env;
+	}
 	argv[ac++] = "-workdir";
 	argv[ac++] = si->workdir;
 	argv[ac++] = "-address";
@@ -583,6 +604,7 @@ int shim_start(struct shim_inst *si, bool debug)
 		argv[ac++] = "-debug";
 	argv[ac] = NULL;
 
+env:
 	/* env = ours + GOMAXPROCS=2 (containerd appends it). */
 	while (environ[nenv])
 		nenv++;
@@ -763,6 +785,10 @@ void shim_cleanup(struct shim_inst *si)
 			usleep(5000);
 		}
 		si->pid = 0;
+	}
+	if (si->v2 && si->v2_log >= 0) {
+		close(si->v2_log);
+		si->v2_log = -1;
 	}
 	if (si->dir[0]) {
 		runc_force_delete_all(si);

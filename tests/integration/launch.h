@@ -30,6 +30,8 @@ struct shim_inst {
 	char fifolog[PATH_MAX];      /* DIR/shim.fifo.log: drained workdir FIFOs */
 	char id[64];                 /* container id for this launch */
 	char ns[64];
+	bool v2;         /* start it as runtime v2's long-running process (shim_start) */
+	int v2_log;      /* v2: our end of BUNDLE/log, -1 when none */
 	pid_t pid;       /* shim pid, 0 when not running */
 	int exit_status; /* raw wait status once reaped, -1 before */
 	/* workdir FIFO drain */
@@ -66,6 +68,12 @@ int bundle_set_args(const struct shim_inst *si, const char *const argv[]);
  * setpgid, cwd = bundle, env += GOMAXPROCS=2), writes bundle/address and bundle/shim.pid.
  * 0 or -errno. */
 int shim_start(struct shim_inst *si, bool debug);
+
+/* With si->v2 set, shim_start starts the runtime v2 long-running process instead, as
+ * `start` leaves it (spec v2 §1.6): SHIM -namespace NS -id ID -address A -publish-binary P
+ * [-debug] serve, cwd the bundle, fd 3 the listener, BUNDLE/log a FIFO (held open here).
+ * The Go runc-v2 shim takes any action word but start/delete as "serve". Events go to
+ * $TTRPC_ADDRESS (the caller's environment). */
 
 /* Kills the shim (SIGKILL by pid, then its process group), reaps it, force-deletes every runc
  * container left in its runtime root, stops the FIFO drain, removes DIR. Idempotent. */

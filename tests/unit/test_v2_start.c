@@ -339,32 +339,6 @@ static void test_launch_failure_cleans_up(void **state)
 	v2_start_plan_free(&p);
 }
 
-static void test_start_refuses_without_serve(void **state)
-{
-	(void)state;
-	struct v2_flags f = flags();
-	struct v2_stdin none = { 0 };
-	struct v2_start_plan p = { .f = &f, .bundle = bundle, .in = &none };
-	char path[256];
-	int saved = dup(0), null = open("/dev/null", O_RDONLY);
-	int r;
-
-	assert_false(v2_serve_available());
-	f.bundle = bundle;
-	dup2(null, 0);
-	r = v2_start_main(&f);
-	dup2(saved, 0);
-	close(saved);
-	close(null);
-	assert_int_equal(r, 1);
-	/* nothing changed: no address file, no socket where this group's would be */
-	snprintf(path, sizeof(path), "%s/address", bundle);
-	assert_int_equal(access(path, F_OK), -1);
-	assert_int_equal(v2_start_prepare(&p, NULL, msg, sizeof(msg)), 0);
-	assert_int_equal(access(p.socket_path, F_OK), -1);
-	v2_start_plan_free(&p);
-}
-
 static void test_start_rejects_garbage_stdin(void **state)
 {
 	(void)state;
@@ -394,7 +368,6 @@ int main(void)
 		cmocka_unit_test(test_launch_reuses_live_shim),
 		cmocka_unit_test(test_launch_new_over_stale),
 		cmocka_unit_test(test_launch_failure_cleans_up),
-		cmocka_unit_test(test_start_refuses_without_serve),
 		cmocka_unit_test(test_start_rejects_garbage_stdin),
 	};
 	return cmocka_run_group_tests_name("v2_start", tests, setup, teardown);
