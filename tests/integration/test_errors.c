@@ -796,7 +796,14 @@ static char *exec_setup(struct fixture *fx, enum xstate xs, const char *xid)
 			return xasprintf("sending Wait failed");
 		}
 		free(frame);
-		usleep(100000);
+		if (fx->f.is_c) {
+			/* an ordering (see wait_ordered): a State behind it, answered first */
+			char *smsg = NULL;
+			(void)it_state(c, xid, NULL, NULL, &smsg, OP_TIMEOUT_MS);
+			free(smsg);
+		} else {
+			usleep(100000); /* the Go shim: a reference, no order to lean on */
+		}
 		if (shimclient_pending_frames(c) != 0)
 			return xasprintf("Wait on a created exec returned before Start");
 	}
