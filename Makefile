@@ -72,7 +72,7 @@ BIN_LIBS := $(LDLIBS)
 endif
 
 .SECONDARY:
-.PHONY: all deps demo test test-unit test-integration test-e2e test-cri ref-cri probe-cri test-ctdsuite \
+.PHONY: all deps install demo test test-unit test-integration test-e2e test-cri ref-cri probe-cri test-ctdsuite \
         test-docker clean format-check fmt stack-report
 all: $(BIN)
 
@@ -97,6 +97,14 @@ $(BIN): $(BUILD)/obj/server/main.o $(BUILD)/libcshim.a
 
 deps:
 	@sh tests/deps.sh
+
+# PREFIX/bin/cshim, and containerd-shim-cshim-v2 next to it (a link): the name containerd
+# looks for in its PATH for the runtime io.containerd.cshim.v2.
+PREFIX ?= /usr/local
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/cshim
+	ln -sf cshim $(DESTDIR)$(PREFIX)/bin/containerd-shim-cshim-v2
 
 # The largest stack frames of the shim (from the .su files of the last build), largest first,
 # then the worst chains of direct calls (bytes: the chain's frames, libc's not counted). Fails
