@@ -32,7 +32,7 @@
 #define V2_SERVICE "containerd.task.v2.Task"
 #define TMO 15000
 #define MAX_STEPS 64
-#define MAX_TOPICS 64
+#define MAX_TOPICS 256 /* forward_server.c's MAX_REQS */
 
 static const char *go_v2(void)
 {
@@ -265,8 +265,16 @@ static void topics(struct v2fx *f, char *out, size_t n)
 	static struct fwd_req r[MAX_TOPICS];
 	int k = fwd_requests(f->fwd, r, MAX_TOPICS);
 	out[0] = '\0';
-	for (int i = 0; i < k; i++)
+	if (k > MAX_TOPICS) /* it returns how many it got, copies at most MAX_TOPICS */
+		k = MAX_TOPICS;
+	for (int i = 0; i < k; i++) {
+		/* a run of /tasks/oom counts once: the kernel's OOM count varies (the Go shim's
+		 * runs sent over 64 of them once), and out must keep what comes after them */
+		if (i && strcmp(r[i].topic, "/tasks/oom") == 0 &&
+		    strcmp(r[i - 1].topic, r[i].topic) == 0)
+			continue;
 		snprintf(out + strlen(out), n - strlen(out), "%s%s", i ? " " : "", r[i].topic);
+	}
 }
 
 /* ---- lifecycle, execs, Pids, Stats, Update, Pause/Resume, events, Shutdown ---- */
