@@ -23,6 +23,11 @@ static uint8_t *read_buf; /* READ_CHUNK bytes, mapped by acceptor_start */
 #define MAX_CONNS 4096
 
 static struct loop_watch listen_w;
+/* Every live connection, from adoption to its last reference. Besides the epoll (which
+ * LeakSanitizer cannot see into) this is what holds a connection still open when the process
+ * exits (a v2 shim's Shutdown arrives on one). */
+static pthread_mutex_t all_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct conn *all_head;
 static struct loop *acc_loop;
 static atomic_int n_conns;
 
@@ -48,6 +53,14 @@ void conn_unref(struct conn *c)
 {
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
+	pthread_mutex_lock(&all_mu);
+	if (c->all_prev)
+		c->all_prev->all_next = c->all_next;
+	else if (all_head == c)
+		all_head = c->all_next;
+	if (c->all_next)
+		c->all_next->all_prev = c->all_prev;
+	pthread_mutex_unlock(&all_mu);
 	ttrpc_reader_reset(&c->rd);
 	outbox_free_locked(c);
 	pthread_mutex_destroy(&c->mu);
@@ -304,6 +317,12 @@ int acceptor_adopt(struct loop *l, int fd, struct conn **ret)
 	atomic_init(&c->refs, 1);
 	pthread_mutex_init(&c->mu, NULL);
 	ttrpc_reader_init(&c->rd);
+	pthread_mutex_lock(&all_mu);
+	c->all_next = all_head;
+	if (all_head)
+		all_head->all_prev = c;
+	all_head = c;
+	pthread_mutex_unlock(&all_mu);
 	r = loop_add(l, &c->w, EPOLLIN | EPOLLRDHUP);
 	if (r < 0) {
 		close(fd);

@@ -36,6 +36,7 @@ struct conn {
 	struct ttrpc_reader rd;
 	atomic_int inflight;
 	_Atomic bool gone; /* the client went away: its in-flight runtime calls are killed */
+	struct conn *all_prev, *all_next; /* every live connection (acceptor.c, under its lock) */
 };
 
 struct conn *conn_ref(struct conn *c);
