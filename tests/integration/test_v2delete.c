@@ -77,7 +77,7 @@ static int run_bytes(const char *const argv[], const char *cwd, uint8_t *out, si
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		dup2(null, 0);
 		dup2(po[1], 1);
 		dup2(pe[1], 2);
@@ -148,7 +148,7 @@ static void runc_cmd(const struct bundle *b, const char *const *args, int *statu
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 		dup2(null, 0);
 		dup2(null, 1);
 		dup2(null, 2);

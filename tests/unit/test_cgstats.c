@@ -1013,13 +1013,13 @@ static void test_no_fd_leak(void **state)
 	struct cgstats_v1 cg;
 	char *parts;
 	M1 m[1];
-	int before = dup(0), after;
+	int before = fcntl(0, F_DUPFD_CLOEXEC, 0), after;
 
 	close(before);
 	v1_paths(&cg);
 	read_v1(&cg, &parts, m);
 	cgstats_v1_metrics_done(m);
-	after = dup(0);
+	after = fcntl(0, F_DUPFD_CLOEXEC, 0);
 	close(after);
 	assert_int_equal(before, after);
 	cgstats_v1_done(&cg);

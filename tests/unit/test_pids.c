@@ -2,6 +2,7 @@
 /* Unit tests for core/pids.h: `runc ps --format json` parsing, the cgroup path from runc's
  * state.json, and the cgroup walk (on a fake cgroup tree in a temporary directory). */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -335,7 +336,7 @@ static void deep_tree_walk(int depth)
 	snprintf(json, sizeof(json), "{\"cgroup_paths\":{\"\":\"%s\"}}", cg);
 	write_file(rootns, "deep/state.json", json);
 
-	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	c = fork();
 	assert_true(c >= 0);
 	if (c == 0) {

@@ -344,11 +344,11 @@ static void test_start_rejects_garbage_stdin(void **state)
 	(void)state;
 	struct v2_flags f = flags();
 	char path[256], addr[256];
-	int saved = dup(0), fd;
+	int saved = fcntl(0, F_DUPFD_CLOEXEC, 0), fd;
 
 	snprintf(path, sizeof(path), "%s/garbage", dir);
 	write_file(path, "garbage on stdin\n");
-	fd = open(path, O_RDONLY);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	f.bundle = bundle;
 	dup2(fd, 0);
 	assert_int_equal(v2_start_main(&f), 1);
