@@ -14,6 +14,14 @@
 #include "validate.h"
 #include "worker_pool.h"
 
+const struct method *method_find(const struct method *table, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(table[i].name, name) == 0)
+			return &table[i];
+	return NULL;
+}
+
 void call_reply(struct call *call, int code, const char *msg, const uint8_t *payload, size_t plen)
 {
 	conn_respond(call->c, call->stream, code, msg, payload, plen);

@@ -35,6 +35,9 @@ struct method {
 	bool inline_ok; /* never blocks: run on the loop thread */
 };
 
+/* The method of a service's table by name (NULL: none); each front end's lookup. */
+const struct method *method_find(const struct method *table, size_t n, const char *name);
+
 /* The shim's bundle (its working directory), which Create must name; kept, not copied. */
 void service_setup(const char *bundle);
 /* SIGTERM/SIGINT: kills the container (all its processes), waits a little, deletes it. */

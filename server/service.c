@@ -739,8 +739,5 @@ static const struct method methods[] = {
 
 const struct method *service_find_method(const char *name)
 {
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if (strcmp(methods[i].name, name) == 0)
-			return &methods[i];
-	return NULL;
+	return method_find(methods, sizeof(methods) / sizeof(methods[0]), name);
 }

@@ -737,10 +737,7 @@ static const struct method methods[] = {
 
 const struct method *v2_find_method(const char *name)
 {
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if (strcmp(methods[i].name, name) == 0)
-			return &methods[i];
-	return NULL;
+	return method_find(methods, sizeof(methods) / sizeof(methods[0]), name);
 }
 
 const char *const v2_service_names[] = { "containerd.task.v2.Task", "containerd.task.v3.Task",
