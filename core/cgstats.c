@@ -1227,6 +1227,46 @@ void cgstats_v2_metrics_done(struct cgstats_v2_metrics *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* The oom_kill count of dir's memory.events (0 without the line), as pkg/oom/v2 reads it on
+ * each inotify wake-up. */
+int cgstats_v2_oom_kill(const char *dir, uint64_t *ret)
+{
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	uint64_t ev[5] = { 0 };
+	int r;
+
+	*ret = 0;
+	if (dfd < 0)
+		return -errno;
+	if ((r = v2_kv_file(dfd, "memory.events", NULL, ev, NULL)) < 0)
+		return r;
+	*ret = ev[4];
+	return 0;
+}
+
+/* cgroup.events' populated (manager.go isCgroupEmpty): 1 or 0; any failure or a file
+ * without the line reads as empty (0), so that a watch ends rather than leaks. */
+int cgstats_v2_populated(const char *dir)
+{
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int fd = dfd < 0 ? -1 : openat(dfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	const char *cur, *end;
+	struct tok line, t[2];
+	size_t n;
+	uint64_t v;
+
+	if (fd < 0 || read_fd(fd, &buf, &n) < 0)
+		return 0;
+	for (cur = buf, end = buf + n; next_line(&cur, end, &line);) {
+		if (fields(line.s, line.n, NULL, t, 2) != 2)
+			return 0;
+		if (tok_is(t[0], "populated"))
+			return go_parse_uint(t[1].s, t[1].n, 64, &v) == 0 && v > 0;
+	}
+	return 0;
+}
+
 /* manager.go Stat. cgroup.controllers must be readable (else the call fails); cpu.stat and
  * memory.stat are read when their controller is listed, pids.current and pids.max always;
  * a missing file of these is skipped, a line that is not "key value" fails the call. Pids,

@@ -196,3 +196,7 @@ struct cgstats_v2_metrics {
  * cgstats_v2_metrics_done, also after a failure). */
 int cgstats_v2_read(const char *dir, struct cgstats_v2_metrics *ret);
 void cgstats_v2_metrics_done(struct cgstats_v2_metrics *m);
+/* For the OOM watch on a unified host: memory.events' oom_kill (-errno when unreadable), and
+ * cgroup.events' populated (1, or 0 also when unreadable). */
+int cgstats_v2_oom_kill(const char *dir, uint64_t *ret);
+int cgstats_v2_populated(const char *dir);

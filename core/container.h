@@ -147,9 +147,9 @@ struct cgstats_v2_metrics;
 int container_cgroup_stats(struct container *c, bool *is_v2, struct cgstats_v1_metrics *m1,
 			   struct cgstats_v2_metrics *m2, struct shim_error *err);
 
-/* The container's cgroup v1 memory directory (heap), from its runtime's state. -ENOENT: none
- * (a unified host, or the state is gone). */
-int container_memory_cgroup(struct container *c, char **ret);
+/* The container's memory cgroup directory (heap), from its runtime's state: the v1 memory
+ * hierarchy's, else (*unified set) the unified one's. -ENOENT: none (or the state is gone). */
+int container_memory_cgroup(struct container *c, char **ret, bool *unified);
 
 struct checkpoint_req {
 	const char *path; /* image path */

@@ -86,7 +86,7 @@ int container_cgroup_stats(struct container *c, bool *is_v2, struct cgstats_v1_m
 	return 0;
 }
 
-int container_memory_cgroup(struct container *c, char **ret)
+int container_memory_cgroup(struct container *c, char **ret, bool *unified)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct cgstats_v1 cg = { 0 };
@@ -94,11 +94,18 @@ int container_memory_cgroup(struct container *c, char **ret)
 	int r;
 
 	*ret = NULL;
+	*unified = false;
 	if (!c)
 		return -ENOENT;
 	if ((r = read_state(c, &buf, &len)) < 0)
 		return r;
-	if ((r = cgstats_v1_from_state(buf, len, NULL, &cg)) < 0)
+	r = cgstats_v1_from_state(buf, len, NULL, &cg);
+	if (r == -ENOENT) { /* no v1 hierarchy: a unified host, as for Stats */
+		*ret = unified_dir(buf, len);
+		*unified = *ret != NULL;
+		return *ret ? 0 : -ENOENT;
+	}
+	if (r < 0)
 		return r;
 	if (cg.dir[CGSTATS_MEMORY]) {
 		*ret = cg.dir[CGSTATS_MEMORY];

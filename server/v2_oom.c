@@ -5,31 +5,35 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
+#include "core/cgstats.h"
 #include "core/container.h"
-#include "github.com/containerd/containerd/api/events/task.pb-c.h"
 #include "io/base.h"
 #include "io/log.h"
 #include "io/loop.h"
-#include "v2_events.h"
 #include "v2_oom.h"
 
 struct oom_watch {
 	struct loop_watch w; /* first */
 	char *id, *dir;
+	bool unified;
+	uint64_t last_kills; /* unified: the oom_kill count last seen (pkg/oom/v2 lastOOMMap) */
 	struct oom_watch *next;
 };
 
 /* The watches: loop thread only (changed through loop_call). */
 static struct {
 	struct loop **lp;
+	v2_oom_sink sink;
 	struct oom_watch *head;
 } O;
 
-void v2_oom_setup(struct loop **lp)
+void v2_oom_setup(struct loop **lp, v2_oom_sink sink)
 {
 	O.lp = lp;
+	O.sink = sink;
 }
 
 static void watch_free(void *arg)
@@ -55,6 +59,33 @@ static void watch_end(struct oom_watch *o)
 		watch_free(o); /* cannot defer: the batch holds no other event of it */
 }
 
+/* Unified: a change of memory.events or cgroup.events woke us. An event when oom_kill grew;
+ * the watch ends when memory.events is gone or unreadable, or the cgroup is empty (after the
+ * read: the kill that emptied it is still reported), as the cgroups v2 EventChan ends. */
+static void oom_unified_cb(struct oom_watch *o)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	uint64_t kills;
+	int r;
+
+	while (read(o->w.fd, buf, sizeof(buf)) > 0)
+		;
+	if ((r = cgstats_v2_oom_kill(o->dir, &kills)) < 0) {
+		if (r != -ENOENT && r != -ENODEV)
+			log_warn("oom watch of %s: memory.events: %s", o->id, strerror(-r));
+		watch_end(o);
+		return;
+	}
+	if (kills > o->last_kills) {
+		log_debug("oom in %s (oom_kill %llu)", o->id, (unsigned long long)kills);
+		O.sink(o->id);
+	}
+	if (kills > 0)
+		o->last_kills = kills;
+	if (cgstats_v2_populated(o->dir) != 1)
+		watch_end(o);
+}
+
 static void oom_cb(struct loop_watch *w, uint32_t revents)
 {
 	struct oom_watch *o = (struct oom_watch *)w;
@@ -62,6 +93,10 @@ static void oom_cb(struct loop_watch *w, uint32_t revents)
 	uint64_t n;
 	(void)revents;
 
+	if (o->unified) {
+		oom_unified_cb(o);
+		return;
+	}
 	if (read(w->fd, &n, sizeof(n)) != sizeof(n))
 		return;
 	snprintf(path, sizeof(path), "%s/memory.oom_control", o->dir);
@@ -69,10 +104,8 @@ static void oom_cb(struct loop_watch *w, uint32_t revents)
 		watch_end(o);
 		return;
 	}
-	Containerd__Events__TaskOOM e = CONTAINERD__EVENTS__TASK_OOM__INIT;
-	e.container_id = o->id;
 	log_debug("oom in %s", o->id);
-	v2_event_held("/tasks/oom", "containerd.events.TaskOOM", &e.base);
+	O.sink(o->id);
 }
 
 static void add_on_loop(void *arg)
@@ -87,40 +120,80 @@ static void add_on_loop(void *arg)
 	O.head = o;
 }
 
-void v2_oom_watch(struct container *c)
+/* v1: an eventfd on memory.oom_control through cgroup.event_control (pkg/oom/v1). */
+static int watch_fd_v1(const char *dir)
 {
-	_cleanup_free_ char *dir = NULL;
-	_cleanup_close_ int ofd = -1, cfd = -1;
+	_cleanup_close_ int ofd = -1, cfd = -1, efd = -1;
 	char path[4096], line[64];
-	struct oom_watch *o;
-	int efd, n;
+	int n;
 
-	if (!O.lp || !*O.lp || container_memory_cgroup(c, &dir) < 0)
-		return;
 	snprintf(path, sizeof(path), "%s/memory.oom_control", dir);
 	ofd = open(path, O_RDONLY | O_CLOEXEC);
 	snprintf(path, sizeof(path), "%s/cgroup.event_control", dir);
 	cfd = open(path, O_WRONLY | O_CLOEXEC);
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (ofd < 0 || cfd < 0 || efd < 0)
-		goto fail;
+		return -errno;
 	n = snprintf(line, sizeof(line), "%d %d", efd, ofd);
 	if (write(cfd, line, (size_t)n) != n)
-		goto fail;
-	if (!(o = calloc(1, sizeof(*o))) || !(o->id = strdup(container_id(c)))) {
+		return -errno;
+	return TAKE_FD(efd);
+}
+
+/* Unified: inotify IN_MODIFY on memory.events and cgroup.events (cgroups v2 MemoryEventFD). */
+static int watch_fd_unified(const char *dir)
+{
+	_cleanup_close_ int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	char path[4096];
+
+	if (fd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/memory.events", dir);
+	if (inotify_add_watch(fd, path, IN_MODIFY) < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/cgroup.events", dir);
+	if (inotify_add_watch(fd, path, IN_MODIFY) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+int v2_oom_watch_dir(const char *id, const char *dir, bool unified)
+{
+	struct oom_watch *o;
+	int fd;
+
+	if (!O.lp || !*O.lp || !O.sink)
+		return -EINVAL;
+	fd = unified ? watch_fd_unified(dir) : watch_fd_v1(dir);
+	if (fd < 0)
+		return fd;
+	if (!(o = calloc(1, sizeof(*o))) || !(o->id = strdup(id)) || !(o->dir = strdup(dir))) {
+		if (o)
+			free(o->id);
 		free(o);
-		goto fail;
+		safe_close(fd);
+		return -ENOMEM;
 	}
-	o->dir = dir;
-	dir = NULL;
-	o->w.fd = efd;
+	o->unified = unified;
+	o->w.fd = fd;
 	o->w.cb = oom_cb;
-	if (loop_call(*O.lp, add_on_loop, o) < 0)
+	if (loop_call(*O.lp, add_on_loop, o) < 0) {
 		watch_free(o);
-	return;
-fail:
-	log_warn("oom watch of %s: %s", container_id(c), strerror(errno));
-	safe_close(efd);
+		return -EIO;
+	}
+	return 0;
+}
+
+void v2_oom_watch(struct container *c)
+{
+	_cleanup_free_ char *dir = NULL;
+	bool unified;
+	int r;
+
+	if (!O.lp || !*O.lp || container_memory_cgroup(c, &dir, &unified) < 0)
+		return;
+	if ((r = v2_oom_watch_dir(container_id(c), dir, unified)) < 0)
+		log_warn("oom watch of %s: %s", container_id(c), strerror(-r));
 }
 
 struct unwatch {
@@ -136,6 +209,26 @@ static void unwatch_on_loop(void *arg)
 			return;
 		}
 	}
+}
+
+struct count {
+	const char *id;
+	size_t n;
+};
+
+static void count_on_loop(void *arg)
+{
+	struct count *k = arg;
+	for (struct oom_watch *o = O.head; o; o = o->next)
+		k->n += !k->id || strcmp(o->id, k->id) == 0;
+}
+
+size_t v2_oom_watching(const char *id)
+{
+	struct count k = { id, 0 };
+	if (O.lp && *O.lp)
+		(void)loop_call(*O.lp, count_on_loop, &k);
+	return k.n;
 }
 
 void v2_oom_unwatch(const char *id)

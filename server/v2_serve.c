@@ -12,6 +12,7 @@
 #include "core/spawn.h"
 #include "dispatch.h"
 #include "events.h"
+#include "github.com/containerd/containerd/api/events/task.pb-c.h"
 #include "io/base.h"
 #include "io/clock.h"
 #include "io/log.h"
@@ -107,6 +108,14 @@ static void v2_exit(void)
 
 /* SIGTERM/SIGINT: exit as Shutdown does when no container is left, else keep serving
  * (docs/v2-protocol.md §10.2: the Go shim exits and containerd then kills the containers). */
+/* Loop thread: an OOM of container id, held in order with the other events. */
+static void v2_oom_publish(const char *id)
+{
+	Containerd__Events__TaskOOM e = CONTAINERD__EVENTS__TASK_OOM__INIT;
+	e.container_id = (char *)id;
+	v2_event_held("/tasks/oom", "containerd.events.TaskOOM", &e.base);
+}
+
 static void *term_thread(void *arg)
 {
 	(void)arg;
@@ -141,6 +150,6 @@ int v2_serve_main(const struct v2_flags *f)
 	st.sink = v2_exit_sink;
 	dispatch_set_service(v2_service_names, v2_find_method);
 	v2_service_setup(v2_exit);
-	v2_oom_setup(&l);
+	v2_oom_setup(&l, v2_oom_publish);
 	return startup_run(&st, &l);
 }
