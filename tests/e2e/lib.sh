@@ -395,8 +395,9 @@ ctd_stop() {
 		done
 	fi
 
-	# 5. shim sockets of bundles that containerd did not remove
-	for d in "$CTD_DIR"/state/"$V1_RUNTIME"/*/*; do
+	# 5. shim sockets of bundles that containerd did not remove (v1 shims', and the
+	#    sockets of v2 shims killed in step 3)
+	for d in "$CTD_DIR"/state/"$V1_RUNTIME"/*/* "$CTD_DIR"/state/io.containerd.runtime.v2.task/*/*; do
 		[ -f "$d/address" ] || continue
 		addr=$(cat "$d/address" 2>/dev/null)
 		addr=${addr#unix://}
