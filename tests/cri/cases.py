@@ -495,8 +495,16 @@ def main(argv):
             pod = Pod(c, "main")
         run(c, name, *([pod] if name in POD_CASES else []))
     if pod is not None:
+        if ctd.V2:
+            # the pod the other cases shared lived through all of them (and the restart)
+            eq("main pod: the same one shim served it throughout", pod.shims,
+               ctd.serving(pod.id))
+            sock = ctd.address(pod.id)[len("unix://"):]
+            cids = [pod.id] + [x.id for x in c.list_containers(pod.id)]
         c.stop_pod(pod.id)
         c.remove_pod(pod.id)
+        if ctd.V2:
+            check_v2_gone("main pod removed", pod.id, pod.shims, sock, cids)
     eq("no pod left", [], [p.id for p in c.list_pods()])
     eq("no container left", [], [x.id for x in c.list_containers()])
     if ctd.V2:
