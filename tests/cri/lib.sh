@@ -71,7 +71,7 @@ cri_start() {
 	else
 		# runtime_path: CRI passes it with every task it creates (containerd.WithRuntimePath)
 		# and containerd runs it instead of the binary the type names. containerd 1.6.20's
-		# client drops it on the way (containerd issue 8207, fixed in 1.6.21 and 1.7.1), so
+		# client drops it on the way (containerd issue 8207; docs/v2-protocol.md 2.1), so
 		# here the type's own name must lead to SHIM: containerd resolves io.containerd.runc.v2
 		# to containerd-shim-runc-v2 in its PATH, and this run's bin dir comes first.
 		mkdir -p "$CTD_DIR/bin"
