@@ -402,6 +402,54 @@ def case_remove(c, pod):
     ok("remove: RemoveContainer again succeeds (idempotent)")
 
 
+def case_oom(c, pod):
+    # a 16 MiB limit and a pipe that buffers 200 MiB: the kernel's OOM killer ends it
+    cid = pod.run("oom", "head -c 200m /dev/zero | tail > /dev/null",
+                  resources=cri.resources(memory_limit_in_bytes=16 << 20))
+    st = c.wait_state(cid, cri.EXITED)
+    eq("oom: EXITED, killed (137)", ("CONTAINER_EXITED", 137),
+       (cri.name(st.state), st.exit_code))
+    if ctd.V2:
+        # CRI's reason OOMKilled comes from a /tasks/oom event: in v2 the shim's (with the v1
+        # runtime containerd watches the cgroup itself); it may be handled just after the
+        # exit: polled, bounded
+        reason = until(lambda: c.status(cid).reason == "OOMKilled" and "OOMKilled", 10)
+        eq("oom: reason OOMKilled (the shim's OOM event)", "OOMKilled",
+           reason or c.status(cid).reason)
+
+
+def case_tty(c, pod):
+    cid = c.create(pod.id, pod.config, "tty", ctd.IMAGE, SH + ["echo hello-tty; tty"],
+                   tty=True)
+    c.start(cid)
+    st = c.wait_state(cid, cri.EXITED)
+    eq("tty: EXITED 0", ("CONTAINER_EXITED", 0), (cri.name(st.state), st.exit_code))
+    lines = [(s, t, text) for _, s, t, text in cri.read_cri_log(pod.log("tty"))]
+    check("tty: the output is logged, from a terminal (tty names /dev/pts/N)",
+          len(lines) == 2 and lines[0] == ("stdout", "F", b"hello-tty")
+          and lines[1][:2] == ("stdout", "F") and lines[1][2].startswith(b"/dev/pts/"),
+          f"{lines!r}")
+
+
+def case_start_error(c, pod):
+    cid = c.create(pod.id, pod.config, "badcmd", ctd.IMAGE, ["/nonexistent"])
+    try:
+        c.start(cid)
+        fail("start error: StartContainer fails")
+    except grpc.RpcError as e:
+        check("start error: StartContainer fails with the runtime's reason",
+              "/nonexistent" in (e.details() or "")
+              and "no such file or directory" in (e.details() or ""), f"{e.details()}")
+    st = c.status(cid)
+    eq("start error: EXITED 128, StartError", ("CONTAINER_EXITED", 128, "StartError"),
+       (cri.name(st.state), st.exit_code, st.reason))
+    check("start error: no bundle left", until(lambda: not os.path.exists(ctd.bundle(cid)), 10))
+    if ctd.V2:
+        eq("start error: the pod's shim still serves the pod", pod.shims, ctd.serving(pod.id))
+    code, out, _ = c.exec_sync(pod.run("afterbad", "sleep 100009"), ["echo", "ok"])
+    eq("start error: the pod runs a container after it", (0, b"ok\n"), (code, out))
+
+
 def case_restart(c):
     pod = Pod(c, "restart")
     keep = pod.run("keep", "sleep 100008")
@@ -463,7 +511,8 @@ def case_restart(c):
 
 POD_CASES = {"exec_sync": case_exec_sync, "exit_code": case_exit_code, "logs": case_logs,
              "stats": case_stats, "update_resources": case_update_resources,
-             "stop_timeout": case_stop_timeout, "remove": case_remove}
+             "stop_timeout": case_stop_timeout, "remove": case_remove, "oom": case_oom,
+             "tty": case_tty, "start_error": case_start_error}
 OWN_CASES = {"pod_two_containers": case_pod_two_containers, "restart": case_restart}
 ALL = ["pod_two_containers", *POD_CASES, "restart"]
 
