@@ -459,7 +459,6 @@ def case_restart(c):
     ids = (pod.id, keep, later, down)
     if ctd.V2:
         pod.check_served("restart: before, keep", keep)
-        shims = {x: ctd.serving(x) for x in ids}
     else:
         shims = {x: ctd.shim_pids(x) for x in ids}
     ctd.stop()
