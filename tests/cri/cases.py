@@ -459,6 +459,14 @@ def case_restart(c):
     ids = (pod.id, keep, later, down)
     if ctd.V2:
         pod.check_served("restart: before, keep", keep)
+        # with every case, the main pod is up as well: one shim per pod, not one for all
+        others = [p.id for p in c.list_pods()
+                  if p.id != pod.id and p.state == cri.pb.SANDBOX_READY]
+        if others:
+            served = {o: ctd.serving(o) for o in others}
+            check("restart: each other pod has a shim of its own",
+                  all(len(v) == 1 and v != pod.shims for v in served.values()),
+                  f"this pod's: {pod.shims}, others': {served}")
     else:
         shims = {x: ctd.shim_pids(x) for x in ids}
     ctd.stop()
