@@ -184,7 +184,8 @@ unix_listen_paths() {
 	inodes=$(find "/proc/$1/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null |
 		sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p')
 	[ -n "$inodes" ] || return 0
-	awk -v list="$inodes" 'BEGIN { n = split(list, a, "\n"); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+	awk -v list="$inodes" '
+		BEGIN { n = split(list, a, "\n"); for (i = 1; i <= n; i++) want[a[i]] = 1 }
 		NR > 1 && $4 == "00010000" && ($7 in want) && $8 != "" { print $8 }' /proc/net/unix
 }
 
@@ -413,7 +414,8 @@ ctd_stop() {
 
 	# 5. shim sockets of bundles that containerd did not remove (v1 shims', and the
 	#    sockets of v2 shims killed in step 3)
-	for d in "$CTD_DIR"/state/"$V1_RUNTIME"/*/* "$CTD_DIR"/state/io.containerd.runtime.v2.task/*/*; do
+	for d in "$CTD_DIR"/state/"$V1_RUNTIME"/*/* \
+		"$CTD_DIR"/state/io.containerd.runtime.v2.task/*/*; do
 		[ -f "$d/address" ] || continue
 		addr=$(cat "$d/address" 2>/dev/null)
 		addr=${addr#unix://}
