@@ -87,13 +87,18 @@ test-e2e: $(BIN)
 	bash tests/e2e/run.sh $(abspath $(BIN))
 	bash tests/e2e/v2.sh $(abspath $(BIN))
 
-# The CRI tier: containerd's CRI plugin drives the built shim.
+# The CRI tier: containerd's CRI plugin drives the built shim, as the v1 runtime's shim, then
+# as a runtime v2 shim (one per pod). Both run; either failing fails the target.
 test-cri: $(BIN)
-	bash tests/cri/run.sh $(abspath $(BIN))
+	@rc=0; bash tests/cri/run.sh $(abspath $(BIN)) || rc=1; \
+		bash tests/cri/run.sh --v2 $(abspath $(BIN)) || rc=1; exit $$rc
 
-# The same CRI cases with the Go shim: a reference, never counted (kept out of `make test`).
+# The same CRI cases with the Go shims (v1, then runc-v2): a reference, never counted (kept
+# out of `make test`).
+GOSHIM_V2 ?= /usr/bin/containerd-shim-runc-v2
 ref-cri:
 	@bash tests/cri/run.sh $(GOSHIM) 2>&1 | sed 's/^/[reference] /' || true
+	@bash tests/cri/run.sh --v2 $(GOSHIM_V2) 2>&1 | sed 's/^/[reference] /' || true
 
 # Figures through CRI (exit to Wait / event / EXITED, concurrent ExecSync), the built shim and
 # the Go shim side by side; CRI_PROBE_ARGS e.g. "--rounds 10 --burst 20". No pass or fail.

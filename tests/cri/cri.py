@@ -104,12 +104,13 @@ class Client:
 
     # ------------------------------------------------------------ containers
 
-    def create(self, pod_id, pod_config, name, image, command, log_path=None, resources=None):
+    def create(self, pod_id, pod_config, name, image, command, log_path=None, resources=None,
+               tty=False):
         """Create a container in the pod; command is the full argv. Returns its id."""
         config = pb.ContainerConfig(
             metadata=pb.ContainerMetadata(name=name), image=pb.ImageSpec(image=image),
             command=command[:1], args=command[1:], log_path=log_path or name + ".log",
-            linux=pb.LinuxContainerConfig(resources=resources))
+            linux=pb.LinuxContainerConfig(resources=resources), tty=tty)
         resp = self.rt.CreateContainer(
             pb.CreateContainerRequest(pod_sandbox_id=pod_id, config=config,
                                       sandbox_config=pod_config), timeout=self.timeout)

@@ -2,7 +2,9 @@
 """What the CRI cases know about the private containerd that tests/cri/lib.sh started.
 
 Everything comes from the environment lib.sh exports (CTD_DIR, CTD_ADDR, CTD_CONFIG, CTD_LOG,
-CTD_RUNC_ROOT, CRI_CGROUP). Paths follow containerd 1.6's v1 runtime layout, namespace k8s.io.
+CTD_RUNC_ROOT, CRI_CGROUP, CRI_MODE). Paths follow containerd 1.6's layout, namespace k8s.io:
+the v1 runtime's (one shim per container, found by its -workdir), or with CRI_MODE=v2 the
+runtime v2's (one long-running shim per group, the pod, found by the socket it listens on).
 """
 
 import os
@@ -12,6 +14,7 @@ import time
 
 NS = "k8s.io"
 V1 = "io.containerd.runtime.v1.linux"
+V2_TASK = "io.containerd.runtime.v2.task"
 IMAGE = "cshim.test/busybox:cri"
 
 DIR = os.environ.get("CTD_DIR", "")
@@ -22,10 +25,12 @@ RUNC_ROOT = os.environ.get("CTD_RUNC_ROOT", "")
 CGROUP = os.environ.get("CRI_CGROUP", "")
 SHIM = os.environ.get("CTD_SHIM", "")
 PIDFILE = os.path.join(DIR, "containerd.pid")
+V2 = os.environ.get("CRI_MODE", "v1") == "v2"
+RUNTIME = V2_TASK if V2 else V1  # the runtime plugin whose state dir holds the bundles
 
 
 def bundle(cid):
-    return os.path.join(DIR, "state", V1, NS, cid)
+    return os.path.join(DIR, "state", RUNTIME, NS, cid)
 
 
 def rootfs(cid):
@@ -33,7 +38,7 @@ def rootfs(cid):
 
 
 def shim_pids(cid):
-    """Pids of the shim of cid: its -workdir argument is containerd's work dir for cid."""
+    """v1: pids of the shim of cid: its -workdir argument is containerd's work dir for cid."""
     workdir = os.path.join(DIR, "root", V1, NS, cid).encode()
     pids = []
     for p in os.listdir("/proc"):
@@ -47,6 +52,82 @@ def shim_pids(cid):
         if workdir in args:
             pids.append(int(p))
     return pids
+
+
+def _argv(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return [a.decode(errors="replace") for a in f.read().split(b"\0")[:-1]]
+    except OSError:
+        return []
+
+
+def _flag(argv, name):
+    """The value of Go flag -name in argv (the "-name value" form containerd uses), or None."""
+    for i, a in enumerate(argv[:-1]):
+        if a == "-" + name:
+            return argv[i + 1]
+    return None
+
+
+def v2_shims():
+    """v2: {pid: -id} of this run's long-running shim processes: -address is this run's
+    containerd, -namespace k8s.io, and the last argument is not an action of a short call
+    (`start`, `delete`): cshim's ends in `serve`, runc-v2's in its last flag's value."""
+    found = {}
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        argv = _argv(p)
+        if (_flag(argv, "address") == ADDR and _flag(argv, "namespace") == NS
+                and _flag(argv, "id") and argv[-1] not in ("start", "delete")):
+            found[int(p)] = _flag(argv, "id")
+    return found
+
+
+def group_shims(gid):
+    """v2: pids of this run's long-running shims started for group gid (argv -id gid)."""
+    return sorted(p for p, i in v2_shims().items() if i == gid)
+
+
+def address(cid):
+    """v2: the bundle's address file (unix://PATH), "" when there is none."""
+    return read_bytes(os.path.join(bundle(cid), "address")).decode()
+
+
+def _listening_inodes(path):
+    """Inodes of the listening unix sockets bound to path (/proc/net/unix, __SO_ACCEPTCON)."""
+    inodes = set()
+    with open("/proc/net/unix", encoding="utf-8", errors="replace") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 8 and fields[7] == path and int(fields[3], 16) & 0x10000:
+                inodes.add(fields[6])
+    return inodes
+
+
+def serving(cid):
+    """v2: pids of this run's long-running shims listening on the socket named by cid's
+    bundle address file: the process that serves cid. [] without an address."""
+    addr = address(cid)
+    if not addr.startswith("unix://"):
+        return []
+    links = {f"socket:[{i}]" for i in _listening_inodes(addr[len("unix://"):])}
+    pids = []
+    for p in v2_shims():
+        try:
+            fds = os.listdir(f"/proc/{p}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{p}/fd/{fd}") in links:
+                    pids.append(p)
+                    break
+            except OSError:
+                pass
+    return sorted(pids)
 
 
 def exe(pid):

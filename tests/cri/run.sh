@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# CRI tier: a private containerd 1.6 whose CRI plugin runs pods and containers through the v1
-# runtime with SHIM as the shim, driven by a Python CRI client (tests/cri/cases.py) as kubelet
-# drives containerd.
+# CRI tier: a private containerd 1.6 whose CRI plugin runs pods and containers through SHIM,
+# driven by a Python CRI client (tests/cri/cases.py) as kubelet drives containerd.
 #
-#   bash tests/cri/run.sh SHIM [CASE...]     e.g. build/bin/cshim, /usr/bin/containerd-shim
+#   bash tests/cri/run.sh SHIM [CASE...]        SHIM as the v1 runtime's shim
+#                                               (build/bin/cshim, /usr/bin/containerd-shim)
+#   bash tests/cri/run.sh --v2 SHIM [CASE...]   SHIM as a runtime v2 shim: runtime_type
+#                                               io.containerd.runc.v2, runtime_path SHIM
+#                                               (build/bin/cshim,
+#                                               /usr/bin/containerd-shim-runc-v2)
 #
 # Env: CRI_LOG_COPY=FILE (copy containerd's log, with the shim's debug lines, before cleanup),
 #      CRI_PROBE=1 (after the cases, run tests/cri/probe.py: figures only, never a check).
@@ -17,9 +21,14 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/cri/lib.sh
 . "$HERE/lib.sh"
 
+MODE=v1
+if [ "${1:-}" = --v2 ]; then
+	MODE=v2
+	shift
+fi
 SHIM=${1:-}
 if [ -z "$SHIM" ]; then
-	echo "usage: $0 SHIM_PATH [CASE...]" >&2
+	echo "usage: $0 [--v2] SHIM_PATH [CASE...]" >&2
 	exit 2
 fi
 shift
@@ -28,8 +37,8 @@ T0=$SECONDS
 trap 'cri_stop' EXIT
 trap 'exit 130' INT TERM
 
-printf '# cri: shim %s\n' "$SHIM"
-if ! cri_start "$SHIM"; then
+printf '# cri %s: shim %s\n' "$MODE" "$SHIM"
+if ! cri_start "$SHIM" "$MODE"; then
 	printf 'FAIL - private containerd with CRI starts\n0 passed, 1 failed\n'
 	exit 1
 fi
@@ -60,5 +69,5 @@ if [ -n "$left" ] || [ -e "$SAVED_DIR" ] || [ -n "$(cri_cgroups)" ]; then
 else
 	printf 'ok   - cleanup: no process, run dir or cgroup left\n'
 fi
-printf '# cri: %d s\n' $((SECONDS - T0))
+printf '# cri %s: %d s\n' "$MODE" $((SECONDS - T0))
 exit "$rc"

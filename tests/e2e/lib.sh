@@ -177,6 +177,18 @@ pids_matching() {
 		grep -vxF -e "$$" -e "${BASHPID:-$$}"
 }
 
+# unix_listen_paths PID: the paths of the listening unix sockets PID holds
+# (its fds' socket inodes, looked up in /proc/net/unix: flag __SO_ACCEPTCON).
+unix_listen_paths() {
+	local inodes
+	inodes=$(find "/proc/$1/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null |
+		sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p')
+	[ -n "$inodes" ] || return 0
+	awk -v list="$inodes" '
+		BEGIN { n = split(list, a, "\n"); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+		NR > 1 && $4 == "00010000" && ($7 in want) && $8 != "" { print $8 }' /proc/net/unix
+}
+
 # mounts_under DIR: mount points at or below DIR, deepest first.
 mounts_under() {
 	local dir=$1
@@ -367,7 +379,7 @@ ctd_stop() {
 		return 1
 		;;
 	esac
-	local p i m d ns id addr
+	local p i m d ns id addr socks
 
 	# 1. tasks and containers, through containerd while it is up
 	if _ctd_alive; then
@@ -378,10 +390,15 @@ ctd_stop() {
 	_ctd_kill_daemon
 
 	# 3. leftover processes of this run (shims, containerd publish, ...).
-	#    Their command lines contain the unique $CTD_DIR.
+	#    Their command lines contain the unique $CTD_DIR. A v2 shim's socket
+	#    outlives it: the ones it listens on in $SHIM_SOCK_DIR go too.
 	for p in $(pids_matching "$CTD_DIR"); do
 		log "ctd_stop: killing leftover pid $p: $(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline")"
+		socks=$(unix_listen_paths "$p")
 		kill -KILL "$p" 2>/dev/null
+		for d in $socks; do
+			case $d in "$SHIM_SOCK_DIR"/*) rm -f "$d" ;; esac
+		done
 	done
 
 	# 4. leftover runc containers in this run's runc root
@@ -395,8 +412,10 @@ ctd_stop() {
 		done
 	fi
 
-	# 5. shim sockets of bundles that containerd did not remove
-	for d in "$CTD_DIR"/state/"$V1_RUNTIME"/*/*; do
+	# 5. shim sockets of bundles that containerd did not remove (v1 shims', and the
+	#    sockets of v2 shims killed in step 3)
+	for d in "$CTD_DIR"/state/"$V1_RUNTIME"/*/* \
+		"$CTD_DIR"/state/io.containerd.runtime.v2.task/*/*; do
 		[ -f "$d/address" ] || continue
 		addr=$(cat "$d/address" 2>/dev/null)
 		addr=${addr#unix://}
