@@ -134,6 +134,9 @@ int v2_serve_main(const struct v2_flags *f)
 	st.cfg.containerd_binary = f->publish_binary;
 	st.cfg.runtime_root = "/run/containerd/runc";
 	st.cfg.criu = "";
+	/* m_start publishes /tasks/start itself and holds exits until then (v2_events.c): the
+	 * core's exit gate, v1's 50 ms hold for Docker 20.10, would only delay them. */
+	st.cfg.front_end_orders_starts = true;
 	st.publish_binary = f->publish_binary;
 	st.on_term = term_thread;
 	st.term_once = false;
