@@ -17,7 +17,8 @@ case $SHIM in /*) ;; *) SHIM=$PWD/$SHIM ;; esac
 NAMEDIR=$(mktemp -d /tmp/cshim-e2e-v2bin.XXXXXX)
 ln -s "$SHIM" "$NAMEDIR/containerd-shim-cshim-v2"
 PATH=$NAMEDIR:$PATH ctd_start "$SHIM" || { rm -rf "$NAMEDIR"; exit 1; }
-trap 'kill "${EVPID:-}" 2>/dev/null; ctd_stop; rm -rf "$NAMEDIR"' EXIT
+trap 'kill "${EVPID:-}" 2>/dev/null; [ -n "${E2E_LOG_COPY:-}" ] && cp "$CTD_LOG" "$E2E_LOG_COPY"
+	ctd_stop; rm -rf "$NAMEDIR"' EXIT
 RFS=$CTD_DIR/rootfs
 rootfs_make "$RFS"
 # run [FLAGS...] ID CMD...: ctr's own flags go before --rootfs's path
@@ -207,7 +208,17 @@ _ctd_kill_daemon
 : >"$RFS/tmp/$dx"
 wait_until 10 pid_gone "${pid0[$dx]}"
 check "restart: $dx ended while containerd was down" pid_gone "${pid0[$dx]}"
+# Down long enough for runc-v2 to give up its event (5 retries, about 21 s: docs/v2-protocol.md
+# §10.1); cshim keeps it until containerd takes it.
+sleep "${V2_DOWN_SECONDS:-25}"
 wait "$EVPID" 2>/dev/null # its stream ended with containerd
+l0=$(wc -l <"$CTD_LOG")
+# fwd_exits: /tasks/exit events of $NS containerd took over ttrpc since its restart
+fwd_exits() {
+	tail -n +$((l0 + 1)) "$CTD_LOG" | grep -F 'msg="event forwarded"' | grep -F "ns=$NS" |
+		grep -cF "topic=/tasks/exit"
+}
+fwd_exits_some() { [ "$(fwd_exits)" -ge 1 ]; }
 if _ctd_launch; then
 	ok "restart: containerd starts again (pid $CTD_PID)"
 	timeout -k 2 600 ctr --address "$CTD_ADDR" -n "$NS" events >>"$TMP/events" 2>&1 &
@@ -218,6 +229,8 @@ if _ctd_launch; then
 		check_eq "restart: $t same shim" "${shim0[$t]}" "$(shim_of "$t")"
 	done
 	check_eq "restart: the exit while down: STOPPED" STOPPED "$(status "$dx")"
+	wait_until 15 fwd_exits_some
+	check_eq "restart: the exit while down: its /tasks/exit reaches containerd once" 1 "$(fwd_exits)"
 	out=$(exe --exec-id rx1 "$r1" /bin/echo after-restart 2>&1)
 	check_eq "restart: exec in the lone task" after-restart "$out"
 	out=$(exe --exec-id rx2 "$g2" /bin/echo after-restart-g 2>&1)
