@@ -231,6 +231,12 @@ if _ctd_launch; then
 	check_eq "restart: the exit while down: STOPPED" STOPPED "$(status "$dx")"
 	wait_until 15 fwd_exits_some
 	check_eq "restart: the exit while down: its /tasks/exit reaches containerd once" 1 "$(fwd_exits)"
+	# Pids, what 1.7+ call after Connect (a live task's list must not be empty; a stopped
+	# one's is, and 1.7+ then delete it)
+	check_match "restart: ps of a live task lists its init" "$(ctr_ task ps "$g2" 2>&1)" \
+		"^${pid0[$g2]}[[:space:]]"
+	out=$(ctr_ task ps "$dx" 2>&1)
+	check_eq "restart: ps of the task that exited: no process" 0 "$(awk 'NR > 1' <<<"$out" | grep -c .)"
 	out=$(exe --exec-id rx1 "$r1" /bin/echo after-restart 2>&1)
 	check_eq "restart: exec in the lone task" after-restart "$out"
 	out=$(exe --exec-id rx2 "$g2" /bin/echo after-restart-g 2>&1)
