@@ -300,4 +300,28 @@ check "shim death: container delete" ctr_ container delete "$id"
 out=$(run --rm "$id" /bin/echo same-id-again 2>&1)
 check_eq "shim death: the same id runs again" same-id-again "$out"
 
+# A group's shim SIGKILLed: each of its tasks is cleaned up through its own `delete`.
+k1=v2gk1-$CTD_TAG k2=v2gk2-$CTD_TAG
+ann=--annotation=io.containerd.runc.v2.group=kgrp-$CTD_TAG
+check "group shim death: run -d first" run -d "$ann" "$k1" /bin/sleep 100
+check "group shim death: run -d second" run -d "$ann" "$k2" /bin/sleep 100
+declare -A kpid
+for t in "$k1" "$k2"; do kpid[$t]=$(taskpid "$t"); done
+spid=$(shim_of "$k1")
+check_eq "group shim death: one shim for both" "$spid" "$(shim_of "$k2")"
+kill -KILL "$spid"
+for t in "$k1" "$k2"; do
+	wait_until 15 not_listed "$t"
+	check "group shim death: $t gone from containerd" not_listed "$t"
+	wait_until 10 pid_gone "${kpid[$t]}"
+	check "group shim death: $t's init was killed" pid_gone "${kpid[$t]}"
+	# the task leaves `ctr task ls` as soon as its shim is gone; the cleanup runs on
+	wait_until 10 grep -qF "/tasks/delete {\"container_id\":\"$t\"" "$TMP/events"
+	check_contains "group shim death: $t's /tasks/delete published (137)" \
+		"$(grep -F "/tasks/delete {\"container_id\":\"$t\"" "$TMP/events")" '"exit_status":137'
+	check_eq "group shim death: $t's bundle removed" "" "$(ls -d "$V2_STATE/$t" 2>/dev/null)"
+	check_eq "group shim death: $t's runc state removed" "" "$(ls -d "$V2_RUNC_ROOT/$t" 2>/dev/null)"
+	check "group shim death: $t container delete" ctr_ container delete "$t"
+done
+
 summary
