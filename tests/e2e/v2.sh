@@ -213,10 +213,11 @@ check "restart: $dx ended while containerd was down" pid_gone "${pid0[$dx]}"
 sleep "${V2_DOWN_SECONDS:-25}"
 wait "$EVPID" 2>/dev/null # its stream ended with containerd
 l0=$(wc -l <"$CTD_LOG")
-# fwd_exits: /tasks/exit events of $NS containerd took over ttrpc since its restart
+# fwd_exits: /tasks/exit events of $NS containerd took since its restart (over ttrpc:
+# "event forwarded"; through `containerd publish`: "event published")
 fwd_exits() {
-	tail -n +$((l0 + 1)) "$CTD_LOG" | grep -F 'msg="event forwarded"' | grep -F "ns=$NS" |
-		grep -cF "topic=/tasks/exit"
+	tail -n +$((l0 + 1)) "$CTD_LOG" | grep -E 'msg="event (forwarded|published)"' |
+		grep -F "ns=$NS" | grep -cF "topic=/tasks/exit"
 }
 fwd_exits_some() { [ "$(fwd_exits)" -ge 1 ]; }
 if _ctd_launch; then
