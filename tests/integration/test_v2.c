@@ -959,13 +959,25 @@ static void test_errors(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* A failed assertion leaves its case early: the shim it started (and its containers) go. */
+static int teardown(void **state)
+{
+	(void)state;
+	v2_free(&FX);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lifecycle),     cmocka_unit_test(test_two_containers),
-		cmocka_unit_test(test_tty_closeio),   cmocka_unit_test(test_oom),
-		cmocka_unit_test(test_sigterm),       cmocka_unit_test(test_not_copied),
-		cmocka_unit_test(test_exit_not_held), cmocka_unit_test(test_errors),
+		cmocka_unit_test_teardown(test_lifecycle, teardown),
+		cmocka_unit_test_teardown(test_two_containers, teardown),
+		cmocka_unit_test_teardown(test_tty_closeio, teardown),
+		cmocka_unit_test_teardown(test_oom, teardown),
+		cmocka_unit_test_teardown(test_sigterm, teardown),
+		cmocka_unit_test_teardown(test_not_copied, teardown),
+		cmocka_unit_test_teardown(test_exit_not_held, teardown),
+		cmocka_unit_test_teardown(test_errors, teardown),
 	};
 	it_require_cshim("test_v2", it_c_shim());
 	it_watchdog_start("test_v2", 600);
