@@ -35,6 +35,7 @@ int container_setup(const struct shim_config *cfg, struct loop *loop, container_
 	S.cfg = *cfg;
 	S.loop = loop;
 	S.sink = sink;
+	exit_gate_setup(cfg->front_end_orders_starts);
 	r = container_table_init();
 	return r < 0 ? r : proc_table_init();
 }

@@ -29,6 +29,9 @@ struct shim_config {
 	const char *criu;
 	bool systemd_cgroup;
 	const char *bundle; /* cwd */
+	/* The front end publishes every process's start event itself and holds exits behind
+	 * it (v2): no exit gate (core/exit_gate.h), exits go to the sink as they come. */
+	bool front_end_orders_starts;
 };
 
 /* Called for every exit of a process of the table (on the loop thread, in the order the

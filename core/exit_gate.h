@@ -12,9 +12,14 @@
  * those need no settling (`docker exec` stays fast). Every exit queued behind a held one
  * waits with it, so exits keep the order they were finished in (exec exits before the
  * init's).
+ *
+ * Only the v1 front end needs it: the v2 one publishes /tasks/start itself, in order, and
+ * holds exits behind it (server/v2_events.c), so with `front_end_orders_starts` the gate is
+ * off and every exit goes to the sink as it comes.
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -24,6 +29,8 @@ struct proc;
 
 #define EXIT_SETTLE_MS 50
 
+/* Off: begin/end do nothing and send hands every exit to the sink at once. */
+void exit_gate_setup(bool off);
 /* Start of p begins / was answered (or failed): its exit is held / released after settling. */
 void exit_gate_start_begin(struct proc *p);
 void exit_gate_start_end(struct proc *p);

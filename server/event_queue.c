@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 #include "event_queue.h"
 #include "github.com/containerd/containerd/api/services/ttrpc/events/v1/events.pb-c.h"
@@ -34,8 +36,8 @@ struct evq {
 	struct loop *loop;
 	char *ns;
 	struct ttrpc_client *cli; /* NULL: no ttrpc address */
-	struct evq_fallback fb;
-	pthread_mutex_t mu; /* the list and its counters */
+	struct evq_fallback fb;   /* unused without a fallback (retry_w.fd >= 0) */
+	pthread_mutex_t mu;       /* the list and its counters */
 	struct evq_item *head, **tail;
 	size_t n, warn_at;
 	atomic_bool kick_posted;
@@ -43,6 +45,10 @@ struct evq {
 	bool pumping;
 	struct evq_item *in_flight; /* the head, while its Forward is out */
 	int last_err;               /* of the last failed Forward (logged once per kind) */
+	/* No fallback: the head's next Forward waits for this timer (a timerfd on the loop). */
+	struct loop_watch retry_w; /* fd -1: a fallback */
+	bool retry_armed;
+	int retry_ms; /* the last delay, 0 after a success */
 };
 
 uint8_t *evq_encode_forward(const char *ns, const char *topic, const struct timespec *ts,
@@ -127,6 +133,45 @@ static void to_fallback(struct evq *q, struct evq_item *it)
 
 static void pump(struct evq *q);
 
+static bool has_fallback(const struct evq *q)
+{
+	return q->retry_w.fd < 0;
+}
+
+/* No fallback: the head stays, its Forward goes again after the next delay. Loop thread. */
+static void retry_later(struct evq *q, const struct evq_item *it, int kind, const char *why)
+{
+	struct itimerspec t = { 0 };
+
+	q->retry_ms = q->retry_ms ? q->retry_ms * 2 : EVQ_RETRY_MIN_MS;
+	if (q->retry_ms > EVQ_RETRY_MAX_MS)
+		q->retry_ms = EVQ_RETRY_MAX_MS;
+	if (kind != q->last_err)
+		log_warn("forward %s to %s: %s; retrying until containerd takes it", it->what,
+			 ttrpc_client_path(q->cli), why);
+	else
+		log_debug("forward %s: %s; retrying", it->what, why);
+	q->last_err = kind;
+	t.it_value.tv_sec = q->retry_ms / 1000;
+	t.it_value.tv_nsec = (long)(q->retry_ms % 1000) * 1000000L;
+	if (timerfd_settime(q->retry_w.fd, 0, &t, NULL) == 0)
+		q->retry_armed = true;
+	else /* the next publish pumps again */
+		log_error("event queue: retry timer: %s", strerror(errno));
+}
+
+static void retry_fired(struct loop_watch *w, uint32_t revents)
+{
+	struct evq *q = (struct evq *)((char *)w - offsetof(struct evq, retry_w));
+	uint64_t n;
+
+	(void)revents;
+	if (read(w->fd, &n, sizeof(n)) < 0 && errno == EAGAIN)
+		return;
+	q->retry_armed = false;
+	pump(q);
+}
+
 static void forward_done(void *arg, const struct ttrpc_result *r)
 {
 	struct evq *q = arg;
@@ -135,6 +180,7 @@ static void forward_done(void *arg, const struct ttrpc_result *r)
 	q->in_flight = NULL;
 	if (r->err == 0 && r->code == 0) {
 		q->last_err = 0;
+		q->retry_ms = 0;
 		log_debug("forwarded %s", it->what);
 		item_done(q, it);
 	} else {
@@ -144,6 +190,12 @@ static void forward_done(void *arg, const struct ttrpc_result *r)
 			snprintf(why, sizeof(why), "%s", strerror(-r->err));
 		else
 			snprintf(why, sizeof(why), "status %d: %s", r->code, r->msg ? r->msg : "");
+		if (!has_fallback(q)) {
+			/* Written whole, answer lost: containerd may have taken it, and may see
+			 * it twice (docs/events.md); not sending it again may lose it. */
+			retry_later(q, it, kind, why);
+			return;
+		}
 		if (r->err && r->sent)
 			/* Written whole, answer lost: containerd may have taken it. Publishing
 			 * it again may deliver it twice; not publishing may lose it. */
@@ -167,7 +219,7 @@ static void pump(struct evq *q)
 	if (q->pumping)
 		return; /* the outer call goes on */
 	q->pumping = true;
-	while (!q->in_flight) {
+	while (!q->in_flight && !q->retry_armed) {
 		struct evq_item *it;
 		uint8_t *req;
 		size_t rlen = 0;
@@ -180,11 +232,16 @@ static void pump(struct evq *q)
 			break;
 		/* The fallback's publications run side by side and take tens of milliseconds:
 		 * while any is unfinished, a Forward could overtake it. */
-		if (!q->cli || q->fb.busy(q->fb.ctx)) {
+		if (has_fallback(q) && (!q->cli || q->fb.busy(q->fb.ctx))) {
 			to_fallback(q, it);
 			continue;
 		}
 		req = evq_encode_forward(q->ns, it->topic, &it->ts, it->any, it->len, &rlen);
+		if (!req && !has_fallback(q)) {
+			log_error("forward %s: cannot encode it; dropped", it->what);
+			item_done(q, it);
+			continue;
+		}
 		if (!req) {
 			log_error("forward %s: cannot encode it; publishing with the fallback",
 				  it->what);
@@ -198,7 +255,10 @@ static void pump(struct evq *q)
 					      rlen, EVQ_TIMEOUT_MS, forward_done, q);
 		}
 		free(req);
-		if (r < 0) {
+		if (r < 0 && !has_fallback(q)) {
+			q->in_flight = NULL;
+			retry_later(q, it, r, strerror(-r));
+		} else if (r < 0) {
 			q->in_flight = NULL;
 			if (r != q->last_err)
 				log_warn("forward %s: connect to %s: %s; publishing with the "
@@ -287,6 +347,10 @@ void evq_free(struct evq *q)
 	if (!q)
 		return;
 	ttrpc_client_free(q->cli); /* fails the Forward in flight, if any: its done is not run */
+	if (q->retry_w.fd >= 0) {
+		(void)loop_del(q->loop, &q->retry_w);
+		close(q->retry_w.fd);
+	}
 	for (struct evq_item *it = q->head, *next; it; it = next) {
 		next = it->next;
 		item_free(it);
@@ -304,8 +368,14 @@ int evq_new(struct loop *l, const char *ns, const char *ttrpc_path, const struct
 
 	if (!q)
 		return -ENOMEM;
+	if (!fb && !(ttrpc_path && *ttrpc_path)) {
+		free(q);
+		return -EINVAL;
+	}
 	q->loop = l;
-	q->fb = *fb;
+	q->retry_w.fd = -1;
+	if (fb)
+		q->fb = *fb;
 	q->tail = &q->head;
 	q->warn_at = EVQ_BUDGET;
 	pthread_mutex_init(&q->mu, NULL);
@@ -318,6 +388,19 @@ int evq_new(struct loop *l, const char *ns, const char *ttrpc_path, const struct
 	if (ttrpc_path && *ttrpc_path) {
 		r = ttrpc_client_new(l, ttrpc_path, &q->cli);
 		if (r < 0) {
+			free(q->ns);
+			free(q);
+			return r;
+		}
+	}
+	if (!fb) {
+		q->retry_w.cb = retry_fired;
+		q->retry_w.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		r = q->retry_w.fd < 0 ? -errno : loop_add(l, &q->retry_w, EPOLLIN);
+		if (r < 0) {
+			if (q->retry_w.fd >= 0)
+				close(q->retry_w.fd);
+			ttrpc_client_free(q->cli);
 			free(q->ns);
 			free(q);
 			return r;

@@ -6,6 +6,10 @@
  * no answer within EVQ_TIMEOUT_MS, connection closed, an error status) goes to the fallback
  * publisher instead, and so does every event queued while the fallback still has unfinished
  * publications, so that none overtakes another; ttrpc is tried again after that.
+ * Without a fallback (the v2 front end: runc-v2 publishes over ttrpc only), a failed event
+ * stays at the head and its Forward is retried, EVQ_RETRY_MIN_MS doubling to
+ * EVQ_RETRY_MAX_MS apart, until containerd takes it (a containerd restarting for longer
+ * than the Go shim's 5 retries loses nothing).
  * Any topic, any google.protobuf.Any payload. See docs/events.md.
  */
 #pragma once
@@ -20,6 +24,8 @@ struct evq;
 
 #define EVQ_TIMEOUT_MS 5000 /* per Forward, as the Go runc-v2 shim */
 #define EVQ_BUDGET 1024     /* queued events above which the queue logs (it never drops) */
+#define EVQ_RETRY_MIN_MS 100
+#define EVQ_RETRY_MAX_MS 1000
 
 /* The event is kept behind every earlier one by the fallback too (an init's exit). */
 #define EVQ_BARRIER 1u
@@ -35,14 +41,16 @@ struct evq_fallback {
 };
 
 /* ns: the envelope's namespace. ttrpc_path: containerd's ttrpc socket, NULL or "" for none
- * (every event goes to the fallback). Copies the strings. */
+ * (every event goes to the fallback). fb NULL: no fallback, Forwards are retried (then
+ * ttrpc_path is required: -EINVAL). Copies the strings. */
 int evq_new(struct loop *l, const char *ns, const char *ttrpc_path, const struct evq_fallback *fb,
 	    struct evq **ret);
 /* Loop thread, with no event in flight whose answer may still come (tests; the shim keeps
  * its queue for its life). Events still queued are dropped without their done. */
 void evq_free(struct evq *q);
 /* Any thread. Copies topic and any. done(arg) runs on the loop thread once containerd
- * acknowledged the event or it was handed to the fallback (never before). ts: the envelope's
+ * acknowledged the event or it was handed to the fallback (never before; without a
+ * fallback, an event that cannot be encoded is dropped and done). ts: the envelope's
  * timestamp (NULL: now). Returns 0, or -ENOMEM (nothing queued, done never runs). */
 int evq_publish(struct evq *q, const char *topic, const uint8_t *any, size_t len,
 		const struct timespec *ts, unsigned flags, const char *what, void (*done)(void *),

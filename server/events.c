@@ -360,12 +360,15 @@ static void fallback_publish(void *ctx, const char *topic, const uint8_t *any, s
 	pub_spawn(p);
 }
 
-int events_start(struct loop *l)
+int events_start(struct loop *l, bool retry)
 {
 	const struct evq_fallback fb = { .publish = fallback_publish, .busy = fallback_busy };
 	char *path = evq_ttrpc_address(E.address, getenv("TTRPC_ADDRESS"));
-	int r = evq_new(l, E.ns, path, &fb, &E.q);
-	if (r == 0)
+	bool no_fb = retry && path;
+	int r = evq_new(l, E.ns, path, no_fb ? NULL : &fb, &E.q);
+	if (r == 0 && no_fb)
+		log_debug("events: ttrpc %s, retried until taken", path);
+	else if (r == 0)
 		log_debug("events: ttrpc %s, fallback %s publish", path ? path : "(none)",
 			  E.binary);
 	free(path);

@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -17,8 +18,9 @@ struct loop;
 /* The strings are kept, not copied (the shim's flags, for its life). */
 void events_setup(const char *containerd_binary, const char *address, const char *ns);
 /* Creates the queue on loop l (its ttrpc address: $TTRPC_ADDRESS, else -address + ".ttrpc").
- * Before it, events go to the fallback directly. 0 or -errno. */
-int events_start(struct loop *l);
+ * Before it, events go to the fallback directly. retry (v2): with a ttrpc address, no
+ * fallback: each event is retried over ttrpc until containerd takes it. 0 or -errno. */
+int events_start(struct loop *l, bool retry);
 /* Any thread. done(arg) runs once the event was acknowledged by containerd or handed to a
  * `containerd publish` child (on the loop thread; on the caller's when the queue could not
  * take it): the caller answers the process's Waits only then. */

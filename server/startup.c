@@ -142,7 +142,7 @@ int startup_run(const struct startup *s, struct loop **ret_loop)
 	if ((r = loop_new(&l)) < 0)
 		shim_die("event loop: %s", strerror(-r));
 	*ret_loop = l;
-	if ((r = events_start(l)) < 0)
+	if ((r = events_start(l, s->events_retry)) < 0)
 		shim_die("events: %s", strerror(-r));
 	if ((r = container_setup(&s->cfg, l, s->sink ? s->sink : on_exit_event)) < 0)
 		shim_die("process tables: %s", strerror(-r));

@@ -38,6 +38,7 @@ int startup_fd3(void);
 struct startup {
 	struct shim_config cfg;      /* for container_setup (cfg.bundle: the cwd) */
 	const char *publish_binary;  /* the events fallback: `BINARY publish` */
+	bool events_retry;           /* v2: no fallback, Forward retried until taken */
 	int listen_fd;               /* bound and listening */
 	void *(*on_term)(void *arg); /* SIGTERM/SIGINT: run on a `shim-shutdown` thread */
 	bool term_once;              /* v1: stop watching the signals after the first */

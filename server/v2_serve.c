@@ -143,7 +143,13 @@ int v2_serve_main(const struct v2_flags *f)
 	st.cfg.containerd_binary = f->publish_binary;
 	st.cfg.runtime_root = "/run/containerd/runc";
 	st.cfg.criu = "";
+	/* m_start publishes /tasks/start itself and holds exits until then (v2_events.c): the
+	 * core's exit gate, v1's 50 ms hold for Docker 20.10, would only delay them. */
+	st.cfg.front_end_orders_starts = true;
 	st.publish_binary = f->publish_binary;
+	/* runc-v2 publishes over ttrpc only; its 5 retries lose an event while containerd
+	 * restarts (docs/v2-protocol.md §10.1): cshim's wait in the queue and are retried. */
+	st.events_retry = true;
 	st.on_term = term_thread;
 	st.term_once = false;
 	st.version = CSHIM_VERSION;

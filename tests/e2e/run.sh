@@ -124,26 +124,6 @@ feed_then_eof() {
 	sleep 0.3
 }
 
-# ctr_tty ARGS...: ctr_ with a terminal on its stdin (ctr -t requires one),
-# provided by script(1), sized 31x101.  Output (with \r and NULs removed) in $TMP/tty.out.
-# script(1) runs the command with $SHELL, so the shell is pinned (CI may have no
-# SHELL at all: then script uses /bin/sh).  timeout(1) must stay in the
-# terminal's foreground process group (--foreground): in a group of its own,
-# ctr's switch to raw mode stops it with SIGTTOU until the timeout kills it.
-ctr_tty() {
-	local cmd a t0=$SECONDS
-	cmd="stty cols 101 rows 31; exec timeout --foreground -k 5 $CTR_TIMEOUT ctr --address $(printf '%q' "$CTD_ADDR") -n $(printf '%q' "$NS")"
-	for a in "$@"; do cmd+=" $(printf '%q' "$a")"; done
-	SHELL=/bin/sh script -qec "$cmd" /dev/null </dev/null >"$TMP/tty.raw" 2>&1
-	local rc=$?
-	tr -d '\r\0' <"$TMP/tty.raw" >"$TMP/tty.out"
-	if [ $((SECONDS - t0)) -ge "$CTR_TIMEOUT" ]; then
-		log "ctr_tty: timed out after ${CTR_TIMEOUT}s: ctr $*"
-		printf 'ctr -t %s\n' "$*" >>"$CTD_DIR/ctr-timeouts"
-	fi
-	return "$rc"
-}
-
 on_exit() {
 	local rc=$?
 	if [ -n "${CTD_DIR:-}" ]; then

@@ -512,6 +512,55 @@ static void test_queue_order_and_fallback(void **state)
 	unlink(sock_path);
 }
 
+static void nop(void *arg)
+{
+	(void)arg;
+}
+
+/* No fallback (the v2 front end): while containerd's socket is missing the events wait, none
+ * done; once it listens they go in order; one refused with an error status is sent again
+ * before the next, and so is one whose connection closed before the answer. */
+static void test_queue_retries_without_fallback(void **state)
+{
+	struct evq *q = NULL;
+	uint32_t stream;
+	int lfd, fd;
+
+	(void)state;
+	pthread_mutex_lock(&R.mu);
+	R.n = 0;
+	pthread_mutex_unlock(&R.mu);
+	unlink(sock_path);
+	assert_int_equal(evq_new(L, "nsq", NULL, NULL, &q), -EINVAL); /* nowhere to send */
+	assert_int_equal(evq_new(L, "nsq", sock_path, NULL, &q), 0);
+	publish(q, "a", 0);
+	publish(q, "b", EVQ_BARRIER);
+	loop_call(L, nop, NULL); /* the loop has tried: no socket */
+	assert_int_equal(evq_pending(q), 2);
+	lfd = listen_at(sock_path); /* containerd is back: a retry finds it */
+	fd = accept_one(lfd);
+	expect_forward(fd, "a", &stream);
+	assert_int_equal(nrec(), 0); /* nothing done while containerd was away */
+	answer(fd, stream, GRPC_UNAVAILABLE, NULL, 0);
+	expect_forward(fd, "a", &stream); /* refused: a again, not b */
+	assert_int_equal(nrec(), 0);
+	answer(fd, stream, 0, NULL, 0);
+	expect_forward(fd, "b", &stream);
+	wait_rec(1);
+	close(fd); /* no answer: b again, on a new connection */
+	fd = accept_one(lfd);
+	expect_forward(fd, "b", &stream);
+	answer(fd, stream, 0, NULL, 0);
+	wait_rec(2);
+	assert_string_equal(R.order[0], "done:a");
+	assert_string_equal(R.order[1], "done:b");
+	assert_int_equal(evq_pending(q), 0);
+	loop_call(L, do_evq_free, q);
+	close(fd);
+	close(lfd);
+	unlink(sock_path);
+}
+
 static void test_encode_forward(void **state)
 {
 	size_t alen, flen = 0;
@@ -562,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_encode_forward),
 		cmocka_unit_test(test_client_frames_and_answers),
 		cmocka_unit_test(test_queue_order_and_fallback),
+		cmocka_unit_test(test_queue_retries_without_fallback),
 	};
 	return cmocka_run_group_tests_name("event_queue", tests, setup, teardown);
 }
