@@ -28,6 +28,7 @@ void execs_params_defaults(struct execs_params *p)
 }
 
 struct cycler {
+	const struct bshim *b;
 	struct shimclient *c;
 	pthread_barrier_t *go;
 	char id[48];
@@ -42,7 +43,7 @@ static void *cycler_main(void *arg)
 	struct cycler *y = arg;
 	pthread_barrier_wait(y->go);
 	y->t0 = now_ns();
-	y->rc = bshim_exec_cycle(y->c, y->id, y->err, sizeof(y->err));
+	y->rc = bshim_exec_cycle(y->b, y->c, y->id, y->err, sizeof(y->err));
 	y->t1 = now_ns();
 	return NULL;
 }
@@ -67,6 +68,7 @@ static void batch(const struct execs_params *p, struct bctd *ctd, struct bshim *
 	progress("execs round %d: %s: %d exec cycles", round + 1, b->label, n);
 	pthread_barrier_init(&go, NULL, (unsigned)n + 1);
 	for (int i = 0; i < n; i++) {
+		y[i].b = b;
 		y[i].c = conns[i];
 		y[i].go = &go;
 		xsnprintf(y[i].id, sizeof(y[i].id), "ex%d-%d-%d", round, s, i);

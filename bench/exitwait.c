@@ -40,23 +40,10 @@ struct waiter {
 static void *waiter_main(void *arg)
 {
 	struct waiter *w = arg;
-	Containerd__Runtime__Linux__Shim__V1__WaitRequest wr =
-		CONTAINERD__RUNTIME__LINUX__SHIM__V1__WAIT_REQUEST__INIT;
-	Containerd__Runtime__Linux__Shim__V1__WaitResponse *resp = NULL;
-	int code = -1;
 
-	wr.id = w->b->si.id;
 	atomic_fetch_add(w->sent, 1);
-	w->rc = shimclient_call(w->b->ctl, "Wait", &wr.base,
-				&containerd__runtime__linux__shim__v1__wait_response__descriptor,
-				(ProtobufCMessage **)&resp, &code, NULL, WAIT_TIMEOUT_MS);
+	w->rc = bshim_wait(w->b, w->b->ctl, &w->status, WAIT_TIMEOUT_MS);
 	w->t_done = now_ns();
-	if (w->rc == 0 && code != 0)
-		w->rc = -EIO;
-	if (resp) {
-		w->status = resp->exit_status;
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
-	}
 	return NULL;
 }
 

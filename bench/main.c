@@ -15,10 +15,11 @@
 static const char USAGE[] =
 	"usage: cshim-bench COMMAND [options]\n"
 	"\n"
-	"  launch SHIM [--runtime PATH] [--hold SECONDS]\n"
+	"  launch SHIM [--runtime PATH] [--hold SECONDS] [--v2 [--containers N]]\n"
 	"      start SHIM like containerd 1.6 (fd 3 listener, its flags, cwd = bundle) with a\n"
 	"      busybox bundle and a running `sleep` container; print socket and pids; wait for\n"
 	"      EOF on stdin, SIGINT or --hold; then kill, Delete, SIGKILL, runc delete, rm.\n"
+	"      --v2: a runtime v2 shim, through `start`; N containers grouped in it.\n"
 	"  rpc [SHIM | --shim SHIM | --socket PATH --pid PID --id CONTAINER]\n"
 	"      [--method State|ListPids|ShimInfo|mix|State=8,ShimInfo=1] [--conns N]\n"
 	"      [--streams N] [--threads N] [--duration S] [--warmup S] [--rate R] [--drain S]\n"
@@ -67,6 +68,7 @@ int cmd_launch(int argc, char **argv)
 	struct bshim b;
 	const char *shim = NULL, *runtime = NULL;
 	double hold = 0;
+	int containers = 1;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -74,6 +76,10 @@ int cmd_launch(int argc, char **argv)
 			runtime = v, i++;
 		else if (!strcmp(a, "--hold"))
 			hold = parse_double(a, v), i++;
+		else if (!strcmp(a, "--v2"))
+			bshim_use_v2(true);
+		else if (!strcmp(a, "--containers"))
+			containers = (int)parse_long(a, v), i++;
 		else if (a[0] != '-' && !shim)
 			shim = a;
 		else
@@ -87,6 +93,12 @@ int cmd_launch(int argc, char **argv)
 		it_root_remove();
 		die("launch of %s failed", shim);
 	}
+	for (int k = 1; k < containers; k++)
+		if (bshim_add_container(&b) < 0) {
+			bshim_destroy(&b);
+			it_root_remove();
+			die("launch: container %d of %s failed", k + 1, shim);
+		}
 	printf("shim=%s\nsocket=%s\nshim_pid=%d\ncontainer=%s\ninit_pid=%u\nnamespace=%s\n"
 	       "bundle=%s\nruntime_root=%s/%s\nfirst_answer_ms=%.3f\n",
 	       b.si.shim, b.si.sock, (int)b.pid, b.si.id, b.init_pid, b.si.ns, b.si.bundle,
