@@ -92,3 +92,9 @@ const char *default_cshim(void)
 	const char *e = getenv("CSHIM");
 	return e && *e ? e : "build/bin/cshim";
 }
+
+const char *default_gov2shim(void)
+{
+	const char *e = getenv("GOSHIMV2");
+	return e && *e ? e : "/usr/bin/containerd-shim-runc-v2";
+}

@@ -22,6 +22,8 @@ void parse_methods(const char *s, unsigned w[M_COUNT]);
 /* Default shim binaries: $GOSHIM or /usr/bin/containerd-shim; $CSHIM or build/bin/cshim. */
 const char *default_goshim(void);
 const char *default_cshim(void);
+/* The v2 reference: $GOSHIMV2 or /usr/bin/containerd-shim-runc-v2. */
+const char *default_gov2shim(void);
 
 int cmd_launch(int argc, char **argv);
 int cmd_rpc(int argc, char **argv);
@@ -31,3 +33,4 @@ int cmd_churn(int argc, char **argv);
 int cmd_exitwait(int argc, char **argv);
 int cmd_execs(int argc, char **argv);
 int cmd_suite(int argc, char **argv);
+int cmd_v2(int argc, char **argv);

@@ -45,7 +45,12 @@ static const char USAGE[] =
 	"  execs [N] [SHIM_A [SHIM_B]] [--rounds R] [--containerd PATH] [--json FILE]\n"
 	"      N concurrent exec cycles (10) into one container: wall time, shim + children\n"
 	"      CPU per exec (publishers included), shims publishing to a private containerd.\n"
-	"  suite [--go SHIM] [--cshim SHIM] [--out DIR] [--quick]\n"
+	"  v2 [SHIM_A [SHIM_B]] [--pods P] [--extra X] [--settle S] [--rounds R]\n"
+	"      [--containerd PATH] [--out DIR] [--quick]\n"
+	"      two runtime v2 shims (runc-v2, cshim) started through `start`: idle pods\n"
+	"      (sandbox + 2 containers per shim), the per-container slope, start -> first\n"
+	"      answer, State/Pids/Stats, exitwait and execs; the v2 table with its targets.\n"
+	"  suite [--go SHIM] [--gov2 SHIM] [--cshim SHIM] [--out DIR] [--quick] [--no-v2]\n"
 	"      everything `make bench` runs, one side-by-side table with PASS/MISS per target.\n"
 	"\n"
 	"Defaults: SHIM_A = $GOSHIM or /usr/bin/containerd-shim, SHIM_B = $CSHIM or\n"
@@ -136,6 +141,8 @@ int main(int argc, char **argv)
 		return cmd_exitwait(argc - 1, argv + 1);
 	if (!strcmp(cmd, "execs"))
 		return cmd_execs(argc - 1, argv + 1);
+	if (!strcmp(cmd, "v2"))
+		return cmd_v2(argc - 1, argv + 1);
 	if (!strcmp(cmd, "suite"))
 		return cmd_suite(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
