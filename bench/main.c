@@ -21,11 +21,13 @@ static const char USAGE[] =
 	"      EOF on stdin, SIGINT or --hold; then kill, Delete, SIGKILL, runc delete, rm.\n"
 	"      --v2: a runtime v2 shim, through `start`; N containers grouped in it.\n"
 	"  rpc [SHIM | --shim SHIM | --socket PATH --pid PID --id CONTAINER]\n"
-	"      [--method State|ListPids|ShimInfo|mix|State=8,ShimInfo=1] [--conns N]\n"
+	"      [--method State|ListPids|ShimInfo|Pids|Stats|mix|State=8,ShimInfo=1] [--conns N]\n"
 	"      [--streams N] [--threads N] [--duration S] [--warmup S] [--rate R] [--drain S]\n"
 	"      [--plot FILE.svg] [--json FILE]\n"
+	"      [--v2]\n"
 	"      closed-loop load (N connections, or N streams on each connection); with --rate\n"
-	"      open loop at R requests/s, latency from the intended send time.\n"
+	"      open loop at R requests/s, latency from the intended send time. --v2: a runtime\n"
+	"      v2 shim (launched through `start`), containerd.task.v2.Task (State, Pids, Stats).\n"
 	"  pingpong [--duration S] [--warmup S] [--plot FILE.svg] [--json FILE]\n"
 	"      the floor: a bare AF_UNIX exchange of State-sized frames between two processes.\n"
 	"  compare [SHIM_A [SHIM_B]] [--methods State,ListPids,ShimInfo] [--conns 1,8,64]\n"
@@ -104,10 +106,10 @@ int cmd_launch(int argc, char **argv)
 			it_root_remove();
 			die("launch: container %d of %s failed", k + 1, shim);
 		}
-	printf("shim=%s\nsocket=%s\nshim_pid=%d\ncontainer=%s\ninit_pid=%u\nnamespace=%s\n"
+	printf("start_ran_ms=%.3f\nshim=%s\nsocket=%s\nshim_pid=%d\ncontainer=%s\ninit_pid=%u\nnamespace=%s\n"
 	       "bundle=%s\nruntime_root=%s/%s\nfirst_answer_ms=%.3f\n",
-	       b.si.shim, b.si.sock, (int)b.pid, b.si.id, b.init_pid, b.si.ns, b.si.bundle,
-	       b.si.runtime_root, b.si.ns, b.first_answer_s * 1e3);
+	       b.start_exit_s * 1e3, b.si.shim, b.si.sock, (int)b.pid, b.si.id, b.init_pid, b.si.ns,
+	       b.si.bundle, b.si.runtime_root, b.si.ns, b.first_answer_s * 1e3);
 	printf("# e.g.: cshim-bench rpc --socket %s --pid %d --id %s\n", b.si.sock, (int)b.pid,
 	       b.si.id);
 	printf("# %s\n",

@@ -35,7 +35,9 @@ struct bshim {
 	char runtime[PATH_MAX];      /* Create's runtime field */
 	pid_t pid;                   /* shim pid */
 	uint32_t init_pid;           /* container init pid */
-	double first_answer_s;       /* exec of the shim -> first ShimInfo answer */
+	double first_answer_s;       /* exec of the shim -> first ShimInfo answer (v2: `start`
+				      * invoked -> Connect answered) */
+	double start_exit_s;         /* v2: `start` invoked -> `start` exited */
 	size_t state_resp_frame_len; /* data length of a State response frame (pingpong sizing) */
 	size_t state_req_frame_len;
 	uint8_t *state_payload; /* a real StateResponse of this container (pingpong uses it) */

@@ -92,6 +92,7 @@ int v2_start(struct bshim *b, const char *publisher)
 	t0 = now_ns();
 	if ((rc = start_action(b, &b->si)) < 0)
 		return rc;
+	b->start_exit_s = (double)(now_ns() - t0) / 1e9;
 	b->ctl = shimclient_connect(b->si.sock, 10000);
 	if (!b->ctl) {
 		rc = -errno;

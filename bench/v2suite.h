@@ -40,6 +40,7 @@ struct v2_params {
 struct v2_pods {
 	int nok;                           /* pods launched whole */
 	double first_ms[V2_MAX_PODS];      /* `start` invoked -> Connect answered */
+	double start_ms[V2_MAX_PODS];      /* `start` invoked -> `start` exited */
 	struct proc_mem idle[V2_MAX_PODS]; /* each pod's shim after settling */
 	struct proc_mem before, after;     /* the first pod's shim around the slope */
 	int added;                         /* containers added for the slope */
