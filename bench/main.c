@@ -41,10 +41,10 @@ static const char USAGE[] =
 	"      [--hang-on update|exec] [--plot FILE.svg] [--json FILE]\n"
 	"      State p99 (open loop) idle, during exec churn, and while the runtime hangs in\n"
 	"      `update` (bench/runtime-hang.sh as the Create runtime).\n"
-	"  exitwait [N] [SHIM_A [SHIM_B]] [--rounds R] [--containerd PATH] [--json FILE]\n"
+	"  exitwait [N] [SHIM_A [SHIM_B]] [--rounds R] [--containerd PATH] [--json FILE] [--v2]\n"
 	"      N containers per shim (20) killed at once: exit -> Wait answer and exit ->\n"
 	"      /tasks/exit at containerd, shims publishing to a private containerd.\n"
-	"  execs [N] [SHIM_A [SHIM_B]] [--rounds R] [--containerd PATH] [--json FILE]\n"
+	"  execs [N] [SHIM_A [SHIM_B]] [--rounds R] [--containerd PATH] [--json FILE] [--v2]\n"
 	"      N concurrent exec cycles (10) into one container: wall time, shim + children\n"
 	"      CPU per exec (publishers included), shims publishing to a private containerd.\n"
 	"  v2 [SHIM_A [SHIM_B]] [--pods P] [--extra X] [--settle S] [--rounds R]\n"
@@ -55,8 +55,11 @@ static const char USAGE[] =
 	"  suite [--go SHIM] [--gov2 SHIM] [--cshim SHIM] [--out DIR] [--quick] [--no-v2]\n"
 	"      everything `make bench` runs, one side-by-side table with PASS/MISS per target.\n"
 	"\n"
-	"Defaults: SHIM_A = $GOSHIM or /usr/bin/containerd-shim, SHIM_B = $CSHIM or\n"
-	"build/bin/cshim. A one-line progress display is shown when stdout is a terminal.\n";
+	"      --v2 (exitwait, execs): runtime v2 shims, started through `start`.\n"
+	"\n"
+	"Defaults: SHIM_A = $GOSHIM or /usr/bin/containerd-shim (v2: $GOSHIMV2 or\n"
+	"/usr/bin/containerd-shim-runc-v2), SHIM_B = $CSHIM or build/bin/cshim. A one-line\n"
+	"progress display is shown when stdout is a terminal.\n";
 
 static int wait_stdin_or_hold(double hold)
 {

@@ -2,9 +2,10 @@
 /*
  * `suite` (what `make bench` runs): pingpong, compare (Go shim = A, cshim = B) for State,
  * ListPids and ShimInfo at 1, 8 and 64 connections, churn, exitwait 20 and execs 10 (shims
- * publishing to a private containerd), density 50. Writes JSON and SVG
- * into --out and prints one side-by-side table with PASS/MISS per target (ratios are
- * cshim/go measured in this run).
+ * publishing to a private containerd), density 50; then the runtime v2 table (bench/v2suite.h:
+ * containerd-shim-runc-v2 against cshim, both started through `start`). Writes JSON and SVG
+ * into --out and prints the side-by-side tables with PASS/MISS (v2: met/MISSED) per target
+ * (ratios are cshim/go and cshim/runc-v2 measured in this run).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "bench/shim.h"
 #include "bench/svg.h"
 #include "bench/util.h"
+#include "bench/v2suite.h"
 
 struct target {
 	char name[96];
@@ -182,7 +184,11 @@ static void execs_rows(const struct execs_result *r)
 int cmd_suite(int argc, char **argv)
 {
 	const char *go = default_goshim(), *cs = default_cshim(), *out = "bench/results";
-	bool quick = false;
+	const char *gov2 = default_gov2shim();
+	bool quick = false, with_v2 = true;
+	struct v2_params v2p;
+	struct v2_result v2r;
+	struct v2_count v2c = { 0, 0, 0 };
 	struct cmp_params cp;
 	struct cmp_result *cmp = calloc(1, sizeof(*cmp));
 	struct load_result *pp = calloc(1, sizeof(*pp));
@@ -215,6 +221,8 @@ int cmd_suite(int argc, char **argv)
 	cmp_params_defaults(&cp);
 	density_params_defaults(&dp);
 	churn_params_defaults(&chp);
+	v2_params_defaults(&v2p);
+	memset(&v2r, 0, sizeof(v2r));
 	/* Budget (2 cores, < 5 min in all): 9 points x 3 rounds x 2 shims x 1.3s, churn 3 phases
 	 * and 2 floor windows x 2 shims x 3 rounds, density 2 x 50 shims + 12s idle. */
 	cp.nmethods = 3;
@@ -236,6 +244,10 @@ int cmd_suite(int argc, char **argv)
 			go = v, i++;
 		else if (!strcmp(a, "--cshim"))
 			cs = v, i++;
+		else if (!strcmp(a, "--gov2"))
+			gov2 = v, i++;
+		else if (!strcmp(a, "--no-v2"))
+			with_v2 = false;
 		else if (!strcmp(a, "--out"))
 			out = v, i++;
 		else if (!strcmp(a, "--rounds"))
@@ -251,7 +263,7 @@ int cmd_suite(int argc, char **argv)
 		else
 			die("suite: unknown option %s", a);
 	}
-	if (!go || !cs || !out)
+	if (!go || !cs || !out || !gov2)
 		die("suite: option without value");
 	if (quick) {
 		cp.rounds = 1;
@@ -264,6 +276,7 @@ int cmd_suite(int argc, char **argv)
 		ewp.n = 5;
 		ewp.rounds = 1;
 		exp_.rounds = 1;
+		v2_params_quick(&v2p);
 	}
 	if (cp.rounds < 1 || cp.rounds > CMP_MAX_ROUNDS)
 		die("--rounds must be 1..%d", CMP_MAX_ROUNDS);
@@ -350,6 +363,13 @@ int cmd_suite(int argc, char **argv)
 	dp.shim[0] = go;
 	dp.shim[1] = cs;
 	density_run(&dp, dr);
+
+	/* 5. the runtime v2 table: runc-v2 = A, cshim = B */
+	if (with_v2) {
+		v2p.shim[0] = gov2;
+		v2p.shim[1] = cs;
+		v2_run(&v2p, &v2r);
+	}
 	it_root_remove();
 
 	busy1 = sys_cpu();
@@ -705,8 +725,22 @@ int cmd_suite(int argc, char **argv)
 		passes += g_t[i].pass;
 		na += !g_t[i].valid;
 	}
-	printf("targets: %d: PASS %d, MISS %d, n/a %d   (files: %s/*.json, *.svg; %.0fs)\n", g_nt,
-	       passes, misses, na, out, (double)(now_ns() - t0) / 1e9);
+	printf("v1 targets: %d: PASS %d, MISS %d, n/a %d\n", g_nt, passes, misses, na);
+	if (with_v2) {
+		json_t *v2t = json_array(), *j;
+		v2_print(stdout, &v2p, &v2r, v2t, &v2c);
+		printf("v2 targets: %d: met %d, MISSED %d, n/a %d\n", v2c.pass + v2c.miss + v2c.na,
+		       v2c.pass, v2c.miss, v2c.na);
+		j = v2_json(&v2r);
+		json_object_set_new(j, "targets", v2t);
+		out_path(path, sizeof(path), out, "v2.json");
+		json_write_line(path, j);
+		json_decref(j);
+		v2_free(&v2r);
+	}
+	printf("targets: %d: PASS %d, MISS %d, n/a %d   (files: %s/*.json, *.svg; %.0fs)\n",
+	       g_nt + v2c.pass + v2c.miss + v2c.na, passes + v2c.pass, misses + v2c.miss,
+	       na + v2c.na, out, (double)(now_ns() - t0) / 1e9);
 
 	for (int i = 0; i < g_nt; i++)
 		json_array_append_new(targets, json_pack("{s:s,s:f,s:s,s:f,s:s}", "target",
@@ -715,6 +749,7 @@ int cmd_suite(int argc, char **argv)
 							 g_t[i].limit, "result", res_str(&g_t[i])));
 	json_object_set_new(summary, "go", json_string(go));
 	json_object_set_new(summary, "cshim", json_string(cs));
+	json_object_set_new(summary, "runc_v2", json_string(gov2));
 	json_object_set_new(summary, "machine_busy_before", json_real(busy_before));
 	json_object_set_new(summary, "cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
 	json_object_set_new(summary, "seconds", json_real((double)(now_ns() - t0) / 1e9));

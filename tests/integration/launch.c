@@ -246,51 +246,24 @@ static void child_reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-int it_run(const char *const argv[], int timeout_ms, char **out)
+/* Reads fd to EOF (a pipe of a child's output): after timeout_ms it sends SIGKILL to
+ * kill_target (a pid, or -pgid) and reads on for at most 1 s more (*killed set). Heap,
+ * NUL-terminated; NULL without memory. */
+static char *read_to_eof(int fd, pid_t kill_target, int timeout_ms, bool *killed)
 {
-	int p[2], devnull, st = 0;
-	pid_t pid;
+	long deadline = now_ms() + timeout_ms;
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap + 1);
-	long deadline = now_ms() + timeout_ms;
-	bool killed = false;
 
-	if (out)
-		*out = NULL;
-	if (!buf)
-		return -ENOMEM;
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		free(buf);
-		return -errno;
-	}
-	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	pid = fork();
-	if (pid < 0) {
-		int e = -errno;
-		close(p[0]);
-		close(p[1]);
-		close(devnull);
-		free(buf);
-		return e;
-	}
-	if (pid == 0) {
-		child_reset_signals();
-		dup2(devnull, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close_range(3, ~0U, 0);
-		execve(argv[0], (char *const *)argv, environ);
-		_exit(127);
-	}
-	close(p[1]);
-	close(devnull);
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	for (;;) {
-		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+	*killed = false;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while (buf) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		long left = deadline - now_ms();
-		if (left <= 0 && !killed) {
-			kill(pid, SIGKILL);
-			killed = true;
+		ssize_t r;
+		if (left <= 0 && !*killed) {
+			kill(kill_target, SIGKILL);
+			*killed = true;
 			left = 1000;
 		}
 		if (left <= 0)
@@ -304,22 +277,58 @@ int it_run(const char *const argv[], int timeout_ms, char **out)
 			buf = nb;
 			cap *= 2;
 		}
-		ssize_t r = read(p[0], buf + n, cap - n);
+		r = read(fd, buf + n, cap - n);
 		if (r > 0)
 			n += (size_t)r;
-		else if (r == 0)
-			break;
-		else if (errno != EAGAIN && errno != EINTR)
+		else if (r == 0 || (errno != EAGAIN && errno != EINTR))
 			break;
 	}
+	if (buf)
+		buf[n] = '\0';
+	return buf;
+}
+
+int it_run(const char *const argv[], int timeout_ms, char **out)
+{
+	int p[2], devnull, st = 0;
+	pid_t pid;
+	bool killed;
+	char *buf;
+
+	if (out)
+		*out = NULL;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pid = fork();
+	if (pid < 0) {
+		int e = -errno;
+		close(p[0]);
+		close(p[1]);
+		close(devnull);
+		return e;
+	}
+	if (pid == 0) {
+		child_reset_signals();
+		dup2(devnull, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close_range(3, ~0U, 0);
+		execve(argv[0], (char *const *)argv, environ);
+		_exit(127);
+	}
+	close(p[1]);
+	close(devnull);
+	buf = read_to_eof(p[0], pid, timeout_ms, &killed);
 	close(p[0]);
-	buf[n] = '\0';
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (out)
 		*out = buf;
 	else
 		free(buf);
+	if (!buf && !killed)
+		return -ENOMEM;
 	return killed ? -ETIMEDOUT : st;
 }
 
@@ -730,46 +739,12 @@ static pid_t spawn_start(const struct shim_inst *si, const char *const argv[], c
 	_exit(127);
 }
 
-/* Reads fd to EOF (at most timeout_ms, then kills pid's group); NUL-terminated heap text. */
-static char *read_to_eof(int fd, pid_t pid, int timeout_ms)
-{
-	long deadline = now_ms() + timeout_ms;
-	size_t cap = 1024, n = 0;
-	char *buf = malloc(cap + 1);
-
-	while (buf) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long left = deadline - now_ms();
-		ssize_t r;
-		if (left <= 0) {
-			kill(-pid, SIGKILL);
-			break;
-		}
-		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
-			break;
-		if (n == cap) {
-			char *nb = realloc(buf, cap * 2 + 1);
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r > 0)
-			n += (size_t)r;
-		else if (r == 0 || (errno != EINTR && errno != EAGAIN))
-			break;
-	}
-	if (buf)
-		buf[n] = '\0';
-	return buf;
-}
-
 int shim_v2_start_action(struct shim_inst *si, const char *ttrpc, const uint8_t *opts,
 			 size_t optlen, char **out)
 {
 	char logp[PATH_MAX], ttenv[PATH_MAX + 32], *text, *a, *e;
 	const char *argv[12];
+	bool killed = false;
 	char **envp;
 	int in[2], o[2], st = 0, ac = 0, rc;
 	size_t nenv = 0;
@@ -827,7 +802,7 @@ int shim_v2_start_action(struct shim_inst *si, const char *ttrpc, const uint8_t 
 	if (pid > 0 && opts && optlen && write(in[1], opts, optlen) != (ssize_t)optlen)
 		kill(pid, SIGKILL);
 	close(in[1]);
-	text = pid > 0 ? read_to_eof(o[0], pid, 30000) : NULL;
+	text = pid > 0 ? read_to_eof(o[0], -pid, 30000, &killed) : NULL;
 	close(o[0]);
 	if (pid < 0) {
 		free(text);
@@ -837,7 +812,10 @@ int shim_v2_start_action(struct shim_inst *si, const char *ttrpc, const uint8_t 
 		;
 	if (out)
 		*out = text ? strdup(text) : NULL;
-	rc = !text ? -ENOMEM : !WIFEXITED(st) || WEXITSTATUS(st) != 0 ? -EIO : 0;
+	rc = killed                                   ? -ETIMEDOUT
+	     : !text                                  ? -ENOMEM
+	     : !WIFEXITED(st) || WEXITSTATUS(st) != 0 ? -EIO
+						      : 0;
 	a = text && rc == 0 ? text + strspn(text, " \t\r\n") : NULL;
 	if (a && strncmp(a, "unix://", 7) == 0)
 		a += 7;
