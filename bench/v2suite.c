@@ -76,6 +76,9 @@ static void pods_run(const struct v2_params *p, struct v2_result *r)
 	for (int i = 0; i < p->pods; i++)
 		for (int s = 0; s < 2; s++) {
 			struct bshim *b;
+			/* The previous pod's aftermath (its runtimes, containerd taking its events)
+			 * must not land in this one's `start` -> first answer. */
+			bshim_settle(v, 2 * p->pods, 2.0);
 			progress("v2 pods: launching %s pod %d/%d", p->shim[s], i + 1, p->pods);
 			b = pod_launch(p->shim[s], s ? "podB" : "podA");
 			v[2 * i + s] = b;
@@ -497,6 +500,7 @@ int cmd_v2(int argc, char **argv)
 	struct v2_count c = { 0, 0, 0 };
 	const char *out = NULL;
 	json_t *targets = json_array();
+	bool measured;
 	int nb = 0;
 
 	v2_params_defaults(&p);
@@ -541,6 +545,7 @@ int cmd_v2(int argc, char **argv)
 		json_decref(j);
 	}
 	json_decref(targets);
+	measured = r.have_ctd;
 	v2_free(&r);
-	return c.miss || c.na;
+	return measured ? 0 : 1; /* a missed target is a figure, not a failure */
 }
