@@ -69,7 +69,9 @@ const char *it_root(void)
 {
 	pthread_mutex_lock(&g_mu);
 	if (!g_root[0]) {
-		char tmpl[] = "/tmp/cshimit.XXXXXX";
+		const char *dir = getenv("CSHIM_IT_TMPDIR");
+		char tmpl[PATH_MAX];
+		xsnprintf(tmpl, sizeof(tmpl), "%s/cshimit.XXXXXX", dir && *dir ? dir : "/tmp");
 		if (mkdtemp(tmpl)) {
 			chmod(tmpl, 0711);
 			xsnprintf(g_root, sizeof(g_root), "%s", tmpl);

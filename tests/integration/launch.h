@@ -46,7 +46,8 @@ struct shim_inst {
  * skip; the Go shim's runs are reference observations only, never a pass of anything. */
 void it_require_cshim(const char *prog, const char *path);
 
-/* One temporary root for the whole test program (mkdtemp under /tmp). */
+/* One temporary root for the whole test program (mkdtemp under $CSHIM_IT_TMPDIR, else /tmp:
+ * the bench puts bundles on a tmpfs with it, as containerd's /run state dir usually is). */
 const char *it_root(void);
 /* Removes the temporary root (unless CSHIM_IT_KEEP is set). */
 void it_root_remove(void);
