@@ -194,7 +194,9 @@ void shim_label(const char *bin, char *out, size_t n)
 {
 	const char *base = strrchr(bin, '/');
 	base = base ? base + 1 : bin;
-	if (strncmp(base, "containerd-shim", 15) == 0)
+	if (strncmp(base, "containerd-shim-runc-v2", 23) == 0)
+		xsnprintf(out, n, "runc-v2");
+	else if (strncmp(base, "containerd-shim", 15) == 0)
 		xsnprintf(out, n, "go");
 	else
 		xsnprintf(out, n, "%s", base);

@@ -51,7 +51,8 @@ struct bshim {
 
 #define V2_TASK_SERVICE "containerd.task.v2.Task"
 
-/* Shim label for tables: "go" for a binary named containerd-shim*, else its basename. */
+/* Shim label for tables: "runc-v2" for containerd-shim-runc-v2*, "go" for another
+ * containerd-shim*, else its basename. */
 void shim_label(const char *bin, char *out, size_t n);
 
 /* Prepares, starts, measures first answer, Creates and Starts `sleep` (argv may be NULL for
