@@ -191,7 +191,16 @@ void compare_free(struct cmp_result *r)
 	r->npoints = 0;
 }
 
-static const char *fmt_metric(char *b, size_t n, int metric, double v)
+const char *cmp_ratio_fmt(char *b, size_t n, double mn, double med, double mx)
+{
+	if (isnan(med))
+		xsnprintf(b, n, "-");
+	else
+		xsnprintf(b, n, "%.3g  [%.3g .. %.3g]", med, mn, mx);
+	return b;
+}
+
+const char *cmp_fmt(char *b, size_t n, int metric, double v)
 {
 	if (isnan(v) || v < 0)
 		xsnprintf(b, n, "-");
@@ -238,8 +247,8 @@ void compare_print(FILE *f, const struct cmp_result *r)
 				mn = md = mx = NAN;
 			}
 			fprintf(f, "  %-20s %12s %12s   %8s %8s %8s\n", cm_names[m],
-				fmt_metric(a, sizeof(a), m, cmp_median(p, 0, m)),
-				fmt_metric(b, sizeof(b), m, cmp_median(p, 1, m)),
+				cmp_fmt(a, sizeof(a), m, cmp_median(p, 0, m)),
+				cmp_fmt(b, sizeof(b), m, cmp_median(p, 1, m)),
 				fmt_ratio(x, sizeof(x), mn), fmt_ratio(y, sizeof(y), md),
 				fmt_ratio(z, sizeof(z), mx));
 		}

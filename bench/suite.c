@@ -77,28 +77,6 @@ static void row(const char *name, const char *a, const char *b, const char *rati
 	printf("%-36s %12s %12s  %-24s %-10s %s\n", name, a, b, ratio, ts, t ? res_str(t) : "");
 }
 
-static const char *ratio3(char *b, size_t n, double mn, double med, double mx)
-{
-	if (isnan(med))
-		xsnprintf(b, n, "-");
-	else
-		xsnprintf(b, n, "%.3g  [%.3g .. %.3g]", med, mn, mx);
-	return b;
-}
-
-static const char *fmt_v(char *b, size_t n, int metric, double v)
-{
-	if (isnan(v) || v < 0)
-		xsnprintf(b, n, "-");
-	else if (metric == CM_RPS)
-		xsnprintf(b, n, "%.0f", v);
-	else if (metric == CM_CPU_REQ || metric == CM_CLIENT_REQ)
-		xsnprintf(b, n, "%.2fus", v);
-	else
-		fmt_ns(b, n, v);
-	return b;
-}
-
 /* The floor is measured in the same rounds as State on one connection: pingpong, go, cshim. */
 struct floor_ctx {
 	struct pingpong_params *ppp;
@@ -143,9 +121,9 @@ static void exits_rows(const struct exitwait_result *r)
 			xsnprintf(tn, sizeof(tn), "exitwait %d %s (ratio)", r->n, ew_names[m]);
 			t = add_target(tn, q[1], true, 0.5);
 		}
-		fmt_v(a, sizeof(a), CM_P50, va);
-		fmt_v(b, sizeof(b), CM_P50, vb);
-		row(name, a, b, ratio3(x, sizeof(x), q[0], q[1], q[2]), t);
+		cmp_fmt(a, sizeof(a), CM_P50, va);
+		cmp_fmt(b, sizeof(b), CM_P50, vb);
+		row(name, a, b, cmp_ratio_fmt(x, sizeof(x), q[0], q[1], q[2]), t);
 	}
 	for (int s = 0; s < 2; s++)
 		for (int k = 0; k < r->rounds; k++)
@@ -171,13 +149,13 @@ static void execs_rows(const struct execs_result *r)
 			t = add_target(tn, q[1], true, 0.5);
 		}
 		if (m <= EX_CYCLE_P50) {
-			fmt_v(a, sizeof(a), CM_P50, va);
-			fmt_v(b, sizeof(b), CM_P50, vb);
+			cmp_fmt(a, sizeof(a), CM_P50, va);
+			cmp_fmt(b, sizeof(b), CM_P50, vb);
 		} else {
 			xsnprintf(a, sizeof(a), isnan(va) ? "-" : "%.2fms", va * 1e3);
 			xsnprintf(b, sizeof(b), isnan(vb) ? "-" : "%.2fms", vb * 1e3);
 		}
-		row(name, a, b, ratio3(x, sizeof(x), q[0], q[1], q[2]), t);
+		row(name, a, b, cmp_ratio_fmt(x, sizeof(x), q[0], q[1], q[2]), t);
 	}
 }
 
@@ -462,9 +440,9 @@ int cmd_suite(int argc, char **argv)
 							     : 0.35);
 			if (method == M_LISTPIDS && m == CM_P50)
 				t = add_target(tn, med, true, 0.05);
-			row(name, fmt_v(a, sizeof(a), m, cmp_median(p, 0, m)),
-			    fmt_v(b, sizeof(b), m, cmp_median(p, 1, m)),
-			    ratio3(r, sizeof(r), mn, med, mx), t);
+			row(name, cmp_fmt(a, sizeof(a), m, cmp_median(p, 0, m)),
+			    cmp_fmt(b, sizeof(b), m, cmp_median(p, 1, m)),
+			    cmp_ratio_fmt(r, sizeof(r), mn, med, mx), t);
 		}
 		{
 			char a[24], b[24];
@@ -602,7 +580,7 @@ int cmd_suite(int argc, char **argv)
 			fmt_ns(b, sizeof(b), median_d(vc, n));
 			{
 				double mn = min_d(rr, n), mx = max_d(rr, n), md = median_d(rr, n);
-				ratio3(r, sizeof(r), mn, md, mx);
+				cmp_ratio_fmt(r, sizeof(r), mn, md, mx);
 			}
 			row(name, a, b, r, NULL);
 			if (ph != PH_IDLE) {

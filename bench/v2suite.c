@@ -255,28 +255,6 @@ static const struct cmp_point *find_point(const struct cmp_result *r, int method
 	return NULL;
 }
 
-static const char *fmt_metric(char *b, size_t n, int metric, double v)
-{
-	if (isnan(v) || v < 0)
-		xsnprintf(b, n, "-");
-	else if (metric == CM_RPS)
-		xsnprintf(b, n, "%.0f", v);
-	else if (metric == CM_CPU_REQ)
-		xsnprintf(b, n, "%.2fus", v);
-	else
-		fmt_ns(b, n, v);
-	return b;
-}
-
-static const char *ratio3(char *b, size_t n, const double q[3])
-{
-	if (isnan(q[1]))
-		xsnprintf(b, n, "-");
-	else
-		xsnprintf(b, n, "%.3g  [%.3g .. %.3g]", q[1], q[0], q[2]);
-	return b;
-}
-
 static void point_row(struct tctx *t, const char *name, const struct cmp_point *pt, int metric,
 		      double limit)
 {
@@ -284,9 +262,9 @@ static void point_row(struct tctx *t, const char *name, const struct cmp_point *
 	double q[3] = { NAN, NAN, NAN };
 	if (pt) {
 		cmp_ratio(pt, metric, &q[0], &q[1], &q[2]);
-		fmt_metric(c, sizeof(c), metric, cmp_median(pt, 1, metric));
-		fmt_metric(g, sizeof(g), metric, cmp_median(pt, 0, metric));
-		ratio3(x, sizeof(x), q);
+		cmp_fmt(c, sizeof(c), metric, cmp_median(pt, 1, metric));
+		cmp_fmt(g, sizeof(g), metric, cmp_median(pt, 0, metric));
+		cmp_ratio_fmt(x, sizeof(x), q[0], q[1], q[2]);
 	}
 	if (limit > 0)
 		trow(t, name, c, g, x, q[1], limit);
@@ -361,9 +339,9 @@ static void exits_rows(struct tctx *t, const struct exitwait_result *r)
 		xsnprintf(name, sizeof(name), "  %s", ew_names[m]);
 		if (!m)
 			xsnprintf(name, sizeof(name), "%d exits at once: %s", r->n, ew_names[m]);
-		fmt_metric(a, sizeof(a), CM_P50, vc);
-		fmt_metric(b, sizeof(b), CM_P50, vg);
-		ratio3(x, sizeof(x), q);
+		cmp_fmt(a, sizeof(a), CM_P50, vc);
+		cmp_fmt(b, sizeof(b), CM_P50, vg);
+		cmp_ratio_fmt(x, sizeof(x), q[0], q[1], q[2]);
 		if (m == EW_WAIT_P50 || m == EW_WAIT_P90)
 			trow(t, name, a, b, x, q[1], 0.5);
 		else
@@ -390,13 +368,13 @@ static void execs_rows(struct tctx *t, const struct execs_result *r)
 		if (!m)
 			xsnprintf(name, sizeof(name), "%d concurrent execs: wall", r->n);
 		if (m <= EX_CYCLE_P50) {
-			fmt_metric(a, sizeof(a), CM_P50, vc);
-			fmt_metric(b, sizeof(b), CM_P50, vg);
+			cmp_fmt(a, sizeof(a), CM_P50, vc);
+			cmp_fmt(b, sizeof(b), CM_P50, vg);
 		} else {
 			xsnprintf(a, sizeof(a), isnan(vc) ? "-" : "%.2fms", vc * 1e3);
 			xsnprintf(b, sizeof(b), isnan(vg) ? "-" : "%.2fms", vg * 1e3);
 		}
-		ratio3(x, sizeof(x), q);
+		cmp_ratio_fmt(x, sizeof(x), q[0], q[1], q[2]);
 		if (m == EX_WALL || m == EX_CPU)
 			trow(t, name, a, b, x, q[1], 0.5);
 		else
