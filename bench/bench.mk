@@ -8,8 +8,9 @@ BENCH_REUSE := tests/integration/launch.c tests/integration/shimclient.c
 BENCH_OUT   ?= bench/results
 BENCH_ARGS  ?=
 GOSHIM      ?= /usr/bin/containerd-shim
+GOSHIMV2    ?= /usr/bin/containerd-shim-runc-v2
 
-.PHONY: bench bench-build bench-indep
+.PHONY: bench bench-v2 bench-build bench-indep
 
 bench-build: $(BENCH_BIN)
 
@@ -20,10 +21,15 @@ $(BENCH_BIN): $(BENCH_SRC) $(wildcard bench/*.h) $(BENCH_REUSE) $(wildcard tests
 
 # Builds, then: compare (Go shim vs cshim) for State/ListPids/ShimInfo at 1, 8 and 64
 # connections, pingpong, churn, exitwait 20 and execs 10 (a private containerd receives the
-# shims' events) and density 50; JSON + SVG under $(BENCH_OUT); one table.
+# shims' events) and density 50; then the runtime v2 table (runc-v2 vs cshim, both started
+# through `start`: pods, State/Pids/Stats, exitwait, execs); JSON + SVG under $(BENCH_OUT).
 bench: $(BIN) $(BENCH_BIN)
-	CSHIM_BENCH_DIR=$(abspath bench) $(BENCH_BIN) suite --go $(GOSHIM) --cshim $(abspath $(BIN)) \
-		--out $(BENCH_OUT) $(BENCH_ARGS)
+	CSHIM_BENCH_DIR=$(abspath bench) $(BENCH_BIN) suite --go $(GOSHIM) --gov2 $(GOSHIMV2) \
+		--cshim $(abspath $(BIN)) --out $(BENCH_OUT) $(BENCH_ARGS)
+
+# The v2 table alone (cshim-bench v2).
+bench-v2: $(BIN) $(BENCH_BIN)
+	$(BENCH_BIN) v2 $(GOSHIMV2) $(abspath $(BIN)) --out $(BENCH_OUT) $(BENCH_ARGS)
 
 # The State/ShimInfo comparisons again with an independent client (bench/goclient: containerd's
 # own Go ttrpc client), Go shim vs cshim; installs Debian's Go packages when missing.

@@ -81,7 +81,7 @@ static void *worker_main(void *arg)
 		}
 		char id[48];
 		xsnprintf(id, sizeof(id), "churn%d-%llu", w->idx, k++);
-		if (bshim_exec_cycle(w->c, id, w->err_msg[0] ? NULL : w->err_msg,
+		if (bshim_exec_cycle(w->b, w->c, id, w->err_msg[0] ? NULL : w->err_msg,
 				     sizeof(w->err_msg)) == 0) {
 			w->ok++;
 		} else {

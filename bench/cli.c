@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include "bench/cli.h"
+#include "bench/ctd.h"
+#include "bench/report.h"
+#include "bench/shim.h"
 #include "bench/util.h"
 
 void load_opts_defaults(struct load_opts *o)
@@ -91,4 +94,60 @@ const char *default_cshim(void)
 {
 	const char *e = getenv("CSHIM");
 	return e && *e ? e : "build/bin/cshim";
+}
+
+const char *default_gov2shim(void)
+{
+	const char *e = getenv("GOSHIMV2");
+	return e && *e ? e : "/usr/bin/containerd-shim-runc-v2";
+}
+
+void ctd_cmd_parse(const char *name, int argc, char **argv, int max_rounds, struct ctd_cmd *o)
+{
+	int nb = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--rounds"))
+			o->rounds = (int)parse_long(a, v), i++;
+		else if (!strcmp(a, "--containerd"))
+			o->containerd = v, i++;
+		else if (!strcmp(a, "--json"))
+			o->json = v, i++;
+		else if (!strcmp(a, "--v2"))
+			o->v2 = true;
+		else if (a[0] >= '0' && a[0] <= '9')
+			o->n = (int)parse_long("N", a);
+		else if (a[0] != '-' && nb < 2)
+			o->shim[nb++] = a;
+		else
+			die("%s: unknown option %s", name, a);
+	}
+	if (o->rounds < 1 || o->rounds > max_rounds || o->n < 1 || o->n > 1024)
+		die("%s: 1 <= N <= 1024, 1 <= --rounds <= %d", name, max_rounds);
+	if (!o->shim[0])
+		o->shim[0] = o->v2 ? default_gov2shim() : default_goshim();
+	if (!o->shim[1])
+		o->shim[1] = default_cshim();
+}
+
+void ctd_cmd_run(const char *name, const struct ctd_cmd *o,
+		 void (*run)(void *arg, struct bctd *ctd), void *arg)
+{
+	struct bctd ctd;
+
+	bshim_install_signal_cleanup();
+	bshim_use_v2(o->v2);
+	if (bctd_start(&ctd, o->containerd, IT_NAMESPACE) < 0)
+		die("%s: no private containerd", name);
+	run(arg, &ctd);
+	bctd_stop(&ctd);
+	it_root_remove();
+}
+
+void ctd_cmd_json(const struct ctd_cmd *o, json_t *j)
+{
+	if (o->json && json_write_line(o->json, j) < 0)
+		warnx_("writing %s failed", o->json);
+	json_decref(j);
 }

@@ -93,27 +93,25 @@ static void check_methods(const struct cmp_params *cp, struct bshim *b)
 		for (int m = 0; m < M_COUNT; m++)
 			used[m] |= cp->weights[i][m];
 	for (int m = 0; m < M_COUNT; m++) {
+		/* v1 StateRequest, ListPidsRequest; v2 StateRequest, PidsRequest, StatsRequest:
+		 * all of them {id} (ShimInfo takes Empty). */
 		Containerd__Runtime__Linux__Shim__V1__StateRequest sr =
 			CONTAINERD__RUNTIME__LINUX__SHIM__V1__STATE_REQUEST__INIT;
-		Containerd__Runtime__Linux__Shim__V1__ListPidsRequest lr =
-			CONTAINERD__RUNTIME__LINUX__SHIM__V1__LIST_PIDS_REQUEST__INIT;
-		const ProtobufCMessage *req = NULL;
-		char *msg = NULL;
-		int code = -1, rc;
+		struct shimclient_reply rep;
+		int rc;
 		if (!used[m])
 			continue;
-		sr.id = lr.id = b->si.id;
-		if (m == M_STATE)
-			req = &sr.base;
-		else if (m == M_LISTPIDS)
-			req = &lr.base;
-		rc = shimclient_call(b->ctl, method_names[m], req, NULL, NULL, &code, &msg, 10000);
-		if (rc < 0 || code != 0)
+		sr.id = b->si.id;
+		rc = shimclient_call_ex(b->ctl, b->v2 ? V2_TASK_SERVICE : SHIM_SERVICE,
+					method_names[m], m == M_SHIMINFO ? NULL : &sr.base, 10000,
+					&rep);
+		if (rc < 0 || rep.code != 0)
 			warnx_("%s: %s does not answer successfully (%s%s): its points will show "
 			       "errors",
 			       b->label, method_names[m], rc < 0 ? "transport " : "",
-			       rc < 0 ? "error" : msg);
-		free(msg);
+			       rc < 0 ? "error" : rep.msg);
+		if (rc == 0)
+			shimclient_reply_free(&rep);
 	}
 }
 
@@ -129,6 +127,7 @@ static int run_one(const struct cmp_params *cp, struct cmp_point *pt, struct bsh
 	s.sock = b->si.sock;
 	s.server_pid = b->pid;
 	s.container_id = b->si.id;
+	s.v2 = b->v2;
 	s.conns = pt->conns;
 	s.streams = pt->streams;
 	s.threads = cp->threads;
@@ -192,7 +191,16 @@ void compare_free(struct cmp_result *r)
 	r->npoints = 0;
 }
 
-static const char *fmt_metric(char *b, size_t n, int metric, double v)
+const char *cmp_ratio_fmt(char *b, size_t n, double mn, double med, double mx)
+{
+	if (isnan(med))
+		xsnprintf(b, n, "-");
+	else
+		xsnprintf(b, n, "%.3g  [%.3g .. %.3g]", med, mn, mx);
+	return b;
+}
+
+const char *cmp_fmt(char *b, size_t n, int metric, double v)
 {
 	if (isnan(v) || v < 0)
 		xsnprintf(b, n, "-");
@@ -239,8 +247,8 @@ void compare_print(FILE *f, const struct cmp_result *r)
 				mn = md = mx = NAN;
 			}
 			fprintf(f, "  %-20s %12s %12s   %8s %8s %8s\n", cm_names[m],
-				fmt_metric(a, sizeof(a), m, cmp_median(p, 0, m)),
-				fmt_metric(b, sizeof(b), m, cmp_median(p, 1, m)),
+				cmp_fmt(a, sizeof(a), m, cmp_median(p, 0, m)),
+				cmp_fmt(b, sizeof(b), m, cmp_median(p, 1, m)),
 				fmt_ratio(x, sizeof(x), mn), fmt_ratio(y, sizeof(y), md),
 				fmt_ratio(z, sizeof(z), mx));
 		}

@@ -68,6 +68,10 @@ double cmp_median(const struct cmp_point *p, int s, int metric);
 /* Ratio B/A per round: min, median, max. NaN when undefined. */
 void cmp_ratio(const struct cmp_point *p, int metric, double *mn, double *med, double *mx);
 const char *cmp_point_name(const struct cmp_point *p, char *buf, size_t n);
+/* A metric's value for a table: "-" (NaN or negative), req/s, "12.3us" (CPU), or a duration. */
+const char *cmp_fmt(char *b, size_t n, int metric, double v);
+/* A ratio for a table: "median  [min .. max]", "-" when undefined. */
+const char *cmp_ratio_fmt(char *b, size_t n, double mn, double med, double mx);
 
 void compare_print(FILE *f, const struct cmp_result *r);
 json_t *compare_json(const struct cmp_result *r);

@@ -28,6 +28,7 @@ void execs_params_defaults(struct execs_params *p)
 }
 
 struct cycler {
+	const struct bshim *b;
 	struct shimclient *c;
 	pthread_barrier_t *go;
 	char id[48];
@@ -42,7 +43,7 @@ static void *cycler_main(void *arg)
 	struct cycler *y = arg;
 	pthread_barrier_wait(y->go);
 	y->t0 = now_ns();
-	y->rc = bshim_exec_cycle(y->c, y->id, y->err, sizeof(y->err));
+	y->rc = bshim_exec_cycle(y->b, y->c, y->id, y->err, sizeof(y->err));
 	y->t1 = now_ns();
 	return NULL;
 }
@@ -67,6 +68,7 @@ static void batch(const struct execs_params *p, struct bctd *ctd, struct bshim *
 	progress("execs round %d: %s: %d exec cycles", round + 1, b->label, n);
 	pthread_barrier_init(&go, NULL, (unsigned)n + 1);
 	for (int i = 0; i < n; i++) {
+		y[i].b = b;
 		y[i].c = conns[i];
 		y[i].go = &go;
 		xsnprintf(y[i].id, sizeof(y[i].id), "ex%d-%d-%d", round, s, i);
@@ -299,55 +301,41 @@ void execs_free(struct execs_result *r)
 		}
 }
 
+struct ex_cmd {
+	struct execs_params p;
+	struct execs_result *r;
+};
+
+static void ex_run(void *arg, struct bctd *ctd)
+{
+	struct ex_cmd *c = arg;
+	execs_run(&c->p, ctd, c->r);
+}
+
 int cmd_execs(int argc, char **argv)
 {
-	struct execs_params p;
-	struct execs_result *r = calloc(1, sizeof(*r));
-	struct bctd ctd;
-	const char *json_path = NULL, *containerd = NULL;
-	int nb = 0, rc = 0;
-	json_t *j;
+	struct ex_cmd c;
+	struct ctd_cmd o = { 0 };
+	int rc;
 
-	if (!r)
+	execs_params_defaults(&c.p);
+	o.n = c.p.n;
+	o.rounds = c.p.rounds;
+	ctd_cmd_parse("execs", argc, argv, EX_MAX_ROUNDS, &o);
+	c.p.n = o.n;
+	c.p.rounds = o.rounds;
+	c.p.shim[0] = o.shim[0];
+	c.p.shim[1] = o.shim[1];
+	if (!(c.r = calloc(1, sizeof(*c.r))))
 		die("out of memory");
-	execs_params_defaults(&p);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "--rounds"))
-			p.rounds = (int)parse_long(a, v), i++;
-		else if (!strcmp(a, "--containerd"))
-			containerd = v, i++;
-		else if (!strcmp(a, "--json"))
-			json_path = v, i++;
-		else if (a[0] >= '0' && a[0] <= '9')
-			p.n = (int)parse_long("N", a);
-		else if (a[0] != '-' && nb < 2)
-			p.shim[nb++] = a;
-		else
-			die("execs: unknown option %s", a);
-	}
-	if (p.rounds < 1 || p.rounds > EX_MAX_ROUNDS || p.n < 1 || p.n > 1024)
-		die("execs: 1 <= N <= 1024, 1 <= --rounds <= %d", EX_MAX_ROUNDS);
-	if (!p.shim[0])
-		p.shim[0] = default_goshim();
-	if (!p.shim[1])
-		p.shim[1] = default_cshim();
-	bshim_install_signal_cleanup();
-	if (bctd_start(&ctd, containerd, IT_NAMESPACE) < 0)
-		die("execs: no private containerd");
-	execs_run(&p, &ctd, r);
-	bctd_stop(&ctd);
-	it_root_remove();
-	execs_print(stdout, r);
-	j = execs_json(r);
-	if (json_path && json_write_line(json_path, j) < 0)
-		warnx_("writing %s failed", json_path);
-	json_decref(j);
-	rc = r->rounds == 0;
+	ctd_cmd_run("execs", &o, ex_run, &c);
+	execs_print(stdout, c.r);
+	ctd_cmd_json(&o, execs_json(c.r));
+	rc = c.r->rounds == 0;
 	for (int s = 0; s < 2; s++)
-		for (int k = 0; k < r->rounds; k++)
-			rc |= !r->b[s][k].ok || r->b[s][k].events < p.n;
-	execs_free(r);
-	free(r);
+		for (int k = 0; k < c.r->rounds; k++)
+			rc |= !c.r->b[s][k].ok || c.r->b[s][k].events < c.p.n;
+	execs_free(c.r);
+	free(c.r);
 	return rc;
 }

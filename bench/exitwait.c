@@ -40,23 +40,10 @@ struct waiter {
 static void *waiter_main(void *arg)
 {
 	struct waiter *w = arg;
-	Containerd__Runtime__Linux__Shim__V1__WaitRequest wr =
-		CONTAINERD__RUNTIME__LINUX__SHIM__V1__WAIT_REQUEST__INIT;
-	Containerd__Runtime__Linux__Shim__V1__WaitResponse *resp = NULL;
-	int code = -1;
 
-	wr.id = w->b->si.id;
 	atomic_fetch_add(w->sent, 1);
-	w->rc = shimclient_call(w->b->ctl, "Wait", &wr.base,
-				&containerd__runtime__linux__shim__v1__wait_response__descriptor,
-				(ProtobufCMessage **)&resp, &code, NULL, WAIT_TIMEOUT_MS);
+	w->rc = bshim_wait(w->b, w->b->ctl, &w->status, WAIT_TIMEOUT_MS);
 	w->t_done = now_ns();
-	if (w->rc == 0 && code != 0)
-		w->rc = -EIO;
-	if (resp) {
-		w->status = resp->exit_status;
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
-	}
 	return NULL;
 }
 
@@ -298,54 +285,40 @@ void exitwait_free(struct exitwait_result *r)
 		}
 }
 
+struct ew_cmd {
+	struct exitwait_params p;
+	struct exitwait_result *r;
+};
+
+static void ew_run(void *arg, struct bctd *ctd)
+{
+	struct ew_cmd *c = arg;
+	exitwait_run(&c->p, ctd, c->r);
+}
+
 int cmd_exitwait(int argc, char **argv)
 {
-	struct exitwait_params p;
-	struct exitwait_result *r = calloc(1, sizeof(*r));
-	struct bctd ctd;
-	const char *json_path = NULL, *containerd = NULL;
-	int nb = 0, rc = 0;
-	json_t *j;
+	struct ew_cmd c;
+	struct ctd_cmd o = { 0 };
+	int rc = 0;
 
-	if (!r)
+	exitwait_params_defaults(&c.p);
+	o.n = c.p.n;
+	o.rounds = c.p.rounds;
+	ctd_cmd_parse("exitwait", argc, argv, EW_MAX_ROUNDS, &o);
+	c.p.n = o.n;
+	c.p.rounds = o.rounds;
+	c.p.shim[0] = o.shim[0];
+	c.p.shim[1] = o.shim[1];
+	if (!(c.r = calloc(1, sizeof(*c.r))))
 		die("out of memory");
-	exitwait_params_defaults(&p);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "--rounds"))
-			p.rounds = (int)parse_long(a, v), i++;
-		else if (!strcmp(a, "--containerd"))
-			containerd = v, i++;
-		else if (!strcmp(a, "--json"))
-			json_path = v, i++;
-		else if (a[0] >= '0' && a[0] <= '9')
-			p.n = (int)parse_long("N", a);
-		else if (a[0] != '-' && nb < 2)
-			p.shim[nb++] = a;
-		else
-			die("exitwait: unknown option %s", a);
-	}
-	if (p.rounds < 1 || p.rounds > EW_MAX_ROUNDS || p.n < 1 || p.n > 1024)
-		die("exitwait: 1 <= N <= 1024, 1 <= --rounds <= %d", EW_MAX_ROUNDS);
-	if (!p.shim[0])
-		p.shim[0] = default_goshim();
-	if (!p.shim[1])
-		p.shim[1] = default_cshim();
-	bshim_install_signal_cleanup();
-	if (bctd_start(&ctd, containerd, IT_NAMESPACE) < 0)
-		die("exitwait: no private containerd");
-	exitwait_run(&p, &ctd, r);
-	bctd_stop(&ctd);
-	it_root_remove();
-	exitwait_print(stdout, r);
-	j = exitwait_json(r);
-	if (json_path && json_write_line(json_path, j) < 0)
-		warnx_("writing %s failed", json_path);
-	json_decref(j);
+	ctd_cmd_run("exitwait", &o, ew_run, &c);
+	exitwait_print(stdout, c.r);
+	ctd_cmd_json(&o, exitwait_json(c.r));
 	for (int s = 0; s < 2; s++)
-		for (int k = 0; k < p.rounds; k++)
-			rc |= !r->b[s][k].ok || r->b[s][k].events < p.n;
-	exitwait_free(r);
-	free(r);
+		for (int k = 0; k < c.p.rounds; k++)
+			rc |= !c.r->b[s][k].ok || c.r->b[s][k].events < c.p.n;
+	exitwait_free(c.r);
+	free(c.r);
 	return rc;
 }

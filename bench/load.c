@@ -16,12 +16,14 @@
 #include "bench/procstat.h"
 #include "bench/util.h"
 #include "github.com/containerd/containerd/runtime/v1/shim/v1/shim.pb-c.h"
+#include "github.com/containerd/containerd/runtime/v2/task/shim.pb-c.h"
 #include "proto/ttrpc_codec.h"
 #include "proto/ttrpc_frame.h"
 
 #define SHIM_SVC "containerd.runtime.linux.shim.v1.Shim"
+#define TASK_SVC "containerd.task.v2.Task"
 
-const char *const method_names[M_COUNT] = { "State", "ListPids", "ShimInfo" };
+const char *const method_names[M_COUNT] = { "State", "ListPids", "ShimInfo", "Pids", "Stats" };
 
 int method_parse(const char *name)
 {
@@ -113,9 +115,20 @@ static int build_frames(const struct load_spec *s, struct frames *fr)
 				CONTAINERD__RUNTIME__LINUX__SHIM__V1__LIST_PIDS_REQUEST__INIT;
 			r.id = (char *)s->container_id;
 			plen = protobuf_c_message_pack(&r.base, pl);
+		} else if (m == M_PIDS) {
+			Containerd__Task__V2__PidsRequest r =
+				CONTAINERD__TASK__V2__PIDS_REQUEST__INIT;
+			r.id = (char *)s->container_id;
+			plen = protobuf_c_message_pack(&r.base, pl);
+		} else if (m == M_STATS) {
+			Containerd__Task__V2__StatsRequest r =
+				CONTAINERD__TASK__V2__STATS_REQUEST__INIT;
+			r.id = (char *)s->container_id;
+			plen = protobuf_c_message_pack(&r.base, pl);
 		}
-		if (ttrpc_request_frame(1, SHIM_SVC, method_names[m], pl, plen, 0, &fr->f[m],
-					&fr->len[m]) < 0)
+		/* v1's StateRequest{id} and v2's StateRequest{id, exec_id ""} are the same bytes. */
+		if (ttrpc_request_frame(1, s->v2 ? TASK_SVC : SHIM_SVC, method_names[m], pl, plen,
+					0, &fr->f[m], &fr->len[m]) < 0)
 			return -ENOMEM;
 	}
 	return 0;

@@ -24,16 +24,18 @@
 
 #include "bench/hist.h"
 
-enum method_id { M_STATE, M_LISTPIDS, M_SHIMINFO, M_COUNT };
+/* v1 shims serve State, ListPids and ShimInfo; v2 shims State, Pids and Stats. */
+enum method_id { M_STATE, M_LISTPIDS, M_SHIMINFO, M_PIDS, M_STATS, M_COUNT };
 extern const char *const method_names[M_COUNT];
-/* "State" / "ListPids" / "ShimInfo" -> id, or -1. */
+/* "State" / "ListPids" / "ShimInfo" / "Pids" / "Stats" -> id, or -1. */
 int method_parse(const char *name);
 
 struct load_spec {
 	const char *sock;         /* unix socket path (when fds is NULL) */
 	const int *fds;           /* or: already connected sockets, one per connection */
 	pid_t server_pid;         /* whose CPU is measured (0: none) */
-	const char *container_id; /* for State/ListPids */
+	const char *container_id; /* for State/ListPids/Pids/Stats */
+	bool v2;                  /* the requests go to containerd.task.v2.Task */
 	int conns;                /* connections (default 1) */
 	int streams;              /* closed loop: in flight per connection (default 1) */
 	int threads;              /* client threads (default 1) */

@@ -15,16 +15,19 @@
 static const char USAGE[] =
 	"usage: cshim-bench COMMAND [options]\n"
 	"\n"
-	"  launch SHIM [--runtime PATH] [--hold SECONDS]\n"
+	"  launch SHIM [--runtime PATH] [--hold SECONDS] [--v2 [--containers N]]\n"
 	"      start SHIM like containerd 1.6 (fd 3 listener, its flags, cwd = bundle) with a\n"
 	"      busybox bundle and a running `sleep` container; print socket and pids; wait for\n"
 	"      EOF on stdin, SIGINT or --hold; then kill, Delete, SIGKILL, runc delete, rm.\n"
+	"      --v2: a runtime v2 shim, through `start`; N containers grouped in it.\n"
 	"  rpc [SHIM | --shim SHIM | --socket PATH --pid PID --id CONTAINER]\n"
-	"      [--method State|ListPids|ShimInfo|mix|State=8,ShimInfo=1] [--conns N]\n"
+	"      [--method State|ListPids|ShimInfo|Pids|Stats|mix|State=8,ShimInfo=1] [--conns N]\n"
 	"      [--streams N] [--threads N] [--duration S] [--warmup S] [--rate R] [--drain S]\n"
 	"      [--plot FILE.svg] [--json FILE]\n"
+	"      [--v2]\n"
 	"      closed-loop load (N connections, or N streams on each connection); with --rate\n"
-	"      open loop at R requests/s, latency from the intended send time.\n"
+	"      open loop at R requests/s, latency from the intended send time. --v2: a runtime\n"
+	"      v2 shim (launched through `start`), containerd.task.v2.Task (State, Pids, Stats).\n"
 	"  pingpong [--duration S] [--warmup S] [--plot FILE.svg] [--json FILE]\n"
 	"      the floor: a bare AF_UNIX exchange of State-sized frames between two processes.\n"
 	"  compare [SHIM_A [SHIM_B]] [--methods State,ListPids,ShimInfo] [--conns 1,8,64]\n"
@@ -38,17 +41,25 @@ static const char USAGE[] =
 	"      [--hang-on update|exec] [--plot FILE.svg] [--json FILE]\n"
 	"      State p99 (open loop) idle, during exec churn, and while the runtime hangs in\n"
 	"      `update` (bench/runtime-hang.sh as the Create runtime).\n"
-	"  exitwait [N] [SHIM_A [SHIM_B]] [--rounds R] [--containerd PATH] [--json FILE]\n"
+	"  exitwait [N] [SHIM_A [SHIM_B]] [--rounds R] [--containerd PATH] [--json FILE] [--v2]\n"
 	"      N containers per shim (20) killed at once: exit -> Wait answer and exit ->\n"
 	"      /tasks/exit at containerd, shims publishing to a private containerd.\n"
-	"  execs [N] [SHIM_A [SHIM_B]] [--rounds R] [--containerd PATH] [--json FILE]\n"
+	"  execs [N] [SHIM_A [SHIM_B]] [--rounds R] [--containerd PATH] [--json FILE] [--v2]\n"
 	"      N concurrent exec cycles (10) into one container: wall time, shim + children\n"
 	"      CPU per exec (publishers included), shims publishing to a private containerd.\n"
-	"  suite [--go SHIM] [--cshim SHIM] [--out DIR] [--quick]\n"
+	"  v2 [SHIM_A [SHIM_B]] [--pods P] [--extra X] [--settle S] [--rounds R]\n"
+	"      [--containerd PATH] [--out DIR] [--quick]\n"
+	"      two runtime v2 shims (runc-v2, cshim) started through `start`: idle pods\n"
+	"      (sandbox + 2 containers per shim), the per-container slope, start -> first\n"
+	"      answer, State/Pids/Stats, exitwait and execs; the v2 table with its targets.\n"
+	"  suite [--go SHIM] [--gov2 SHIM] [--cshim SHIM] [--out DIR] [--quick] [--no-v2]\n"
 	"      everything `make bench` runs, one side-by-side table with PASS/MISS per target.\n"
 	"\n"
-	"Defaults: SHIM_A = $GOSHIM or /usr/bin/containerd-shim, SHIM_B = $CSHIM or\n"
-	"build/bin/cshim. A one-line progress display is shown when stdout is a terminal.\n";
+	"      --v2 (exitwait, execs): runtime v2 shims, started through `start`.\n"
+	"\n"
+	"Defaults: SHIM_A = $GOSHIM or /usr/bin/containerd-shim (v2: $GOSHIMV2 or\n"
+	"/usr/bin/containerd-shim-runc-v2), SHIM_B = $CSHIM or build/bin/cshim. A one-line\n"
+	"progress display is shown when stdout is a terminal.\n";
 
 static int wait_stdin_or_hold(double hold)
 {
@@ -67,6 +78,7 @@ int cmd_launch(int argc, char **argv)
 	struct bshim b;
 	const char *shim = NULL, *runtime = NULL;
 	double hold = 0;
+	int containers = 1;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -74,6 +86,10 @@ int cmd_launch(int argc, char **argv)
 			runtime = v, i++;
 		else if (!strcmp(a, "--hold"))
 			hold = parse_double(a, v), i++;
+		else if (!strcmp(a, "--v2"))
+			bshim_use_v2(true);
+		else if (!strcmp(a, "--containers"))
+			containers = (int)parse_long(a, v), i++;
 		else if (a[0] != '-' && !shim)
 			shim = a;
 		else
@@ -87,10 +103,16 @@ int cmd_launch(int argc, char **argv)
 		it_root_remove();
 		die("launch of %s failed", shim);
 	}
-	printf("shim=%s\nsocket=%s\nshim_pid=%d\ncontainer=%s\ninit_pid=%u\nnamespace=%s\n"
+	for (int k = 1; k < containers; k++)
+		if (bshim_add_container(&b) < 0) {
+			bshim_destroy(&b);
+			it_root_remove();
+			die("launch: container %d of %s failed", k + 1, shim);
+		}
+	printf("start_ran_ms=%.3f\nshim=%s\nsocket=%s\nshim_pid=%d\ncontainer=%s\ninit_pid=%u\nnamespace=%s\n"
 	       "bundle=%s\nruntime_root=%s/%s\nfirst_answer_ms=%.3f\n",
-	       b.si.shim, b.si.sock, (int)b.pid, b.si.id, b.init_pid, b.si.ns, b.si.bundle,
-	       b.si.runtime_root, b.si.ns, b.first_answer_s * 1e3);
+	       b.start_exit_s * 1e3, b.si.shim, b.si.sock, (int)b.pid, b.si.id, b.init_pid, b.si.ns,
+	       b.si.bundle, b.si.runtime_root, b.si.ns, b.first_answer_s * 1e3);
 	printf("# e.g.: cshim-bench rpc --socket %s --pid %d --id %s\n", b.si.sock, (int)b.pid,
 	       b.si.id);
 	printf("# %s\n",
@@ -124,6 +146,8 @@ int main(int argc, char **argv)
 		return cmd_exitwait(argc - 1, argv + 1);
 	if (!strcmp(cmd, "execs"))
 		return cmd_execs(argc - 1, argv + 1);
+	if (!strcmp(cmd, "v2"))
+		return cmd_v2(argc - 1, argv + 1);
 	if (!strcmp(cmd, "suite"))
 		return cmd_suite(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

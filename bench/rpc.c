@@ -19,7 +19,7 @@ int cmd_rpc(int argc, char **argv)
 	const char *shim = NULL, *sock = NULL, *id = NULL, *plot = NULL, *json_path = NULL;
 	char label[64] = "shim", md[128];
 	pid_t pid = 0;
-	bool launched = false;
+	bool launched = false, v2 = false;
 	json_t *j;
 	int rc;
 
@@ -36,6 +36,8 @@ int cmd_rpc(int argc, char **argv)
 			pid = (pid_t)parse_long(a, v), i++;
 		else if (!strcmp(a, "--id"))
 			id = v, i++;
+		else if (!strcmp(a, "--v2"))
+			v2 = true; /* a runtime v2 shim: launched through `start`, Task service */
 		else if (!strcmp(a, "--plot"))
 			plot = v, i++;
 		else if (!strcmp(a, "--json"))
@@ -49,6 +51,7 @@ int cmd_rpc(int argc, char **argv)
 		shim = default_cshim();
 	if (shim) {
 		bshim_install_signal_cleanup();
+		bshim_use_v2(v2);
 		if (bshim_launch(&b, shim, "rpc", NULL, NULL) < 0) {
 			bshim_destroy(&b);
 			it_root_remove();
@@ -65,6 +68,7 @@ int cmd_rpc(int argc, char **argv)
 	s.sock = sock;
 	s.server_pid = pid;
 	s.container_id = id ? id : "";
+	s.v2 = v2;
 	s.label = label;
 	rc = load_run(&s, &r);
 	if (launched) {

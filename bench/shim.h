@@ -21,6 +21,13 @@
 	"\"user\":{\"uid\":0,\"gid\":0},\"terminal\":false}"
 #define PROCESS_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/Process"
 
+/* One more container in a v2 shim (its own bundle, grouped with the shim's first one). */
+struct bctr {
+	struct shim_inst si;
+	uint32_t init_pid;
+	bool created, started;
+};
+
 struct bshim {
 	struct shim_inst si;
 	struct shimclient *ctl;      /* control connection (Create/Start/Kill/Delete/...) */
@@ -28,16 +35,24 @@ struct bshim {
 	char runtime[PATH_MAX];      /* Create's runtime field */
 	pid_t pid;                   /* shim pid */
 	uint32_t init_pid;           /* container init pid */
-	double first_answer_s;       /* exec of the shim -> first ShimInfo answer */
+	double first_answer_s;       /* exec of the shim -> first ShimInfo answer (v2: `start`
+				      * invoked -> Connect answered) */
+	double start_exit_s;         /* v2: `start` invoked -> `start` exited */
 	size_t state_resp_frame_len; /* data length of a State response frame (pingpong sizing) */
 	size_t state_req_frame_len;
 	uint8_t *state_payload; /* a real StateResponse of this container (pingpong uses it) */
 	size_t state_plen;
 	bool created, started, registered;
 	int drain_fd[2];
+	bool v2;          /* a runtime v2 shim (bshim_use_v2): `start`, then the Task service */
+	struct bctr *ctr; /* v2: the containers added to it after the first (bshim_add_container) */
+	int nctr;
 };
 
-/* Shim label for tables: "go" for a binary named containerd-shim*, else its basename. */
+#define V2_TASK_SERVICE "containerd.task.v2.Task"
+
+/* Shim label for tables: "runc-v2" for containerd-shim-runc-v2*, "go" for another
+ * containerd-shim*, else its basename. */
 void shim_label(const char *bin, char *out, size_t n);
 
 /* Prepares, starts, measures first answer, Creates and Starts `sleep` (argv may be NULL for
@@ -64,10 +79,32 @@ void bshim_at_signal(void (*fn)(void));
  * containerd) instead of the fake publisher; NULL or "" goes back to the fake one. */
 void bshim_use_containerd(const char *address, const char *binary);
 
+/*
+ * Shims launched from now on are runtime v2 shims (on) or v1 shims (off, the default), each
+ * started as containerd 1.6 starts it (tests/integration/launch.c shim_v2_start_action: the
+ * `start` action in the bundle, TTRPC_ADDRESS the -address's .ttrpc twin, runc Options with
+ * the launch's runtime root on stdin), then driven over containerd.task.v2.Task: the first
+ * answer is Connect's, the shim pid the one Connect names, Create/Start/Kill/Wait/Delete and
+ * Shutdown the v2 ones. The first use makes this process a child subreaper, so that the
+ * long-running processes `start` leaves behind are reaped here.
+ */
+void bshim_use_v2(bool on);
+
+/* v2: one more container (busybox sleep) in b's shim, as CRI adds one to a pod: its own
+ * bundle annotated io.kubernetes.cri.sandbox-id = b's id, its own `start` (which finds the
+ * group's live shim and prints its address), then Create + Start on b's connection. 0 or
+ * -errno. */
+int bshim_add_container(struct bshim *b);
+
 /* One exec cycle on connection c, as CRI's ExecSync drives it: Exec (/bin/true, null IO),
- * Start, Wait, DeleteProcess (always, once Exec succeeded). 0 or -errno; the first failure
+ * Start, Wait, DeleteProcess (v2: Delete of the exec), always once Exec succeeded. id names
+ * the exec (v1: the process id; v2: exec_id in b's container). 0 or -errno; the first failure
  * is described in err (may be NULL). */
-int bshim_exec_cycle(struct shimclient *c, const char *id, char *err, size_t errn);
+int bshim_exec_cycle(const struct bshim *b, struct shimclient *c, const char *id, char *err,
+		     size_t errn);
+
+/* Wait for b's container's init on connection c; its exit status in *status. 0 or -errno. */
+int bshim_wait(const struct bshim *b, struct shimclient *c, uint32_t *status, int timeout_ms);
 
 /* The shim's children other than its container's init: runtimes, exit publishers, exec'd
  * processes not yet reaped. */

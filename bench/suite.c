@@ -2,9 +2,10 @@
 /*
  * `suite` (what `make bench` runs): pingpong, compare (Go shim = A, cshim = B) for State,
  * ListPids and ShimInfo at 1, 8 and 64 connections, churn, exitwait 20 and execs 10 (shims
- * publishing to a private containerd), density 50. Writes JSON and SVG
- * into --out and prints one side-by-side table with PASS/MISS per target (ratios are
- * cshim/go measured in this run).
+ * publishing to a private containerd), density 50; then the runtime v2 table (bench/v2suite.h:
+ * containerd-shim-runc-v2 against cshim, both started through `start`). Writes JSON and SVG
+ * into --out and prints the side-by-side tables with PASS/MISS (v2: met/MISSED) per target
+ * (ratios are cshim/go and cshim/runc-v2 measured in this run).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "bench/shim.h"
 #include "bench/svg.h"
 #include "bench/util.h"
+#include "bench/v2suite.h"
 
 struct target {
 	char name[96];
@@ -75,28 +77,6 @@ static void row(const char *name, const char *a, const char *b, const char *rati
 	printf("%-36s %12s %12s  %-24s %-10s %s\n", name, a, b, ratio, ts, t ? res_str(t) : "");
 }
 
-static const char *ratio3(char *b, size_t n, double mn, double med, double mx)
-{
-	if (isnan(med))
-		xsnprintf(b, n, "-");
-	else
-		xsnprintf(b, n, "%.3g  [%.3g .. %.3g]", med, mn, mx);
-	return b;
-}
-
-static const char *fmt_v(char *b, size_t n, int metric, double v)
-{
-	if (isnan(v) || v < 0)
-		xsnprintf(b, n, "-");
-	else if (metric == CM_RPS)
-		xsnprintf(b, n, "%.0f", v);
-	else if (metric == CM_CPU_REQ || metric == CM_CLIENT_REQ)
-		xsnprintf(b, n, "%.2fus", v);
-	else
-		fmt_ns(b, n, v);
-	return b;
-}
-
 /* The floor is measured in the same rounds as State on one connection: pingpong, go, cshim. */
 struct floor_ctx {
 	struct pingpong_params *ppp;
@@ -141,9 +121,9 @@ static void exits_rows(const struct exitwait_result *r)
 			xsnprintf(tn, sizeof(tn), "exitwait %d %s (ratio)", r->n, ew_names[m]);
 			t = add_target(tn, q[1], true, 0.5);
 		}
-		fmt_v(a, sizeof(a), CM_P50, va);
-		fmt_v(b, sizeof(b), CM_P50, vb);
-		row(name, a, b, ratio3(x, sizeof(x), q[0], q[1], q[2]), t);
+		cmp_fmt(a, sizeof(a), CM_P50, va);
+		cmp_fmt(b, sizeof(b), CM_P50, vb);
+		row(name, a, b, cmp_ratio_fmt(x, sizeof(x), q[0], q[1], q[2]), t);
 	}
 	for (int s = 0; s < 2; s++)
 		for (int k = 0; k < r->rounds; k++)
@@ -169,20 +149,24 @@ static void execs_rows(const struct execs_result *r)
 			t = add_target(tn, q[1], true, 0.5);
 		}
 		if (m <= EX_CYCLE_P50) {
-			fmt_v(a, sizeof(a), CM_P50, va);
-			fmt_v(b, sizeof(b), CM_P50, vb);
+			cmp_fmt(a, sizeof(a), CM_P50, va);
+			cmp_fmt(b, sizeof(b), CM_P50, vb);
 		} else {
 			xsnprintf(a, sizeof(a), isnan(va) ? "-" : "%.2fms", va * 1e3);
 			xsnprintf(b, sizeof(b), isnan(vb) ? "-" : "%.2fms", vb * 1e3);
 		}
-		row(name, a, b, ratio3(x, sizeof(x), q[0], q[1], q[2]), t);
+		row(name, a, b, cmp_ratio_fmt(x, sizeof(x), q[0], q[1], q[2]), t);
 	}
 }
 
 int cmd_suite(int argc, char **argv)
 {
 	const char *go = default_goshim(), *cs = default_cshim(), *out = "bench/results";
-	bool quick = false;
+	const char *gov2 = default_gov2shim();
+	bool quick = false, with_v2 = true;
+	struct v2_params v2p;
+	struct v2_result v2r;
+	struct v2_count v2c = { 0, 0, 0 };
 	struct cmp_params cp;
 	struct cmp_result *cmp = calloc(1, sizeof(*cmp));
 	struct load_result *pp = calloc(1, sizeof(*pp));
@@ -215,6 +199,8 @@ int cmd_suite(int argc, char **argv)
 	cmp_params_defaults(&cp);
 	density_params_defaults(&dp);
 	churn_params_defaults(&chp);
+	v2_params_defaults(&v2p);
+	memset(&v2r, 0, sizeof(v2r));
 	/* Budget (2 cores, < 5 min in all): 9 points x 3 rounds x 2 shims x 1.3s, churn 3 phases
 	 * and 2 floor windows x 2 shims x 3 rounds, density 2 x 50 shims + 12s idle. */
 	cp.nmethods = 3;
@@ -236,6 +222,10 @@ int cmd_suite(int argc, char **argv)
 			go = v, i++;
 		else if (!strcmp(a, "--cshim"))
 			cs = v, i++;
+		else if (!strcmp(a, "--gov2"))
+			gov2 = v, i++;
+		else if (!strcmp(a, "--no-v2"))
+			with_v2 = false;
 		else if (!strcmp(a, "--out"))
 			out = v, i++;
 		else if (!strcmp(a, "--rounds"))
@@ -251,7 +241,7 @@ int cmd_suite(int argc, char **argv)
 		else
 			die("suite: unknown option %s", a);
 	}
-	if (!go || !cs || !out)
+	if (!go || !cs || !out || !gov2)
 		die("suite: option without value");
 	if (quick) {
 		cp.rounds = 1;
@@ -264,6 +254,7 @@ int cmd_suite(int argc, char **argv)
 		ewp.n = 5;
 		ewp.rounds = 1;
 		exp_.rounds = 1;
+		v2_params_quick(&v2p);
 	}
 	if (cp.rounds < 1 || cp.rounds > CMP_MAX_ROUNDS)
 		die("--rounds must be 1..%d", CMP_MAX_ROUNDS);
@@ -350,6 +341,13 @@ int cmd_suite(int argc, char **argv)
 	dp.shim[0] = go;
 	dp.shim[1] = cs;
 	density_run(&dp, dr);
+
+	/* 5. the runtime v2 table: runc-v2 = A, cshim = B */
+	if (with_v2) {
+		v2p.shim[0] = gov2;
+		v2p.shim[1] = cs;
+		v2_run(&v2p, &v2r);
+	}
 	it_root_remove();
 
 	busy1 = sys_cpu();
@@ -442,9 +440,9 @@ int cmd_suite(int argc, char **argv)
 							     : 0.35);
 			if (method == M_LISTPIDS && m == CM_P50)
 				t = add_target(tn, med, true, 0.05);
-			row(name, fmt_v(a, sizeof(a), m, cmp_median(p, 0, m)),
-			    fmt_v(b, sizeof(b), m, cmp_median(p, 1, m)),
-			    ratio3(r, sizeof(r), mn, med, mx), t);
+			row(name, cmp_fmt(a, sizeof(a), m, cmp_median(p, 0, m)),
+			    cmp_fmt(b, sizeof(b), m, cmp_median(p, 1, m)),
+			    cmp_ratio_fmt(r, sizeof(r), mn, med, mx), t);
 		}
 		{
 			char a[24], b[24];
@@ -582,7 +580,7 @@ int cmd_suite(int argc, char **argv)
 			fmt_ns(b, sizeof(b), median_d(vc, n));
 			{
 				double mn = min_d(rr, n), mx = max_d(rr, n), md = median_d(rr, n);
-				ratio3(r, sizeof(r), mn, md, mx);
+				cmp_ratio_fmt(r, sizeof(r), mn, md, mx);
 			}
 			row(name, a, b, r, NULL);
 			if (ph != PH_IDLE) {
@@ -705,8 +703,22 @@ int cmd_suite(int argc, char **argv)
 		passes += g_t[i].pass;
 		na += !g_t[i].valid;
 	}
-	printf("targets: %d: PASS %d, MISS %d, n/a %d   (files: %s/*.json, *.svg; %.0fs)\n", g_nt,
-	       passes, misses, na, out, (double)(now_ns() - t0) / 1e9);
+	printf("v1 targets: %d: PASS %d, MISS %d, n/a %d\n", g_nt, passes, misses, na);
+	if (with_v2) {
+		json_t *v2t = json_array(), *j;
+		v2_print(stdout, &v2p, &v2r, v2t, &v2c);
+		printf("v2 targets: %d: met %d, MISSED %d, n/a %d\n", v2c.pass + v2c.miss + v2c.na,
+		       v2c.pass, v2c.miss, v2c.na);
+		j = v2_json(&v2r);
+		json_object_set_new(j, "targets", v2t);
+		out_path(path, sizeof(path), out, "v2.json");
+		json_write_line(path, j);
+		json_decref(j);
+		v2_free(&v2r);
+	}
+	printf("targets: %d: PASS %d, MISS %d, n/a %d   (files: %s/*.json, *.svg; %.0fs)\n",
+	       g_nt + v2c.pass + v2c.miss + v2c.na, passes + v2c.pass, misses + v2c.miss,
+	       na + v2c.na, out, (double)(now_ns() - t0) / 1e9);
 
 	for (int i = 0; i < g_nt; i++)
 		json_array_append_new(targets, json_pack("{s:s,s:f,s:s,s:f,s:s}", "target",
@@ -715,6 +727,7 @@ int cmd_suite(int argc, char **argv)
 							 g_t[i].limit, "result", res_str(&g_t[i])));
 	json_object_set_new(summary, "go", json_string(go));
 	json_object_set_new(summary, "cshim", json_string(cs));
+	json_object_set_new(summary, "runc_v2", json_string(gov2));
 	json_object_set_new(summary, "machine_busy_before", json_real(busy_before));
 	json_object_set_new(summary, "cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
 	json_object_set_new(summary, "seconds", json_real((double)(now_ns() - t0) / 1e9));

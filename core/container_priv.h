@@ -48,6 +48,10 @@ struct container {
 	int live_execs;
 	struct killall_ctx *held;
 	uintptr_t held_gen;
+	/* Stats' view of the container's cgroup (stats.c), parsed from the runtime's state.json
+	 * at the first Stats and kept: a container's cgroup does not move. Published once with
+	 * a compare-and-swap, read-only after; freed with the container. */
+	struct stats_src *stats_src;
 };
 
 #define ST(s) (1u << (s))
@@ -62,6 +66,9 @@ int container_table_add(struct container *c, bool only_one);
 void container_table_remove(struct container *c);
 /* Inside rcu_read_lock: valid until rcu_read_unlock. */
 struct container *container_table_find(const char *id);
+
+/* Frees what Stats kept of c's cgroup (stats.c); for the container's last unref. */
+void container_stats_forget(struct container *c);
 
 int container_err_not_found(struct shim_error *err, const char *id);
 int container_err_no_init(struct shim_error *err);

@@ -65,6 +65,7 @@ void container_unref(struct container *c)
 	if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
 	runtime_free(&c->rt);
+	container_stats_forget(c);
 	free(c->criu_work_path);
 	free(c->dump_log);
 	pthread_mutex_destroy(&c->mu);

@@ -50,12 +50,74 @@ static char *unified_dir(const char *buf, size_t len)
 	return dir;
 }
 
+/* Where Stats reads: cgroup v1 controller directories, or the unified directory. */
+struct stats_src {
+	bool v2;
+	char *unified;
+	struct cgstats_v1 cg;
+};
+
+static void src_free(struct stats_src *s)
+{
+	if (!s)
+		return;
+	free(s->unified);
+	cgstats_v1_done(&s->cg);
+	free(s);
+}
+
+void container_stats_forget(struct container *c)
+{
+	src_free(c->stats_src);
+	c->stats_src = NULL;
+}
+
+/* c's cgroup from state.json, parsed at the first call only (several KiB of JSON, most of a
+ * Stats request's cost when done each time). -errno as cgstats_v1_from_state, or as the read
+ * of state.json (then *read_failed). */
+static int stats_src_get(struct container *c, struct stats_src **ret, bool *read_failed)
+{
+	struct stats_src *s = __atomic_load_n(&c->stats_src, __ATOMIC_ACQUIRE), *seen = NULL;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	*read_failed = false;
+	if (s) {
+		*ret = s;
+		return 0;
+	}
+	if ((r = read_state(c, &buf, &len)) < 0) {
+		*read_failed = true;
+		return r;
+	}
+	if (!(s = calloc(1, sizeof(*s))))
+		return -ENOMEM;
+	r = cgstats_v1_from_state(buf, len, NULL, &s->cg);
+	if (r == -ENOENT) {
+		s->unified = unified_dir(buf, len);
+		s->v2 = true;
+		r = s->unified ? 0 : -ENOENT;
+	}
+	if (r < 0) {
+		src_free(s);
+		return r;
+	}
+	/* Two Stats at once may both parse it: the first one published is kept. */
+	if (!__atomic_compare_exchange_n(&c->stats_src, &seen, s, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		src_free(s);
+		s = seen;
+	}
+	*ret = s;
+	return 0;
+}
+
 int container_cgroup_stats(struct container *c, bool *is_v2, struct cgstats_v1_metrics *m1,
 			   struct cgstats_v2_metrics *m2, struct shim_error *err)
 {
-	_cleanup_free_ char *buf = NULL;
-	struct cgstats_v1 cg = { 0 };
-	size_t len = 0;
+	struct stats_src *s = NULL;
+	bool read_failed;
 	int r;
 
 	*is_v2 = false;
@@ -63,20 +125,12 @@ int container_cgroup_stats(struct container *c, bool *is_v2, struct cgstats_v1_m
 	memset(m2, 0, sizeof(*m2));
 	if (!c)
 		return shim_fail(err, -ENOENT, SHIM_ERR_NO_INIT, SHIM_OP_NONE, "no container");
-	r = read_state(c, &buf, &len);
-	if (r < 0)
+	r = stats_src_get(c, &s, &read_failed);
+	if (r < 0 && read_failed)
 		return shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_NONE, "cgroup does not exist");
-	r = cgstats_v1_from_state(buf, len, NULL, &cg);
-	if (r == -ENOENT) {
-		_cleanup_free_ char *dir = unified_dir(buf, len);
-		if (!dir)
-			return shim_fail(err, -ENOENT, SHIM_ERR_FAILED, SHIM_OP_NONE,
-					 "cgroup does not exist");
-		*is_v2 = true;
-		r = cgstats_v2_read(dir, m2);
-	} else if (r == 0) {
-		r = cgstats_v1_read(&cg, m1);
-		cgstats_v1_done(&cg);
+	if (r == 0) {
+		*is_v2 = s->v2;
+		r = s->v2 ? cgstats_v2_read(s->unified, m2) : cgstats_v1_read(&s->cg, m1);
 	}
 	if (r == -ENOENT)
 		return shim_fail(err, r, SHIM_ERR_FAILED, SHIM_OP_NONE, "cgroup does not exist");

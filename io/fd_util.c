@@ -48,7 +48,9 @@ int fd_write_all(int fd, const void *buf, size_t len)
 
 int fd_read_all(int fd, size_t max, char **ret_buf, size_t *ret_len)
 {
-	size_t cap = 4096, len = 0;
+	/* 4096 bytes with the NUL: the largest size the thread cache keeps (io/memtrim.c), so a
+	 * small file's read costs no page returned to the kernel (madvise) and faulted back. */
+	size_t cap = 4095, len = 0;
 	char *buf = malloc(cap + 1);
 	if (!buf)
 		return -ENOMEM;

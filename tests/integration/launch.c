@@ -69,7 +69,9 @@ const char *it_root(void)
 {
 	pthread_mutex_lock(&g_mu);
 	if (!g_root[0]) {
-		char tmpl[] = "/tmp/cshimit.XXXXXX";
+		const char *dir = getenv("CSHIM_IT_TMPDIR");
+		char tmpl[PATH_MAX];
+		xsnprintf(tmpl, sizeof(tmpl), "%s/cshimit.XXXXXX", dir && *dir ? dir : "/tmp");
 		if (mkdtemp(tmpl)) {
 			chmod(tmpl, 0711);
 			xsnprintf(g_root, sizeof(g_root), "%s", tmpl);
@@ -246,51 +248,24 @@ static void child_reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-int it_run(const char *const argv[], int timeout_ms, char **out)
+/* Reads fd to EOF (a pipe of a child's output): after timeout_ms it sends SIGKILL to
+ * kill_target (a pid, or -pgid) and reads on for at most 1 s more (*killed set). Heap,
+ * NUL-terminated; NULL without memory. */
+static char *read_to_eof(int fd, pid_t kill_target, int timeout_ms, bool *killed)
 {
-	int p[2], devnull, st = 0;
-	pid_t pid;
+	long deadline = now_ms() + timeout_ms;
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap + 1);
-	long deadline = now_ms() + timeout_ms;
-	bool killed = false;
 
-	if (out)
-		*out = NULL;
-	if (!buf)
-		return -ENOMEM;
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		free(buf);
-		return -errno;
-	}
-	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	pid = fork();
-	if (pid < 0) {
-		int e = -errno;
-		close(p[0]);
-		close(p[1]);
-		close(devnull);
-		free(buf);
-		return e;
-	}
-	if (pid == 0) {
-		child_reset_signals();
-		dup2(devnull, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close_range(3, ~0U, 0);
-		execve(argv[0], (char *const *)argv, environ);
-		_exit(127);
-	}
-	close(p[1]);
-	close(devnull);
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	for (;;) {
-		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+	*killed = false;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while (buf) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		long left = deadline - now_ms();
-		if (left <= 0 && !killed) {
-			kill(pid, SIGKILL);
-			killed = true;
+		ssize_t r;
+		if (left <= 0 && !*killed) {
+			kill(kill_target, SIGKILL);
+			*killed = true;
 			left = 1000;
 		}
 		if (left <= 0)
@@ -304,22 +279,58 @@ int it_run(const char *const argv[], int timeout_ms, char **out)
 			buf = nb;
 			cap *= 2;
 		}
-		ssize_t r = read(p[0], buf + n, cap - n);
+		r = read(fd, buf + n, cap - n);
 		if (r > 0)
 			n += (size_t)r;
-		else if (r == 0)
-			break;
-		else if (errno != EAGAIN && errno != EINTR)
+		else if (r == 0 || (errno != EAGAIN && errno != EINTR))
 			break;
 	}
+	if (buf)
+		buf[n] = '\0';
+	return buf;
+}
+
+int it_run(const char *const argv[], int timeout_ms, char **out)
+{
+	int p[2], devnull, st = 0;
+	pid_t pid;
+	bool killed;
+	char *buf;
+
+	if (out)
+		*out = NULL;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pid = fork();
+	if (pid < 0) {
+		int e = -errno;
+		close(p[0]);
+		close(p[1]);
+		close(devnull);
+		return e;
+	}
+	if (pid == 0) {
+		child_reset_signals();
+		dup2(devnull, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close_range(3, ~0U, 0);
+		execve(argv[0], (char *const *)argv, environ);
+		_exit(127);
+	}
+	close(p[1]);
+	close(devnull);
+	buf = read_to_eof(p[0], pid, timeout_ms, &killed);
 	close(p[0]);
-	buf[n] = '\0';
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (out)
 		*out = buf;
 	else
 		free(buf);
+	if (!buf && !killed)
+		return -ENOMEM;
 	return killed ? -ETIMEDOUT : st;
 }
 
@@ -689,6 +700,138 @@ env:
 	if ((rc = atomic_write(si->bundle, "shim.pid", pidbuf)) < 0)
 		return rc;
 	return 0;
+}
+
+int bundle_set_annotation(const struct shim_inst *si, const char *key, const char *value)
+{
+	char path[PATH_MAX];
+	json_error_t jerr;
+	json_t *cfg, *ann;
+	int rc = 0;
+
+	xsnprintf(path, sizeof(path), "%s/config.json", si->bundle);
+	cfg = json_load_file(path, 0, &jerr);
+	if (!cfg)
+		return -EINVAL;
+	ann = json_object_get(cfg, "annotations");
+	if (!json_is_object(ann)) {
+		ann = json_object();
+		json_object_set_new(cfg, "annotations", ann);
+	}
+	json_object_set_new(ann, key, json_string(value));
+	if (json_dump_file(cfg, path, JSON_INDENT(1)) < 0)
+		rc = -EIO;
+	json_decref(cfg);
+	return rc;
+}
+
+/* The `start` child: containerd's exec.Cmd with Dir, Setpgid, Stdin, CombinedOutput. */
+static pid_t spawn_start(const struct shim_inst *si, const char *const argv[], char **envp, int in,
+			 int out)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid < 0 ? -errno : pid;
+	child_reset_signals();
+	setpgid(0, 0);
+	if (chdir(si->bundle) < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+		_exit(126);
+	close_range(3, ~0U, 0);
+	execve(argv[0], (char *const *)argv, envp);
+	_exit(127);
+}
+
+int shim_v2_start_action(struct shim_inst *si, const char *ttrpc, const uint8_t *opts,
+			 size_t optlen, char **out)
+{
+	char logp[PATH_MAX], ttenv[PATH_MAX + 32], *text, *a, *e;
+	const char *argv[12];
+	bool killed = false;
+	char **envp;
+	int in[2], o[2], st = 0, ac = 0, rc;
+	size_t nenv = 0;
+	pid_t pid;
+
+	if (out)
+		*out = NULL;
+	/* containerd opens the shim log FIFO for reading before it runs `start`. */
+	xsnprintf(logp, sizeof(logp), "%s/log", si->bundle);
+	if (mkfifo(logp, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (si->v2_log < 0 && (si->v2_log = open(logp, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return -errno;
+	if (ttrpc)
+		xsnprintf(ttenv, sizeof(ttenv), "TTRPC_ADDRESS=%s", ttrpc);
+	else
+		xsnprintf(ttenv, sizeof(ttenv), "TTRPC_ADDRESS=%s.ttrpc", si->address);
+	argv[ac++] = si->shim;
+	argv[ac++] = "-namespace";
+	argv[ac++] = si->ns;
+	argv[ac++] = "-address";
+	argv[ac++] = si->address;
+	argv[ac++] = "-publish-binary";
+	argv[ac++] = si->publisher;
+	argv[ac++] = "-id";
+	argv[ac++] = si->id;
+	argv[ac++] = "start";
+	argv[ac] = NULL;
+	while (environ[nenv])
+		nenv++;
+	envp = calloc(nenv + 3, sizeof(char *));
+	if (!envp)
+		return -ENOMEM;
+	memcpy(envp, environ, nenv * sizeof(char *));
+	envp[nenv] = "GOMAXPROCS=2";
+	envp[nenv + 1] = ttenv;
+	if (pipe2(in, O_CLOEXEC) < 0) {
+		free(envp);
+		return -errno;
+	}
+	if (pipe2(o, O_CLOEXEC) < 0) {
+		rc = -errno;
+		close(in[0]);
+		close(in[1]);
+		free(envp);
+		return rc;
+	}
+	pid = spawn_start(si, argv, envp, in[0], o[1]);
+	free(envp);
+	close(in[0]);
+	close(o[1]);
+	if (pid > 0)
+		setpgid(pid, pid);
+	/* The options fit in the pipe buffer: the write never waits for the reader. */
+	if (pid > 0 && opts && optlen && write(in[1], opts, optlen) != (ssize_t)optlen)
+		kill(pid, SIGKILL);
+	close(in[1]);
+	text = pid > 0 ? read_to_eof(o[0], -pid, 30000, &killed) : NULL;
+	close(o[0]);
+	if (pid < 0) {
+		free(text);
+		return pid;
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (out)
+		*out = text ? strdup(text) : NULL;
+	rc = killed                                   ? -ETIMEDOUT
+	     : !text                                  ? -ENOMEM
+	     : !WIFEXITED(st) || WEXITSTATUS(st) != 0 ? -EIO
+						      : 0;
+	a = text && rc == 0 ? text + strspn(text, " \t\r\n") : NULL;
+	if (a && strncmp(a, "unix://", 7) == 0)
+		a += 7;
+	if (a) {
+		e = a + strcspn(a, " \t\r\n");
+		*e = '\0';
+		if (*a != '/' || (size_t)(e - a) >= sizeof(si->sock))
+			rc = -EPROTO;
+		else
+			xsnprintf(si->sock, sizeof(si->sock), "%s", a);
+	}
+	si->v2 = rc == 0;
+	free(text);
+	return rc;
 }
 
 bool shim_alive(struct shim_inst *si)

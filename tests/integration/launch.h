@@ -46,7 +46,8 @@ struct shim_inst {
  * skip; the Go shim's runs are reference observations only, never a pass of anything. */
 void it_require_cshim(const char *prog, const char *path);
 
-/* One temporary root for the whole test program (mkdtemp under /tmp). */
+/* One temporary root for the whole test program (mkdtemp under $CSHIM_IT_TMPDIR, else /tmp:
+ * the bench puts bundles on a tmpfs with it, as containerd's /run state dir usually is). */
 const char *it_root(void);
 /* Removes the temporary root (unless CSHIM_IT_KEEP is set). */
 void it_root_remove(void);
@@ -74,6 +75,21 @@ int shim_start(struct shim_inst *si, bool debug);
  * [-debug] serve, cwd the bundle, fd 3 the listener, BUNDLE/log a FIFO (held open here).
  * The Go runc-v2 shim takes any action word but start/delete as "serve". Events go to
  * $TTRPC_ADDRESS (the caller's environment). */
+
+/* Runs the runtime v2 `start` action as containerd 1.6 does (runtime/v2/binary.go Start,
+ * shim/util.go Command; docs/v2-launch.md `start`): BUNDLE/log made a FIFO and held open for
+ * reading first (si->v2_log), then SHIM -namespace NS -address A -publish-binary P -id ID
+ * start, cwd the bundle, its own process group, env = ours + GOMAXPROCS=2 +
+ * TTRPC_ADDRESS=ttrpc (NULL: A.ttrpc, containerd's default), stdin the options bytes (none
+ * when opts is NULL), stdout and stderr one pipe read to EOF. On success the printed address
+ * (unix://PATH) goes into si->sock and si->v2 is set; the long-running process is not
+ * known here (ask it: the Task service's Connect names it). 0, or -errno with the output in
+ * *out (heap, may be NULL). */
+int shim_v2_start_action(struct shim_inst *si, const char *ttrpc, const uint8_t *opts,
+			 size_t optlen, char **out);
+
+/* Sets config.json's annotations[key] = value (grouping a container with another's shim). */
+int bundle_set_annotation(const struct shim_inst *si, const char *key, const char *value);
 
 /* Kills the shim (SIGKILL by pid, then its process group), reaps it, force-deletes every runc
  * container left in its runtime root, stops the FIFO drain, removes DIR. Idempotent. */

@@ -25,6 +25,9 @@
 #include <cmocka.h>
 
 #include "core/cgstats.h"
+#include "core/container.h"
+#include "core/container_priv.h"
+#include "core/error.h"
 #include "server/metrics.h"
 
 typedef struct cgstats_v1_metrics M1;
@@ -1006,6 +1009,53 @@ static void test_v2_golden(void **state)
 	cgstats_v2_metrics_done(m);
 }
 
+/* A container's Stats (core/stats.c): the cgroup comes from the runtime's state.json once,
+ * the figures from the cgroup's files every time. state.json turned to garbage after the
+ * first call changes nothing; a file's new value shows at once. */
+static void test_container_stats_parse_once(void **state)
+{
+	struct container *c = container_new("ctr1", "/nonexistent");
+	struct shim_error err = { 0 };
+	char *dir = sub("ctr1"), *json;
+	bool v2 = false;
+	M1 m1[1];
+	M2 m2[1];
+
+	(void)state;
+	assert_non_null(c);
+	c->rt.root = root;
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_true(asprintf(&json, "{\"id\":\"ctr1\",\"cgroup_paths\":{\"\":\"%s/cg\"}}", root) >
+		    0);
+	put("ctr1", "state.json", json);
+	assert_int_equal(container_cgroup_stats(c, &v2, m1, m2, &err), 0);
+	assert_true(v2);
+	assert_int_equal(m2->pids.current, 3);
+	cgstats_v1_metrics_done(m1);
+	cgstats_v2_metrics_done(m2);
+
+	put("ctr1", "state.json", "{");
+	put("cg", "pids.current", "4\n");
+	v2 = false;
+	assert_int_equal(container_cgroup_stats(c, &v2, m1, m2, &err), 0);
+	assert_true(v2);
+	assert_int_equal(m2->pids.current, 4);
+	cgstats_v1_metrics_done(m1);
+	cgstats_v2_metrics_done(m2);
+
+	/* a new container of that id (after a Delete) reads state.json again */
+	c->rt.root = NULL;
+	container_unref(c);
+	c = container_new("ctr1", "/nonexistent");
+	assert_non_null(c);
+	c->rt.root = root;
+	assert_int_equal(container_cgroup_stats(c, &v2, m1, m2, &err), -EINVAL);
+	c->rt.root = NULL;
+	container_unref(c);
+	free(json);
+	free(dir);
+}
+
 /* Every descriptor opened while reading is closed again. */
 static void test_no_fd_leak(void **state)
 {
@@ -1040,6 +1090,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_v2_full, setup_v2, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_missing, setup_v2, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_parsing, setup_v2, teardown),
+		cmocka_unit_test_setup_teardown(test_container_stats_parse_once, setup_v2,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_v1_golden, setup_v1, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_golden, setup_v2, teardown),
 	};
