@@ -106,8 +106,6 @@ static void v2_exit(void)
 	_exit(0);
 }
 
-/* SIGTERM/SIGINT: exit as Shutdown does when no container is left, else keep serving
- * (docs/v2-protocol.md §10.2: the Go shim exits and containerd then kills the containers). */
 /* Loop thread: an OOM of container id, held in order with the other events. */
 static void v2_oom_publish(const char *id)
 {
@@ -116,6 +114,8 @@ static void v2_oom_publish(const char *id)
 	v2_event_held("/tasks/oom", "containerd.events.TaskOOM", &e.base);
 }
 
+/* SIGTERM/SIGINT: exit as Shutdown does when no container is left, else keep serving
+ * (docs/v2-protocol.md §10.2: the Go shim exits and containerd then kills the containers). */
 static void *term_thread(void *arg)
 {
 	(void)arg;
