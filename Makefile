@@ -54,6 +54,12 @@ LIB_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(IO_SRC) $(CORE_SRC) $(PROTO_SRC) 
 
 BIN := $(BUILD)/bin/cshim
 
+# Build steps that `make test` and the sanitizer and fuzz targets run as sub-makes compile on
+# every core (BUILD_JOBS) unless the caller gave -j itself (then its jobserver is shared).
+# Only compiling runs in parallel: the test programs still run one after the other.
+BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD_J = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(BUILD_JOBS))
+
 # The shim is one static PIE (-static-pie: glibc too, the image still randomized). Every
 # shared object costs its relocated and writable pages, and the dynamic loader its own.
 # Measured on idle shims with a container (`cshim-bench density 8 SHIM --settle 12`,
@@ -130,7 +136,7 @@ SAN_tsan  := -fsanitize=thread
 LEAKCHECK_asan := CSHIM_IT_LEAKCHECK=1
 .PHONY: asan ubsan tsan
 asan ubsan tsan: deps
-	$(MAKE) BUILD=build/$@ USE_JEMALLOC=0 EXTRA_CFLAGS="$(SAN_$@)" all san-bins
+	$(MAKE) $(BUILD_J) BUILD=build/$@ USE_JEMALLOC=0 EXTRA_CFLAGS="$(SAN_$@)" all san-bins
 	rm -rf build/$@/reports && mkdir -p build/$@/reports
 	$(MAKE) BUILD=build/$@ USE_JEMALLOC=0 EXTRA_CFLAGS="$(SAN_$@)" \
 		SAN_ENV="CSHIM_ABUSE_GO=0 $(LEAKCHECK_$@) \

@@ -22,7 +22,7 @@ FUZZ_RUN     := sh $(abspath tests/fuzz/run.sh)
 .PHONY: fuzz test-fuzz fuzz-bins fuzz-lib test-fuzz-selftest
 # The library, built by clang with coverage instrumentation, in its own build dir.
 fuzz-lib:
-	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang USE_JEMALLOC=0 \
+	$(MAKE) $(BUILD_J) BUILD=$(FUZZ_BUILD) CC=clang USE_JEMALLOC=0 \
 		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_BUILD)/libcshim.a
 
 $(FUZZ_BIN_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_decode.c fuzz-lib
@@ -32,7 +32,7 @@ $(FUZZ_BIN_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_decode.c fuzz-lib
 		$(FUZZ_BUILD)/libcshim.a $(shell pkg-config --libs libprotobuf-c liburcu-memb liburcu-cds jansson 2>/dev/null) -pthread
 
 fuzz-bins: fuzz-lib
-	$(MAKE) $(FUZZ_BINS)
+	$(MAKE) $(BUILD_J) $(FUZZ_BINS)
 
 fuzz: deps fuzz-bins
 	@set -e; for t in $(FUZZ_TARGETS); do mkdir -p $(FUZZ_CORPUS)/$$t; \
