@@ -78,12 +78,20 @@ san-bins: $(UNIT_BINS) $(IT_BIN) $(FP_BIN) $(IT_MORE_BINS)
 test-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $(SAN_ENV) $$t; done
 
+# test_errors' Go answers: recorded by the plain run, read by `make asan`/`make tsan` instead of
+# running the Go shim again (only when newer than test_errors' sources; the program also checks
+# the table and the Go shim it was made with).
+ERR_GO_ANSWERS := build/tests/test_errors.go-answers
+ERR_GO_FRESH = $(shell f=$(ERR_GO_ANSWERS); for s in tests/integration/test_errors.c $(IT_LIB) \
+	$(wildcard tests/integration/*.h); do [ "$$f" -nt "$$s" ] || exit 0; done; echo "$$f")
+IT_ENV = $(if $(SAN_ENV),,CSHIM_ERR_GO_RECORD=$(abspath $(ERR_GO_ANSWERS)))
+
 test-integration: $(BIN) $(IT_BIN) $(FP_BIN) $(IT_MORE_BINS)
 	@set -e; echo "== $(IT_BIN)"; s=$$(date +%s); \
 		$(SAN_ENV) CSHIM=$(abspath $(BIN)) CSHIM_FP=$(abspath $(FP_BIN)) GOSHIM=$(GOSHIM) $(IT_BIN); \
 		echo "== $(IT_BIN): $$(($$(date +%s) - s)) s"
 	@set -e; for t in $(IT_MORE_BINS); do echo "== $$t"; s=$$(date +%s); \
-		$(SAN_ENV) CSHIM=$(abspath $(BIN)) GOSHIM=$(GOSHIM) $$t; \
+		$(IT_ENV) $(SAN_ENV) CSHIM=$(abspath $(BIN)) GOSHIM=$(GOSHIM) $$t; \
 		echo "== $$t: $$(($$(date +%s) - s)) s"; done
 
 # The soak: 10^5 exec cycles (about 35 minutes here), fds and RSS flat, every exit once.
