@@ -54,6 +54,12 @@ LIB_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(IO_SRC) $(CORE_SRC) $(PROTO_SRC) 
 
 BIN := $(BUILD)/bin/cshim
 
+# Build steps that `make test` and the sanitizer and fuzz targets run as sub-makes compile on
+# every core (BUILD_JOBS) unless the caller gave -j itself (then its jobserver is shared).
+# Only compiling runs in parallel: the test programs still run one after the other.
+BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD_J = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(BUILD_JOBS))
+
 # The shim is one static PIE (-static-pie: glibc too, the image still randomized). Every
 # shared object costs its relocated and writable pages, and the dynamic loader its own.
 # Measured on idle shims with a container (`cshim-bench density 8 SHIM --settle 12`,
@@ -128,12 +134,16 @@ SAN_ubsan := -fsanitize=undefined -fno-sanitize-recover=all
 SAN_tsan  := -fsanitize=thread
 # make asan stops the shims under test with SIGTERM: their shutdown runs LeakSanitizer.
 LEAKCHECK_asan := CSHIM_IT_LEAKCHECK=1
+# The Go shim's runs that are only references (never counted: test_abuse's, test_stress's
+# reduced storm) are left to the plain run: the Go shim is not what a sanitizer checks.
+# test_errors compares with the Go shim's answers recorded by the plain run (tests/tests.mk).
 .PHONY: asan ubsan tsan
 asan ubsan tsan: deps
-	$(MAKE) BUILD=build/$@ USE_JEMALLOC=0 EXTRA_CFLAGS="$(SAN_$@)" all san-bins
+	$(MAKE) $(BUILD_J) BUILD=build/$@ USE_JEMALLOC=0 EXTRA_CFLAGS="$(SAN_$@)" all san-bins
 	rm -rf build/$@/reports && mkdir -p build/$@/reports
 	$(MAKE) BUILD=build/$@ USE_JEMALLOC=0 EXTRA_CFLAGS="$(SAN_$@)" \
-		SAN_ENV="CSHIM_ABUSE_GO=0 $(LEAKCHECK_$@) \
+		SAN_ENV="CSHIM_ABUSE_GO=0 CSHIM_STRESS_GO=0 $(LEAKCHECK_$@) \
+		$(if $(ERR_GO_FRESH),CSHIM_ERR_GO_REPLAY=$(abspath $(ERR_GO_FRESH))) \
 		ASAN_OPTIONS=log_path=$(abspath build/$@/reports/asan):detect_leaks=1 \
 		LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
 		UBSAN_OPTIONS=log_path=$(abspath build/$@/reports/ubsan):print_stacktrace=1 \

@@ -53,28 +53,46 @@ $(IT_MORE_BINS): $(BUILD)/tests/test_%: tests/integration/test_%.c \
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(wildcard tests/integration/$*_*.c) $(IT_EXTRA_$*) $(IT_LIB) \
 		$(BUILD)/libcshim.a $(TEST_LIBS)
 
+# Each stage of `make test` is timed: "== stage ...: N s" after it, and the list at the end.
+TEST_TIMES = $(BUILD)/test-times.txt
+STAGE = @echo '$(MAKE) $(1)'; s=$$(date +%s); $(MAKE) $(1) || exit $$?; \
+	t=$$(($$(date +%s) - s)); echo "== stage $(strip $(2)): $$t s" | tee -a $(TEST_TIMES)
+
 test: deps
-	$(MAKE) format-check
-	$(MAKE) all $(UNIT_BINS) $(IT_BIN) $(FP_BIN) $(IT_MORE_BINS) bench-build
-	$(MAKE) stack-report
-	$(MAKE) test-unit test-integration
-	$(MAKE) asan
-	$(MAKE) tsan
-	$(MAKE) test-fuzz
-	$(MAKE) test-fuzz-selftest
-	$(MAKE) test-e2e
-	$(MAKE) test-cri
-	$(MAKE) test-docker
+	@mkdir -p $(BUILD) && rm -f $(TEST_TIMES)
+	$(call STAGE,format-check,format-check)
+	$(call STAGE,$(BUILD_J) all $(UNIT_BINS) $(IT_BIN) $(FP_BIN) $(IT_MORE_BINS) bench-build,build)
+	$(call STAGE,stack-report,stack-report)
+	$(call STAGE,test-unit test-integration,test-unit test-integration)
+	$(call STAGE,asan,asan)
+	$(call STAGE,tsan,tsan)
+	$(call STAGE,test-fuzz,test-fuzz)
+	$(call STAGE,test-fuzz-selftest,test-fuzz-selftest)
+	$(call STAGE,test-e2e,test-e2e)
+	$(call STAGE,test-cri,test-cri)
+	$(call STAGE,test-docker,test-docker)
+	@awk '{ print; s += $$(NF - 1) } END { print "== make test: " s " s" }' $(TEST_TIMES)
 
 san-bins: $(UNIT_BINS) $(IT_BIN) $(FP_BIN) $(IT_MORE_BINS)
 
 test-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $(SAN_ENV) $$t; done
 
+# test_errors' Go answers: recorded by the plain run, read by `make asan`/`make tsan` instead of
+# running the Go shim again (only when newer than test_errors' sources; the program also checks
+# the table and the Go shim it was made with).
+ERR_GO_ANSWERS := build/tests/test_errors.go-answers
+ERR_GO_FRESH = $(shell f=$(ERR_GO_ANSWERS); for s in tests/integration/test_errors.c $(IT_LIB) \
+	$(wildcard tests/integration/*.h); do [ "$$f" -nt "$$s" ] || exit 0; done; echo "$$f")
+IT_ENV = $(if $(SAN_ENV),,CSHIM_ERR_GO_RECORD=$(abspath $(ERR_GO_ANSWERS)))
+
 test-integration: $(BIN) $(IT_BIN) $(FP_BIN) $(IT_MORE_BINS)
-	$(SAN_ENV) CSHIM=$(abspath $(BIN)) CSHIM_FP=$(abspath $(FP_BIN)) GOSHIM=$(GOSHIM) $(IT_BIN)
-	@set -e; for t in $(IT_MORE_BINS); do echo "== $$t"; \
-		$(SAN_ENV) CSHIM=$(abspath $(BIN)) GOSHIM=$(GOSHIM) $$t; done
+	@set -e; echo "== $(IT_BIN)"; s=$$(date +%s); \
+		$(SAN_ENV) CSHIM=$(abspath $(BIN)) CSHIM_FP=$(abspath $(FP_BIN)) GOSHIM=$(GOSHIM) $(IT_BIN); \
+		echo "== $(IT_BIN): $$(($$(date +%s) - s)) s"
+	@set -e; for t in $(IT_MORE_BINS); do echo "== $$t"; s=$$(date +%s); \
+		$(IT_ENV) $(SAN_ENV) CSHIM=$(abspath $(BIN)) GOSHIM=$(GOSHIM) $$t; \
+		echo "== $$t: $$(($$(date +%s) - s)) s"; done
 
 # The soak: 10^5 exec cycles (about 35 minutes here), fds and RSS flat, every exit once.
 # `make test` runs the same program with 300 cycles.

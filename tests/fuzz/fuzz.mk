@@ -22,7 +22,7 @@ FUZZ_RUN     := sh $(abspath tests/fuzz/run.sh)
 .PHONY: fuzz test-fuzz fuzz-bins fuzz-lib test-fuzz-selftest
 # The library, built by clang with coverage instrumentation, in its own build dir.
 fuzz-lib:
-	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang USE_JEMALLOC=0 \
+	$(MAKE) $(BUILD_J) BUILD=$(FUZZ_BUILD) CC=clang USE_JEMALLOC=0 \
 		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_BUILD)/libcshim.a
 
 $(FUZZ_BIN_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_decode.c fuzz-lib
@@ -32,7 +32,7 @@ $(FUZZ_BIN_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_decode.c fuzz-lib
 		$(FUZZ_BUILD)/libcshim.a $(shell pkg-config --libs libprotobuf-c liburcu-memb liburcu-cds jansson 2>/dev/null) -pthread
 
 fuzz-bins: fuzz-lib
-	$(MAKE) $(FUZZ_BINS)
+	$(MAKE) $(BUILD_J) $(FUZZ_BINS)
 
 fuzz: deps fuzz-bins
 	@set -e; for t in $(FUZZ_TARGETS); do mkdir -p $(FUZZ_CORPUS)/$$t; \
@@ -41,15 +41,20 @@ fuzz: deps fuzz-bins
 			-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			$(abspath $(FUZZ_CORPUS))/$$t); done
 
+# The targets run FUZZ_JOBS at a time, each on a core of its own for its FUZZ_BRIEF seconds, as
+# when they ran one after the other; each one's output is printed in one block when it ends,
+# and any failure fails the recipe (xargs' status) once all have ended.
+FUZZ_JOBS ?= $(BUILD_JOBS)
 test-fuzz: fuzz-bins
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		echo "== fuzz_$$t: replay $(FUZZ_CORPUS)/$$t, then $(FUZZ_BRIEF) s"; \
-		rm -rf $(FUZZ_BIN_DIR)/new-$$t && mkdir -p $(FUZZ_BIN_DIR)/new-$$t; \
+	@printf '%s\n' $(FUZZ_TARGETS) | xargs -P $(FUZZ_JOBS) -I '{}' sh -c 't=$$1; \
+		out=$(FUZZ_BIN_DIR)/test-$$t.out; \
+		rm -rf $(FUZZ_BIN_DIR)/new-$$t && mkdir -p $(FUZZ_BIN_DIR)/new-$$t || exit 1; \
 		(cd $(FUZZ_BIN_DIR) && \
 		 $(FUZZ_RUN) replay-$$t.log -- ./fuzz_$$t -runs=0 $(abspath $(FUZZ_CORPUS))/$$t && \
 		 $(FUZZ_RUN) brief-$$t.log -- ./fuzz_$$t -max_total_time=$(FUZZ_BRIEF) new-$$t \
-			$(abspath $(FUZZ_CORPUS))/$$t); \
-	done
+			$(abspath $(FUZZ_CORPUS))/$$t) >$$out 2>&1; rc=$$?; \
+		echo "== fuzz_$$t: replay $(FUZZ_CORPUS)/$$t, then $(FUZZ_BRIEF) s"; cat $$out; \
+		exit $$rc' sh '{}'
 
 # The recipes above must fail when a target crashes: a target built with a planted crash is
 # run through them (make test runs this after test-fuzz).

@@ -1474,16 +1474,220 @@ static const char *verdict(size_t i)
 	return "MISMATCH";
 }
 
+/*
+ * The Go shim's answers, recorded by one run (CSHIM_ERR_GO_RECORD=FILE) and read by another
+ * (CSHIM_ERR_GO_REPLAY=FILE) instead of running the Go shim again: `make asan` and `make tsan`
+ * compare their instrumented cshim with what the uninstrumented Go shim answered in the plain
+ * run just before (the same binary, the same table), and save its ~15 s. The file is used
+ * only when it was written for this table (case count, a hash of every case's name and
+ * flags) and this Go shim (path, size, mtime); otherwise the Go shim runs. The recording
+ * run's root dir, which a few messages contain, is replaced by this run's.
+ */
+#define GO_REC_MAGIC "cshim-test_errors-go-answers 1"
+
+static uint64_t table_sig(void)
+{
+	uint64_t h = 14695981039346656037ULL;
+	char name[160];
+	for (size_t i = 0; i < NCASES; i++) {
+		case_name(&CASES[i], name, sizeof(name));
+		snprintf(name + strlen(name), sizeof(name) - strlen(name), "|%u|%d",
+			 (unsigned)CASES[i].flags, CASES[i].c_code);
+		for (const char *p = name; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		h = (h ^ '\n') * 1099511628211ULL;
+	}
+	return h;
+}
+
+static bool go_id(char *out, size_t n)
+{
+	struct stat st;
+	if (stat(it_go_shim(), &st) != 0)
+		return false;
+	snprintf(out, n, "%s %lld %lld.%09ld", it_go_shim(), (long long)st.st_size,
+		 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	return true;
+}
+
+static void hex_put(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs(" -", f);
+		return;
+	}
+	fputs(" =", f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		fprintf(f, "%02x", *p);
+}
+
+/* Decodes one field at *pp (" -" or " =hex") into *out (NULL or heap), replacing old_root with
+ * new_root. Returns false on a malformed field. */
+static bool hex_get(char **pp, char **out, const char *old_root, const char *new_root)
+{
+	char *p = *pp, *buf, *r;
+	size_t n = 0, ol = strlen(old_root), nl = strlen(new_root), k = 0;
+
+	*out = NULL;
+	if (p[0] != ' ' || (p[1] != '-' && p[1] != '='))
+		return false;
+	if (p[1] == '-') {
+		*pp = p + 2;
+		return true;
+	}
+	p += 2;
+	while (isxdigit((unsigned char)p[n]))
+		n++;
+	if (n % 2 || !(buf = malloc(n / 2 + 1)))
+		return false;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+		sscanf(p + 2 * i, "%2x", &v);
+		buf[i] = (char)v;
+	}
+	buf[n / 2] = '\0';
+	*pp = p + n;
+	/* the recording run's root -> ours */
+	size_t hits = 0;
+	for (const char *q = buf; ol && (q = strstr(q, old_root)); q += ol)
+		hits++;
+	if (!(r = malloc(n / 2 + hits * nl + 1))) {
+		free(buf);
+		return false;
+	}
+	for (const char *q = buf; *q;) {
+		if (ol && strncmp(q, old_root, ol) == 0) {
+			memcpy(r + k, new_root, nl);
+			k += nl;
+			q += ol;
+		} else {
+			r[k++] = *q++;
+		}
+	}
+	r[k] = '\0';
+	free(buf);
+	*out = r;
+	return true;
+}
+
+static void go_record(const char *path)
+{
+	char id[PATH_MAX + 64], tmp[PATH_MAX + 8];
+	FILE *f;
+
+	if (!go_id(id, sizeof(id)))
+		return;
+	it_snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (!(f = fopen(tmp, "we")))
+		return;
+	fprintf(f, "%s %zu %016" PRIx64 " %s\n%s\n", GO_REC_MAGIC, NCASES, table_sig(), it_root(),
+		id);
+	for (size_t i = 0; i < NCASES; i++) {
+		fprintf(f, "%d", g_go[i].code);
+		hex_put(f, g_go[i].msg);
+		hex_put(f, g_go[i].resp);
+		hex_put(f, g_go[i].diag);
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		unlink(tmp);
+}
+
+/* Fills g_go from path; false (g_go cleared) if it is not a recording for this table and
+ * this Go shim. */
+static bool go_replay(const char *path)
+{
+	char *text = NULL, *p, *nl, magic[64], root[PATH_MAX], id[PATH_MAX + 64];
+	size_t n = 0, cap = 0, ncases = 0;
+	uint64_t sig = 0;
+	bool ok = false;
+	FILE *f = fopen(path, "re");
+
+	if (!f || !go_id(id, sizeof(id))) {
+		if (f)
+			fclose(f);
+		return false;
+	}
+	for (;;) {
+		if (cap - n < 65536) {
+			char *nt = realloc(text, cap + 1048576);
+			if (!nt)
+				break;
+			text = nt;
+			cap += 1048576;
+		}
+		size_t k = fread(text + n, 1, cap - n - 1, f);
+		if (k == 0)
+			break;
+		n += k;
+	}
+	fclose(f);
+	if (!text)
+		return false;
+	text[n] = '\0';
+	p = text;
+	if (!(nl = strchr(p, '\n')))
+		goto out;
+	*nl = '\0';
+	it_snprintf(magic, sizeof(magic), "%s %zu %016" PRIx64 " ", GO_REC_MAGIC, NCASES,
+		    table_sig());
+	if (strncmp(p, magic, strlen(magic)) != 0 ||
+	    sscanf(p, "%*s %*s %zu %" SCNx64, &ncases, &sig) != 2)
+		goto out;
+	it_snprintf(root, sizeof(root), "%s", p + strlen(magic));
+	p = nl + 1;
+	if (!(nl = strchr(p, '\n')))
+		goto out;
+	*nl = '\0';
+	if (strcmp(p, id) != 0)
+		goto out;
+	p = nl + 1;
+	for (size_t i = 0; i < NCASES; i++) {
+		struct res *r = &g_go[i];
+		char *end;
+		res_clear(r);
+		r->code = (int)strtol(p, &end, 10);
+		p = end;
+		if (!hex_get(&p, &r->msg, root, it_root()) ||
+		    !hex_get(&p, &r->resp, root, it_root()) ||
+		    !hex_get(&p, &r->diag, root, it_root()) || *p != '\n')
+			goto out;
+		p++;
+	}
+	ok = *p == '\0';
+out:
+	free(text);
+	if (!ok)
+		for (size_t i = 0; i < NCASES; i++)
+			res_clear(&g_go[i]);
+	return ok;
+}
+
 /* The Go shim's run of the table: the reference the cshim run is compared with, not a test
  * (a setup of test_c: it counts as no pass; if it cannot complete, test_c fails). */
 static int reference_go(void **state)
 {
 	(void)state;
 	long t0 = it_now_ms();
+	const char *replay = getenv("CSHIM_ERR_GO_REPLAY"), *record = getenv("CSHIM_ERR_GO_RECORD");
+	if (replay && *replay && go_replay(replay)) {
+		g_go_done = true;
+		print_message(
+			"[ REFERENCE ] Go shim: %zu cases as it answered them in the run that "
+			"recorded %s\n",
+			NCASES, replay);
+		return 0;
+	}
+	if (replay && *replay)
+		print_message("[ REFERENCE ] %s: no recording for this table and Go shim: the Go "
+			      "shim runs\n",
+			      replay);
 	run_table(false, g_go);
 	g_go_done = true;
 	print_message("[ REFERENCE ] Go shim: %zu cases observed in %ld ms\n", NCASES,
 		      it_now_ms() - t0);
+	if (record && *record)
+		go_record(record);
 	for (size_t i = 0; i < NCASES; i++)
 		if (g_go[i].code == R_SETUP || g_go[i].code == R_TRANSPORT) {
 			char name[128];
