@@ -1230,16 +1230,32 @@ static void test_cache_concurrent(void **state)
 	free(parts);
 }
 
-/* A real cgroup v1 directory of controller ctl for this test, or NULL (not root, no v1). */
-static char *real_cgroup(const char *ctl)
-{
-	char *p;
+/* Real cgroup v1 directories for test_cache_real_cgroup, removed by its teardown also when
+ * it fails. */
+static char *real_cg[2];
 
-	assert_true(asprintf(&p, "/sys/fs/cgroup/%s/cshim-ut-cgcache-%d", ctl, (int)getpid()) > 0);
-	if (mkdir(p, 0755) == 0)
-		return p;
-	free(p);
+/* A real cgroup v1 directory of controller ctl for this test, or NULL (not root, no v1). */
+static char *real_cgroup(int i, const char *ctl)
+{
+	assert_true(asprintf(&real_cg[i], "/sys/fs/cgroup/%s/cshim-ut-cgcache-%d", ctl,
+			     (int)getpid()) > 0);
+	if (mkdir(real_cg[i], 0755) == 0)
+		return strdup(real_cg[i]);
+	free(real_cg[i]);
+	real_cg[i] = NULL;
 	return NULL;
+}
+
+static int teardown_real(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		if (real_cg[i])
+			rmdir(real_cg[i]);
+		free(real_cg[i]);
+		real_cg[i] = NULL;
+	}
+	return 0;
 }
 
 static void put_path(const char *dir, const char *name, const char *text)
@@ -1260,14 +1276,12 @@ static void put_path(const char *dir, const char *name, const char *text)
 static void test_cache_real_cgroup(void **state)
 {
 	(void)state;
-	char *mem = real_cgroup("memory"), *pids = mem ? real_cgroup("pids") : NULL;
+	char *mem = real_cgroup(0, "memory"), *pids = mem ? real_cgroup(1, "pids") : NULL;
 	struct cgstats_v1 cg = { 0 };
 	size_t kept;
 	M1 m[1];
 
 	if (!pids) {
-		if (mem)
-			rmdir(mem);
 		free(mem);
 		skip();
 	}
@@ -1361,7 +1375,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cache_reread, setup_v1, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_budget, setup_v1, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_concurrent, setup_v1, teardown),
-		cmocka_unit_test(test_cache_real_cgroup),
+		cmocka_unit_test_teardown(test_cache_real_cgroup, teardown_real),
 		cmocka_unit_test_setup_teardown(test_container_cache_released, setup_v1, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
