@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "core/cgcache.h"
 #include "core/cgstats.h"
 #include "core/container.h"
 #include "core/container_priv.h"
@@ -1076,6 +1078,282 @@ static void test_no_fd_leak(void **state)
 	free(parts);
 }
 
+/* ---- the kept files (core/cgcache.h) ---- */
+
+/* The v1 reply packed, as the shim sends it. */
+static size_t packed_v1(M1 *m, uint8_t **ret)
+{
+	Google__Protobuf__Any any;
+	size_t n;
+
+	assert_int_equal(metrics_v1_any(m, &any), 0);
+	n = google__protobuf__any__get_packed_size(&any);
+	*ret = malloc(n);
+	assert_non_null(*ret);
+	assert_int_equal(google__protobuf__any__pack(&any, *ret), n);
+	metrics_any_clear(&any);
+	return n;
+}
+
+/* A read with the cache packs to the same bytes as one without. */
+static void assert_same_as_uncached(struct cgstats_v1 *cg, M1 *m)
+{
+	struct cgstats_v1 plain = *cg;
+	uint8_t *a, *b;
+	size_t na, nb;
+	M1 p[1];
+
+	plain.cache = NULL;
+	assert_int_equal(cgstats_v1_read(&plain, p), 0);
+	na = packed_v1(m, &a);
+	nb = packed_v1(p, &b);
+	assert_bytes(a, na, b, nb);
+	free(a);
+	free(b);
+	cgstats_v1_metrics_done(p);
+}
+
+/* The files of a first read stay open; the next read reads them again from offset 0 and sees
+ * what they hold now, without opening any file again. */
+static void test_cache_reread(void **state)
+{
+	(void)state;
+	size_t before = cgcache_total_fds(), kept;
+	struct cgstats_v1 cg;
+	char *parts;
+	M1 m[1];
+
+	v1_paths(&cg);
+	assert_non_null(cg.cache = cgcache_new());
+	read_v1(&cg, &parts, m);
+	/* pids 2, cpu 1, cpuacct 3, memory 18, blkio 2, partitions 1 (no hugetlb, rdma files) */
+	kept = cgcache_nfds(cg.cache);
+	assert_int_equal(kept, 27);
+	assert_int_equal(cgcache_total_fds(), before + kept);
+	assert_int_equal(m->pids.current, 3);
+	assert_same_as_uncached(&cg, m);
+	cgstats_v1_metrics_done(m);
+
+	put("pids", "pids.current", "9\n");
+	put("memory", "memory.limit_in_bytes", "1000\n");
+	put("blkio", "blkio.throttle.io_serviced", "254:0 Read 5\nTotal 5\n");
+	/* longer than the first read's buffer: read on past it */
+	{
+		char big[6000];
+		memset(big, 0, sizeof(big));
+		for (size_t k = 0; strlen(big) + 32 < sizeof(big); k++)
+			snprintf(big + strlen(big), sizeof(big) - strlen(big), "total_cache %zu\n",
+				 k);
+		put("memory", "memory.stat", big);
+	}
+	assert_int_equal(cgstats_v1_read(&cg, m), 0);
+	assert_int_equal(cgcache_nfds(cg.cache), kept);
+	assert_int_equal(m->pids.current, 9);
+	assert_int_equal(m->memory.usage.limit, 1000);
+	assert_int_equal(m->blkio.io_serviced_recursive.n, 1);
+	assert_int_equal(m->blkio.io_serviced_recursive.v[0].value, 5);
+	assert_true(m->memory.total_cache > 300);
+	assert_int_equal(m->memory.cache, 0);
+	assert_same_as_uncached(&cg, m);
+	cgstats_v1_metrics_done(m);
+	cgstats_v1_done(&cg);
+	assert_int_equal(cgcache_total_fds(), before);
+	free(parts);
+}
+
+/* Past the process's budget, files are opened for each read: the same reply. */
+static void test_cache_budget(void **state)
+{
+	(void)state;
+	size_t before = cgcache_total_fds();
+	struct cgstats_v1 cg;
+	char *parts;
+	M1 m[1];
+
+	cgcache_set_budget(before + 3);
+	v1_paths(&cg);
+	assert_non_null(cg.cache = cgcache_new());
+	read_v1(&cg, &parts, m);
+	assert_int_equal(cgcache_nfds(cg.cache), 3);
+	assert_same_as_uncached(&cg, m);
+	cgstats_v1_metrics_done(m);
+	read_v1(&cg, &parts, m); /* parts is the same file again */
+	assert_int_equal(cgcache_nfds(cg.cache), 3);
+	cgstats_v1_metrics_done(m);
+	cgcache_set_budget(0);
+	cgstats_v1_done(&cg);
+	assert_int_equal(cgcache_total_fds(), before);
+	free(parts);
+}
+
+struct reader_arg {
+	struct cgstats_v1 *cg;
+	int bad;
+};
+
+static void *reader(void *p)
+{
+	struct reader_arg *a = p;
+	M1 m[1];
+
+	for (int i = 0; i < 200; i++) {
+		if (cgstats_v1_read(a->cg, m) != 0 || m->pids.current != 3 ||
+		    m->memory.usage.limit != 268435456)
+			a->bad++;
+		cgstats_v1_metrics_done(m);
+	}
+	return NULL;
+}
+
+/* Reads of one cgroup on several threads at once (Stats on the workers): each gets the whole
+ * reply, with or without the cache (run under TSan by `make tsan`). */
+static void test_cache_concurrent(void **state)
+{
+	(void)state;
+	struct reader_arg a[3];
+	pthread_t t[3];
+	struct cgstats_v1 cg;
+	char *parts = partitions_file();
+
+	v1_paths(&cg);
+	cg.partitions = parts;
+	assert_non_null(cg.cache = cgcache_new());
+	for (int i = 0; i < 3; i++) {
+		a[i] = (struct reader_arg){ &cg, 0 };
+		assert_int_equal(pthread_create(&t[i], NULL, reader, &a[i]), 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(a[i].bad, 0);
+	}
+	cgstats_v1_done(&cg);
+	free(parts);
+}
+
+/* Real cgroup v1 directories for test_cache_real_cgroup, removed by its teardown also when
+ * it fails. */
+static char *real_cg[2];
+
+/* A real cgroup v1 directory of controller ctl for this test, or NULL (not root, no v1). */
+static char *real_cgroup(int i, const char *ctl)
+{
+	assert_true(asprintf(&real_cg[i], "/sys/fs/cgroup/%s/cshim-ut-cgcache-%d", ctl,
+			     (int)getpid()) > 0);
+	if (mkdir(real_cg[i], 0755) == 0)
+		return strdup(real_cg[i]);
+	free(real_cg[i]);
+	real_cg[i] = NULL;
+	return NULL;
+}
+
+static int teardown_real(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		if (real_cg[i])
+			rmdir(real_cg[i]);
+		free(real_cg[i]);
+		real_cg[i] = NULL;
+	}
+	return 0;
+}
+
+static void put_path(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* On the kernel's cgroupfs: a kept file shows a new limit at the next read; once the cgroup
+ * is removed, its kept files fail (ENODEV), are dropped, and the reply is the one for a
+ * gone cgroup, as without the cache. */
+static void test_cache_real_cgroup(void **state)
+{
+	(void)state;
+	char *mem = real_cgroup(0, "memory"), *pids = mem ? real_cgroup(1, "pids") : NULL;
+	struct cgstats_v1 cg = { 0 };
+	size_t kept;
+	M1 m[1];
+
+	if (!pids) {
+		free(mem);
+		skip();
+	}
+	cg.dir[CGSTATS_MEMORY] = mem;
+	cg.dir[CGSTATS_PIDS] = pids;
+	assert_non_null(cg.cache = cgcache_new());
+	assert_int_equal(cgstats_v1_read(&cg, m), 0);
+	assert_true(m->has_memory && m->has_pids);
+	assert_int_equal(m->pids.limit, 0); /* "max" */
+	kept = cgcache_nfds(cg.cache);
+	assert_true(kept >= 6);
+	cgstats_v1_metrics_done(m);
+
+	put_path(mem, "memory.limit_in_bytes", "104857600");
+	put_path(pids, "pids.max", "42");
+	assert_int_equal(cgstats_v1_read(&cg, m), 0);
+	assert_int_equal(cgcache_nfds(cg.cache), kept);
+	assert_int_equal(m->memory.usage.limit, 104857600);
+	assert_int_equal(m->pids.limit, 42);
+	cgstats_v1_metrics_done(m);
+
+	assert_int_equal(rmdir(mem), 0);
+	assert_int_equal(rmdir(pids), 0);
+	assert_int_equal(cgstats_v1_read(&cg, m), 0);
+	assert_false(m->has_memory || m->has_pids || m->has_memory_oom_control);
+	assert_int_equal(cgcache_nfds(cg.cache), 0);
+	assert_same_as_uncached(&cg, m);
+	cgstats_v1_metrics_done(m);
+	cgstats_v1_done(&cg);
+}
+
+/* A container keeps its cgroup's files open from its first Stats until it is freed. */
+static void test_container_cache_released(void **state)
+{
+	(void)state;
+	struct container *c = container_new("ctr1", "/nonexistent");
+	size_t before = cgcache_total_fds();
+	struct shim_error err = { 0 };
+	char *dir = sub("ctr1"), *json;
+	bool v2 = true;
+	int lowest = fcntl(0, F_DUPFD_CLOEXEC, 0), after;
+	M1 m1[1];
+	M2 m2[1];
+
+	close(lowest);
+	assert_non_null(c);
+	c->rt.root = root;
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_true(asprintf(&json,
+			     "{\"id\":\"ctr1\",\"cgroup_paths\":{\"pids\":\"%s/pids\","
+			     "\"memory\":\"%s/memory\"}}",
+			     root, root) > 0);
+	put("ctr1", "state.json", json);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(container_cgroup_stats(c, &v2, m1, m2, &err), 0);
+		assert_false(v2);
+		assert_int_equal(m1->pids.current, 3);
+		/* pids 2, memory 18 */
+		assert_int_equal(cgcache_total_fds(), before + 20);
+		cgstats_v1_metrics_done(m1);
+		cgstats_v2_metrics_done(m2);
+	}
+	c->rt.root = NULL;
+	container_unref(c);
+	assert_int_equal(cgcache_total_fds(), before);
+	after = fcntl(0, F_DUPFD_CLOEXEC, 0);
+	close(after);
+	assert_int_equal(after, lowest);
+	free(json);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1094,6 +1372,11 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_v1_golden, setup_v1, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_golden, setup_v2, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_reread, setup_v1, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_budget, setup_v1, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_concurrent, setup_v1, teardown),
+		cmocka_unit_test_teardown(test_cache_real_cgroup, teardown_real),
+		cmocka_unit_test_setup_teardown(test_container_cache_released, setup_v1, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
