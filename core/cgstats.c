@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +16,6 @@
 
 #include "../io/base.h"
 #include "../io/fd_util.h"
-#include "cgcache.h"
 #include "cgstats.h"
 
 /* Cgroup files are small; a file this big is not one (the read fails). */
@@ -127,25 +125,16 @@ static bool next_line(const char **cur, const char *end, struct tok *line)
 
 /* ---- file reads ---- */
 
-/* A controller directory: opened at its first use by a read (never when every file the read
- * asks for is kept open in cache), dfd or err (-errno) when it could not be opened, so that
- * each read of it fails as a read of a file in a missing directory does. */
+/* A controller directory, opened once: dfd, or err (-errno) when it could not be opened, so
+ * that each read of it fails as a read of a file in a missing directory does. */
 struct cgdir {
-	const char *path;
-	int ctl;
-	struct cgcache *cache; /* taken for this read, or NULL */
-	bool tried;
 	int dfd, err;
 };
 
-static int cgdir_fd(struct cgdir *d)
+static struct cgdir cgdir_open(const char *path)
 {
-	if (!d->tried) {
-		d->tried = true;
-		d->dfd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		d->err = d->dfd < 0 ? -errno : 0;
-	}
-	return d->dfd >= 0 ? d->dfd : d->err;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return (struct cgdir){ fd, fd < 0 ? -errno : 0 };
 }
 
 static void cgdir_close(struct cgdir *d)
@@ -155,91 +144,31 @@ static void cgdir_close(struct cgdir *d)
 	d->dfd = -1;
 }
 
-/* The whole file from offset 0 (a kept seq_file regenerates its text there). */
-static int pread_all(int fd, char **ret, size_t *ret_len)
-{
-	/* 4096 bytes with the NUL: the largest size the thread cache keeps (io/memtrim.c) */
-	size_t cap = 4095, len = 0;
-	char *buf = malloc(cap + 1), *nb;
-	ssize_t n;
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (len == cap) {
-			if (cap >= FILE_MAX) {
-				free(buf);
-				return -EFBIG;
-			}
-			cap = cap * 2 > FILE_MAX ? FILE_MAX : cap * 2;
-			if (!(nb = realloc(buf, cap + 1))) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		n = pread(fd, buf + len, cap - len, (off_t)len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int r = -errno;
-			free(buf);
-			return r;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-}
-
 static int read_fd(int fd, char **buf, size_t *len)
 {
-	return pread_all(fd, buf, len);
-}
-
-/* name in dir (dfd, or an absolute path when dir is NULL), through the fd kept in cache under
- * (ctl, name) when there is one. When a kept fd's read fails (ENODEV: the cgroup was
- * removed), all of ctl's kept fds are closed and the file is opened again by its path, so the
- * result is the uncached one. */
-static int cached_read(struct cgcache *cache, int ctl, struct cgdir *dir, const char *name,
-		       char **buf, size_t *len)
-{
-	_cleanup_close_ int fd = -1;
-	int r, dfd;
-
-	if (cache && (fd = cgcache_get(cache, ctl, name)) >= 0) {
-		r = pread_all(fd, buf, len);
-		fd = -1; /* the cache's */
-		if (r == 0)
-			return 0;
-		cgcache_drop_ctl(cache, ctl);
+	int r = fd_read_all(fd, FILE_MAX, buf, len);
+	if (r == 0 && *len >= FILE_MAX) {
+		free(*buf);
+		*buf = NULL;
+		r = -EFBIG;
 	}
-	if (dir) {
-		if ((dfd = cgdir_fd(dir)) < 0)
-			return dfd;
-		fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	} else {
-		fd = open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	}
-	if (fd < 0)
-		return -errno;
-	r = pread_all(fd, buf, len);
-	if (r == 0 && cache && cgcache_put(cache, ctl, name, fd) == 0)
-		fd = -1;
 	return r;
 }
 
-static int read_at(struct cgdir *d, const char *name, char **buf, size_t *len)
+static int read_at(const struct cgdir *d, const char *name, char **buf, size_t *len)
 {
-	return cached_read(d->cache, d->ctl, d, name, buf, len);
+	_cleanup_close_ int fd = -1;
+
+	if (d->dfd < 0)
+		return d->err;
+	fd = openat(d->dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	return read_fd(fd, buf, len);
 }
 
 /* The library's readUint: the file, trimmed, through parseUint. */
-static int read_uint_at(struct cgdir *d, const char *name, uint64_t *ret)
+static int read_uint_at(const struct cgdir *d, const char *name, uint64_t *ret)
 {
 	_cleanup_free_ char *buf = NULL;
 	const char *s;
@@ -292,7 +221,7 @@ static void *grow(void **v, size_t *n, size_t size)
 /* ===================================== cgroup v1 ===================================== */
 
 /* pids.go Stat: pids.current through readUint, pids.max "max" as 0 (no limit). */
-static int v1_pids(struct cgdir *d, struct cgstats_v1_metrics *m)
+static int v1_pids(const struct cgdir *d, struct cgstats_v1_metrics *m)
 {
 	_cleanup_free_ char *buf = NULL;
 	uint64_t cur, max = 0;
@@ -326,7 +255,7 @@ static int parse_kv(struct tok line, struct tok *key, uint64_t *v)
 }
 
 /* cpu.go Stat: cpu.stat's throttling counters, as they are (periods, and ns). */
-static int v1_cpu(struct cgdir *d, struct cgstats_v1_metrics *m)
+static int v1_cpu(const struct cgdir *d, struct cgstats_v1_metrics *m)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct cgstats_v1_cpu *th = &m->cpu;
@@ -354,7 +283,7 @@ static int v1_cpu(struct cgdir *d, struct cgstats_v1_metrics *m)
 /* cpuacct.go Stat: cpuacct.stat's user and system in USER_HZ ticks (clockTicks is 100 in the
  * library) converted to ns as (ticks * 1e9) / 100 in uint64, cpuacct.usage (ns) and
  * cpuacct.usage_percpu (ns); set only when all three were read. */
-static int v1_cpuacct(struct cgdir *d, struct cgstats_v1_metrics *m)
+static int v1_cpuacct(const struct cgdir *d, struct cgstats_v1_metrics *m)
 {
 	_cleanup_free_ char *st = NULL, *pc = NULL;
 	_cleanup_free_ uint64_t *percpu = NULL;
@@ -449,7 +378,7 @@ static const struct {
  * memsw, kmem and kmem.tcp files in that order. A missing file ends the controller's stats
  * there: what was read stays (MemoryStat and its four entries exist once memory.stat was
  * read; a host without swap accounting has no memsw files, and then kmem is not read). */
-static int v1_memory(struct cgdir *d, struct cgstats_v1_metrics *m)
+static int v1_memory(const struct cgdir *d, struct cgstats_v1_metrics *m)
 {
 	static const char *const mods[] = { "", "memsw.", "kmem.", "kmem.tcp." };
 	static const char *const names[] = { "usage_in_bytes", "max_usage_in_bytes", "failcnt",
@@ -535,16 +464,18 @@ static int go_atoi(struct tok t, int64_t *ret)
 	return 0;
 }
 
-static int read_partitions(struct cgcache *cache, const char *path, struct devmap *dm)
+static int read_partitions(const char *path, struct devmap *dm)
 {
 	_cleanup_free_ char *buf = NULL;
 	const char *cur, *end;
 	struct tok line, t[4];
 	size_t n;
-	int r = cached_read(cache, CGSTATS_NCTL, NULL, path, &buf, &n);
+	int r = fd_read_file(path, FILE_MAX, &buf, &n);
 
 	if (r < 0)
 		return r;
+	if (n >= FILE_MAX)
+		return -EFBIG;
 	cur = buf;
 	end = buf + n;
 	for (int i = 0; next_line(&cur, end, &line); i++) {
@@ -576,7 +507,7 @@ static int read_partitions(struct cgcache *cache, const char *path, struct devma
 
 /* blkio.go readEntry: "major:minor [op] value" lines (fields split at ' ' and ':'), a
  * "Total N" line skipped, anything else shorter an error. */
-static int v1_blkio_entries(struct cgdir *d, const char *name, const struct devmap *dm,
+static int v1_blkio_entries(const struct cgdir *d, const char *name, const struct devmap *dm,
 			    struct cgstats_v1_blkio_list *list)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -628,7 +559,7 @@ static int v1_blkio_entries(struct cgdir *d, const char *name, const struct devm
 /* blkio.go Stat: the CFQ *_recursive files when blkio.io_serviced_recursive exists and they
  * hold any entry, else throttle.io_serviced and throttle.io_service_bytes. BlkIOStat exists
  * as soon as the controller is read, empty when its files are missing. */
-static int v1_blkio(struct cgdir *d, const char *partitions, struct cgstats_v1_metrics *m)
+static int v1_blkio(const struct cgdir *d, const char *partitions, struct cgstats_v1_metrics *m)
 {
 	struct devmap dm = { 0 };
 	struct cgstats_v1_blkio *b = &m->blkio;
@@ -637,16 +568,9 @@ static int v1_blkio(struct cgdir *d, const char *partitions, struct cgstats_v1_m
 	int r = 0;
 
 	m->has_blkio = true;
-	if (d->tried) {
-		cfq = d->dfd >= 0 &&
-		      fstatat(d->dfd, "blkio.io_serviced_recursive", &st, AT_SYMLINK_NOFOLLOW) == 0;
-	} else { /* one path walk, where opening the directory would be two */
-		char path[PATH_MAX];
-		cfq = (size_t)snprintf(path, sizeof(path), "%s/blkio.io_serviced_recursive",
-				       d->path) < sizeof(path) &&
-		      fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	}
-	if ((r = read_partitions(d->cache, partitions ? partitions : "/proc/partitions", &dm)) < 0)
+	cfq = d->dfd >= 0 &&
+	      fstatat(d->dfd, "blkio.io_serviced_recursive", &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if ((r = read_partitions(partitions ? partitions : "/proc/partitions", &dm)) < 0)
 		goto out;
 	if (cfq) {
 		struct {
@@ -683,7 +607,8 @@ out:
 
 /* hugetlb.go Stat: per page size, usage_in_bytes, max_usage_in_bytes and failcnt of
  * hugetlb.<size>.*; a missing file ends the list there. */
-static int v1_hugetlb(struct cgdir *d, const struct cgstats_v1 *cg, struct cgstats_v1_metrics *m)
+static int v1_hugetlb(const struct cgdir *d, const struct cgstats_v1 *cg,
+		      struct cgstats_v1_metrics *m)
 {
 	static const char *const names[] = { "usage_in_bytes", "max_usage_in_bytes", "failcnt" };
 	int r;
@@ -757,7 +682,7 @@ static size_t count_char(const char *s, size_t n, char c)
 
 /* rdma.go Stat: rdma.current and rdma.max, dropped when their line counts differ (a device
  * went away between the reads). */
-static int v1_rdma(struct cgdir *d, struct cgstats_v1_metrics *m)
+static int v1_rdma(const struct cgdir *d, struct cgstats_v1_metrics *m)
 {
 	_cleanup_free_ char *cur = NULL, *max = NULL;
 	size_t ncur, nmax;
@@ -818,15 +743,14 @@ void cgstats_v1_metrics_done(struct cgstats_v1_metrics *m)
 
 int cgstats_v1_read(const struct cgstats_v1 *cg, struct cgstats_v1_metrics *m)
 {
-	/* A concurrent read of the same cgroup opens its own files. */
-	struct cgcache *cache = cg->cache && cgcache_trylock(cg->cache) ? cg->cache : NULL;
 	int r = 0;
 
 	memset(m, 0, sizeof(*m));
 	for (int c = 0; c < CGSTATS_NCTL && r == 0; c++) {
-		struct cgdir d = { cg->dir[c], c, cache, false, -1, 0 };
+		struct cgdir d;
 		if (!cg->dir[c])
 			continue;
+		d = cgdir_open(cg->dir[c]);
 		switch (c) {
 		case CGSTATS_PIDS: r = v1_pids(&d, m); break;
 		case CGSTATS_CPU: r = v1_cpu(&d, m); break;
@@ -840,8 +764,6 @@ int cgstats_v1_read(const struct cgstats_v1 *cg, struct cgstats_v1_metrics *m)
 		if (r == -ENOENT)
 			r = 0;
 	}
-	if (cache)
-		cgcache_unlock(cache);
 	if (r < 0)
 		cgstats_v1_metrics_done(m);
 	return r;
@@ -959,7 +881,6 @@ void cgstats_v1_done(struct cgstats_v1 *cg)
 {
 	for (int c = 0; c < CGSTATS_NCTL; c++)
 		free(cg->dir[c]);
-	cgcache_free(cg->cache);
 	for (size_t i = 0; i < cg->n_hp; i++)
 		free(cg->hp_sizes[i]);
 	free(cg->hp_sizes);

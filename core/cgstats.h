@@ -30,8 +30,6 @@ enum cgstats_ctl {
 	CGSTATS_NCTL
 };
 
-struct cgcache;
-
 /* A container's cgroup on a v1 host. */
 struct cgstats_v1 {
 	/* The container's directory in each controller's hierarchy; NULL: not active (its stats
@@ -42,9 +40,6 @@ struct cgstats_v1 {
 	size_t n_hp;
 	/* The block device names' source; NULL: "/proc/partitions". */
 	const char *partitions;
-	/* The files kept open between reads (core/cgcache.h), owned (cgstats_v1_done frees
-	 * it); NULL: every file is opened by each read. */
-	struct cgcache *cache;
 };
 
 /*

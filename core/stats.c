@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgcache.h"
 #include "cgstats.h"
 #include "container_priv.h"
 #include "io/base.h"
@@ -99,9 +98,6 @@ static int stats_src_get(struct container *c, struct stats_src **ret, bool *read
 		s->unified = unified_dir(buf, len);
 		s->v2 = true;
 		r = s->unified ? 0 : -ENOENT;
-	} else if (r == 0) {
-		/* the files stay open until the container is freed (NULL: opened each time) */
-		s->cg.cache = cgcache_new();
 	}
 	if (r < 0) {
 		src_free(s);

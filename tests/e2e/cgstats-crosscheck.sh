@@ -15,8 +15,7 @@
 # reads (counters move, limits must be equal). Prints each field that does not, and a
 # summary line. Then the bytes: the Any the Go shim returns over ttrpc (type_url and value)
 # must equal cgstats' message packed by protobuf-c (read just before or just after).
-# cgstats reads v1 as the shim does after its first Stats: through the files it keeps open
-# (core/cgcache.h), read again. Exits 1 on a mismatch.
+# Exits 1 on a mismatch.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)

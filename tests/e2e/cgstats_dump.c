@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cgcache.h"
 #include "core/cgstats.h"
 #include "core/pids.h"
 #include "io/fd_util.h"
@@ -94,20 +93,6 @@ static void dump(const ProtobufCMessage *m, int depth)
 	printf("}");
 }
 
-/* The v1 files read as the shim's later Stats read them: through the fds its first Stats
- * kept open (core/cgcache.h), read again from offset 0. */
-static int read_v1_kept(struct cgstats_v1 *cg, struct cgstats_v1_metrics *s)
-{
-	int r;
-
-	if (!(cg->cache = cgcache_new()))
-		return -ENOMEM;
-	if ((r = cgstats_v1_read(cg, s)) < 0)
-		return r;
-	cgstats_v1_metrics_done(s);
-	return cgstats_v1_read(cg, s);
-}
-
 /* cgstats' message for the container (core/cgstats read, server/metrics converted); the
  * type_url in *url. */
 static int read_ours(const char *buf, size_t len, const char **url, ProtobufCMessage **ret)
@@ -119,7 +104,7 @@ static int read_ours(const char *buf, size_t len, const char **url, ProtobufCMes
 	if (r == 0) {
 		struct cgstats_v1_metrics s;
 		Io__Containerd__Cgroups__V1__Metrics *m1 = NULL;
-		r = read_v1_kept(&cg, &s);
+		r = cgstats_v1_read(&cg, &s);
 		cgstats_v1_done(&cg);
 		if (r == 0)
 			r = metrics_v1_message(&s, &m1);
@@ -149,7 +134,7 @@ static int pack_ours(const char *buf, size_t len, const char **url, uint8_t **ou
 
 	if (r == 0) {
 		struct cgstats_v1_metrics s;
-		r = read_v1_kept(&cg, &s);
+		r = cgstats_v1_read(&cg, &s);
 		cgstats_v1_done(&cg);
 		if (r == 0)
 			r = metrics_v1_any(&s, &any);
