@@ -57,6 +57,11 @@ static int setup(void **state)
 	return 0;
 }
 
+static void noop(void *arg)
+{
+	(void)arg;
+}
+
 static void stop_loop(void *l)
 {
 	loop_stop(l);
@@ -127,6 +132,9 @@ static void test_wait_returns_when_pump_ends(void **state)
 	assert_true(pump_is_done(f->p));
 	pthread_join(t, NULL);
 	f->in[1] = -1;
+	/* on_end runs on the loop thread just after the waiters are woken: a task posted now
+	 * runs after it (after the batch that ended the pump) */
+	assert_int_equal(loop_call(f->l, noop, NULL), 0);
 	assert_true(atomic_load(&f->ended));
 	n = read(f->out[0], buf, sizeof(buf));
 	assert_int_equal(n, 9);
