@@ -295,6 +295,17 @@ void evq_kick(struct evq *q)
 	}
 }
 
+/* Under q->mu: an event equal to it (EVQ_COALESCE, topic, bytes) queued behind the head (the
+ * head may be in flight, or sent with its answer lost: it does not count as unsent). */
+static bool queued_equal(const struct evq *q, const struct evq_item *it)
+{
+	for (const struct evq_item *o = q->head ? q->head->next : NULL; o; o = o->next)
+		if ((o->flags & EVQ_COALESCE) && o->len == it->len &&
+		    strcmp(o->topic, it->topic) == 0 && memcmp(o->any, it->any, it->len) == 0)
+			return true;
+	return false;
+}
+
 int evq_publish(struct evq *q, const char *topic, const uint8_t *any, size_t len,
 		const struct timespec *ts, unsigned flags, const char *what, void (*done)(void *),
 		void *arg)
@@ -322,6 +333,12 @@ int evq_publish(struct evq *q, const char *topic, const uint8_t *any, size_t len
 	it->arg = arg;
 	snprintf(it->what, sizeof(it->what), "%s", what ? what : topic);
 	pthread_mutex_lock(&q->mu);
+	if ((flags & EVQ_COALESCE) && !done && queued_equal(q, it)) {
+		pthread_mutex_unlock(&q->mu);
+		log_debug("%s: an equal one is queued, not sent yet: this one dropped", it->what);
+		item_free(it);
+		return 0;
+	}
 	*q->tail = it;
 	q->tail = &it->next;
 	if (++q->n > q->warn_at) {

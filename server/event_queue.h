@@ -29,6 +29,11 @@ struct evq;
 
 /* The event is kept behind every earlier one by the fallback too (an init's exit). */
 #define EVQ_BARRIER 1u
+/* Dropped when an equal event (topic and bytes, also EVQ_COALESCE) is already queued behind
+ * the head, i.e. not sent yet: a repeated event that says nothing new (an OOM while
+ * containerd is away). Only for events without a done. With it a queue waiting for
+ * containerd grows by lifecycle events, not by a container's OOM loop. */
+#define EVQ_COALESCE 2u
 
 struct evq_fallback {
 	/* Hands the event (the packed Any) to the fallback publisher; on return it is handed

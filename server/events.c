@@ -402,10 +402,10 @@ void events_publish_exit(const char *container_id, const char *id, uint32_t pid,
 		done(arg);
 }
 
-void events_publish(const char *topic, const uint8_t *any, size_t len, const char *what,
-		    void (*done)(void *), void *arg)
+void events_publish(const char *topic, const uint8_t *any, size_t len, unsigned flags,
+		    const char *what, void (*done)(void *), void *arg)
 {
-	if (E.q && evq_publish(E.q, topic, any, len, NULL, 0, what, done, arg) == 0)
+	if (E.q && evq_publish(E.q, topic, any, len, NULL, flags, what, done, arg) == 0)
 		return;
 	fallback_publish(NULL, topic, any, len, 0, what);
 	if (done)

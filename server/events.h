@@ -28,9 +28,10 @@ void events_publish_exit(const char *container_id, const char *id, uint32_t pid,
 			 uint32_t exit_status, const struct timespec *exited_at,
 			 void (*done)(void *), void *arg);
 /* Any event (the packed google.protobuf.Any) on topic, behind every earlier one; done as for
- * events_publish_exit (may be NULL). what: for the log. */
-void events_publish(const char *topic, const uint8_t *any, size_t len, const char *what,
-		    void (*done)(void *), void *arg);
+ * events_publish_exit (may be NULL). what: for the log. flags: the queue's (event_queue.h:
+ * EVQ_COALESCE). */
+void events_publish(const char *topic, const uint8_t *any, size_t len, unsigned flags,
+		    const char *what, void (*done)(void *), void *arg);
 /* Events queued and not delivered yet. */
 size_t events_pending(void);
 /* Encodes the Any{TaskExit} bytes (pure, for tests). Returns the heap buffer. */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event_queue.h"
 #include "events.h"
 #include "google/protobuf/any.pb-c.h"
 #include "io/log.h"
@@ -30,6 +31,14 @@ static uint8_t *encode(const char *type, const ProtobufCMessage *msg, size_t *re
 	return buf;
 }
 
+/* An OOM repeated while the last one is still queued says nothing new: containerd only
+ * marks the container OOM-killed. Coalesced so that a container's OOM loop while containerd
+ * is away (events wait for it, docs/events.md) does not grow the queue without bound. */
+static unsigned topic_flags(const char *topic)
+{
+	return strcmp(topic, "/tasks/oom") == 0 ? EVQ_COALESCE : 0;
+}
+
 void v2_event(const char *topic, const char *type, const ProtobufCMessage *msg)
 {
 	size_t len = 0;
@@ -39,7 +48,7 @@ void v2_event(const char *topic, const char *type, const ProtobufCMessage *msg)
 		log_error("out of memory: event %s lost", topic);
 		return;
 	}
-	events_publish(topic, buf, len, topic, NULL, NULL);
+	events_publish(topic, buf, len, topic_flags(topic), topic, NULL, NULL);
 	free(buf);
 }
 
@@ -83,7 +92,8 @@ void v2_start_end(void)
 	while (h) {
 		struct held_exit *next = h->next;
 		if (h->topic)
-			events_publish(h->topic, h->any, h->len, h->topic, NULL, NULL);
+			events_publish(h->topic, h->any, h->len, topic_flags(h->topic), h->topic,
+				       NULL, NULL);
 		else
 			events_publish_exit(h->container_id, h->id, h->pid, h->exit_status,
 					    &h->exited_at, h->done, h->arg);
@@ -143,6 +153,6 @@ void v2_event_held(const char *topic, const char *type, const ProtobufCMessage *
 	}
 	pthread_mutex_unlock(&H.mu);
 	free(h);
-	events_publish(topic, buf, len, topic, NULL, NULL);
+	events_publish(topic, buf, len, topic_flags(topic), topic, NULL, NULL);
 	free(buf);
 }

@@ -561,6 +561,60 @@ static void test_queue_retries_without_fallback(void **state)
 	unlink(sock_path);
 }
 
+static void publish_nodone(struct evq *q, const char *name, unsigned flags)
+{
+	size_t len;
+	uint8_t *any = any_of(name, &len);
+	struct timespec ts = { .tv_sec = 1700000000, .tv_nsec = 5 };
+	assert_int_equal(evq_publish(q, "/t/x", any, len, &ts, flags, name, NULL, NULL), 0);
+	free(any);
+}
+
+/* While containerd is away, a repeated EVQ_COALESCE event equal to one queued and not sent
+ * yet is dropped; the head (being tried) does not count, other events keep their order and
+ * their copies, and an equal event without the flag is kept. */
+static void test_queue_coalesces_unsent_repeats(void **state)
+{
+	const char *want[] = { "o1", "o1", "a", "o2", "o1", "o1" };
+	struct evq *q = NULL;
+	uint32_t stream;
+	int lfd, fd;
+
+	(void)state;
+	unlink(sock_path);
+	assert_int_equal(evq_new(L, "nsq", sock_path, NULL, &q), 0);
+	publish_nodone(q, "o1", EVQ_COALESCE); /* the head: tried, failing */
+	loop_call(L, nop, NULL);
+	publish_nodone(q, "o1", EVQ_COALESCE); /* behind the head: kept */
+	publish_nodone(q, "o1", EVQ_COALESCE); /* equal to a queued one: dropped */
+	publish_nodone(q, "a", 0);
+	publish_nodone(q, "o2", EVQ_COALESCE); /* another container's: kept */
+	publish_nodone(q, "o1", EVQ_COALESCE); /* dropped, though "a" came between */
+	publish_nodone(q, "o2", EVQ_COALESCE); /* dropped */
+	publish_nodone(q, "o1", 0);            /* no flag: kept */
+	publish_nodone(q, "o1", EVQ_COALESCE); /* equal to a flagged one: dropped */
+	assert_int_equal(evq_pending(q), 5);
+	lfd = listen_at(sock_path);
+	fd = accept_one(lfd);
+	for (size_t i = 0; i < 5; i++) {
+		expect_forward(fd, want[i], &stream);
+		answer(fd, stream, 0, NULL, 0);
+	}
+	loop_call(L, nop, NULL);
+	assert_int_equal(evq_pending(q), 0);
+	/* sent: an equal event is new again */
+	publish_nodone(q, "o1", EVQ_COALESCE);
+	expect_forward(fd, want[5], &stream);
+	answer(fd, stream, 0, NULL, 0);
+	for (int i = 0; i < 500 && evq_pending(q); i++)
+		usleep(10000);
+	assert_int_equal(evq_pending(q), 0);
+	loop_call(L, do_evq_free, q);
+	close(fd);
+	close(lfd);
+	unlink(sock_path);
+}
+
 static void test_encode_forward(void **state)
 {
 	size_t alen, flen = 0;
@@ -612,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_client_frames_and_answers),
 		cmocka_unit_test(test_queue_order_and_fallback),
 		cmocka_unit_test(test_queue_retries_without_fallback),
+		cmocka_unit_test(test_queue_coalesces_unsent_repeats),
 	};
 	return cmocka_run_group_tests_name("event_queue", tests, setup, teardown);
 }
