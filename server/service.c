@@ -128,6 +128,23 @@ void set_ts(Timestamp *ts, const struct timespec *t)
 	}
 }
 
+int rootfs_mounts(Containerd__Types__Mount *const *rootfs, size_t n, struct mount_spec **ret)
+{
+	struct mount_spec *m = NULL;
+
+	*ret = NULL;
+	if (n && !(m = calloc(n, sizeof(*m))))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		m[i].type = rootfs[i]->type;
+		m[i].source = rootfs[i]->source;
+		m[i].options = rootfs[i]->options;
+		m[i].n_options = rootfs[i]->n_options;
+	}
+	*ret = m;
+	return 0;
+}
+
 /* Packs msg and answers the call. */
 void reply_msg(struct call *call, const ProtobufCMessage *msg)
 {
@@ -243,19 +260,8 @@ static void m_create(struct call *call)
 	r = create_options(req->options, &cr.opts, &co, &err);
 	if (r < 0)
 		goto out;
-	if (req->n_rootfs) {
-		mounts = calloc(req->n_rootfs, sizeof(*mounts));
-		if (!mounts) {
-			r = -ENOMEM;
-			goto out;
-		}
-		for (size_t i = 0; i < req->n_rootfs; i++) {
-			mounts[i].type = req->rootfs[i]->type;
-			mounts[i].source = req->rootfs[i]->source;
-			mounts[i].options = req->rootfs[i]->options;
-			mounts[i].n_options = req->rootfs[i]->n_options;
-		}
-	}
+	if ((r = rootfs_mounts(req->rootfs, req->n_rootfs, &mounts)) < 0)
+		goto out;
 	cr.id = req->id;
 	cr.bundle = req->bundle;
 	cr.runtime = req->runtime;

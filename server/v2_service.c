@@ -151,16 +151,8 @@ static void m_create(struct call *call)
 	r = create_options(req->options, &cr, &o, &err);
 	if (r < 0)
 		goto out;
-	if (req->n_rootfs && !(mounts = calloc(req->n_rootfs, sizeof(*mounts)))) {
-		r = -ENOMEM;
+	if ((r = rootfs_mounts(req->rootfs, req->n_rootfs, &mounts)) < 0)
 		goto out;
-	}
-	for (size_t i = 0; i < req->n_rootfs; i++) {
-		mounts[i].type = req->rootfs[i]->type;
-		mounts[i].source = req->rootfs[i]->source;
-		mounts[i].options = req->rootfs[i]->options;
-		mounts[i].n_options = req->rootfs[i]->n_options;
-	}
 	cr.id = req->id;
 	cr.bundle = req->bundle;
 	cr.mounts = mounts;
