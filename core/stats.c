@@ -142,29 +142,23 @@ int container_cgroup_stats(struct container *c, bool *is_v2, struct cgstats_v1_m
 
 int container_memory_cgroup(struct container *c, char **ret, bool *unified)
 {
-	_cleanup_free_ char *buf = NULL;
-	struct cgstats_v1 cg = { 0 };
-	size_t len = 0;
+	struct stats_src *s = NULL;
+	bool read_failed;
+	const char *dir;
 	int r;
 
 	*ret = NULL;
 	*unified = false;
 	if (!c)
 		return -ENOENT;
-	if ((r = read_state(c, &buf, &len)) < 0)
+	/* the cgroup Stats keeps (parsed once per container) */
+	if ((r = stats_src_get(c, &s, &read_failed)) < 0)
 		return r;
-	r = cgstats_v1_from_state(buf, len, NULL, &cg);
-	if (r == -ENOENT) { /* no v1 hierarchy: a unified host, as for Stats */
-		*ret = unified_dir(buf, len);
-		*unified = *ret != NULL;
-		return *ret ? 0 : -ENOENT;
-	}
-	if (r < 0)
-		return r;
-	if (cg.dir[CGSTATS_MEMORY]) {
-		*ret = cg.dir[CGSTATS_MEMORY];
-		cg.dir[CGSTATS_MEMORY] = NULL;
-	}
-	cgstats_v1_done(&cg);
-	return *ret ? 0 : -ENOENT;
+	dir = s->v2 ? s->unified : s->cg.dir[CGSTATS_MEMORY];
+	if (!dir)
+		return -ENOENT;
+	if (!(*ret = strdup(dir)))
+		return -ENOMEM;
+	*unified = s->v2;
+	return 0;
 }
