@@ -51,19 +51,11 @@ cri_start() {
 		return 1
 	fi
 	# ctd_stop cleans only dirs named /tmp/cshim-e2e.*
-	CTD_DIR=$(mktemp -d /tmp/cshim-e2e.cri.XXXXXX) || return 1
-	chmod 0711 "$CTD_DIR"
-	CTD_ADDR=$CTD_DIR/containerd.sock
-	CTD_CONFIG=$CTD_DIR/config.toml
-	CTD_LOG=$CTD_DIR/containerd.log
-	CTD_RUNC_ROOT=$CTD_DIR/runc
-	CTD_SHIM=$shim
-	CTD_TAG=$(printf '%s' "${CTD_DIR##*.}" | tr -c 'A-Za-z0-9' 'x')
+	_ctd_dirs /tmp/cshim-e2e.cri.XXXXXX "$shim" || return 1
 	CRI_CGROUP=/cshim-cri-$CTD_TAG
 	CRI_MODE=$mode
-	export CTD_DIR CTD_ADDR CTD_CONFIG CTD_LOG CTD_RUNC_ROOT CTD_SHIM CTD_TAG CRI_CGROUP CRI_MODE
-	mkdir -p "$CTD_DIR/fifo" "$CTD_RUNC_ROOT" "$CTD_DIR/cni/net.d" "$CTD_DIR/cni/bin" \
-		"$CTD_DIR/pods"
+	export CRI_CGROUP CRI_MODE
+	mkdir -p "$CTD_DIR/cni/net.d" "$CTD_DIR/cni/bin" "$CTD_DIR/pods"
 
 	# the one runtime handler, the default one (pods name no runtime_handler)
 	if [ "$mode" = v1 ]; then
@@ -85,40 +77,8 @@ cri_start() {
           Root = \"$CTD_RUNC_ROOT\""
 	fi
 
-	cat >"$CTD_CONFIG" <<EOF
-version = 2
-root = "$CTD_DIR/root"
-state = "$CTD_DIR/state"
-oom_score = 0
-disabled_plugins = [
-  "io.containerd.internal.v1.opt",
-  "io.containerd.internal.v1.tracing",
-  "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.zfs",
-]
-
-[grpc]
-  address = "$CTD_ADDR"
-
-[ttrpc]
-  address = "$CTD_ADDR.ttrpc"
-
-[debug]
-  address = "$CTD_DIR/debug.sock"
-  level = "debug"
-
-[metrics]
-  address = ""
-
-[plugins]
-  [plugins."io.containerd.runtime.v1.linux"]
-    shim = "$shim"
-    runtime = "$CTD_RUNTIME"
-    runtime_root = "$CTD_RUNC_ROOT"
-    shim_debug = true
+	_ctd_config "$shim" cri
+	cat >>"$CTD_CONFIG" <<EOF
 
   [plugins."io.containerd.grpc.v1.cri"]
     sandbox_image = "$CRI_SANDBOX_IMAGE"

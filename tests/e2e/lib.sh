@@ -245,41 +245,35 @@ rootfs_make() {
 
 # --------------------------------------------------------------- containerd
 
-ctd_start() {
-	local shim=$1
-	if [ -z "$shim" ] || [ ! -x "$shim" ]; then
-		log "ctd_start: shim '$shim' is not an executable file"
-		return 1
-	fi
-	case $shim in /*) ;; *) shim=$(cd "$(dirname "$shim")" && pwd)/$(basename "$shim") ;; esac
-	local bin
-	for bin in containerd ctr "$CTD_RUNTIME" timeout sha256sum; do
-		command -v "$bin" >/dev/null 2>&1 || { log "ctd_start: $bin not found"; return 1; }
-	done
-	if [ "$(id -u)" -ne 0 ]; then
-		log "ctd_start: must run as root"
-		return 1
-	fi
-
-	CTD_DIR=$(mktemp -d /tmp/cshim-e2e.XXXXXX) || return 1
+# _ctd_dirs TEMPLATE SHIM: the run's dir (from the mktemp TEMPLATE) and the CTD_* variables,
+# exported, with its fifo and runc dirs.
+_ctd_dirs() {
+	CTD_DIR=$(mktemp -d "$1") || return 1
 	chmod 0711 "$CTD_DIR"
 	CTD_ADDR=$CTD_DIR/containerd.sock
 	CTD_CONFIG=$CTD_DIR/config.toml
 	CTD_LOG=$CTD_DIR/containerd.log
 	CTD_RUNC_ROOT=$CTD_DIR/runc
-	CTD_SHIM=$shim
+	CTD_SHIM=$2
 	# unique, id-safe tag for container ids of this run
 	CTD_TAG=$(printf '%s' "${CTD_DIR##*.}" | tr -c 'A-Za-z0-9' 'x')
 	export CTD_DIR CTD_ADDR CTD_CONFIG CTD_LOG CTD_RUNC_ROOT CTD_SHIM CTD_TAG
 	mkdir -p "$CTD_DIR/fifo" "$CTD_RUNC_ROOT"
+}
 
+# _ctd_config SHIM cri|no-cri: writes $CTD_CONFIG, the run's own root, state, sockets and
+# debug log, SHIM as the v1 runtime's shim; the CRI plugin off unless "cri" (its section is
+# then the caller's to append).
+_ctd_config() {
+	local cri_off='  "io.containerd.grpc.v1.cri",'
+	[ "$2" = cri ] && cri_off=
 	cat >"$CTD_CONFIG" <<EOF
 version = 2
 root = "$CTD_DIR/root"
 state = "$CTD_DIR/state"
 oom_score = 0
-disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
+disabled_plugins = [${cri_off:+
+$cri_off}
   "io.containerd.internal.v1.opt",
   "io.containerd.internal.v1.tracing",
   "io.containerd.tracing.processor.v1.otlp",
@@ -304,12 +298,31 @@ disabled_plugins = [
 
 [plugins]
   [plugins."io.containerd.runtime.v1.linux"]
-    shim = "$shim"
+    shim = "$1"
     runtime = "$CTD_RUNTIME"
     runtime_root = "$CTD_RUNC_ROOT"
     shim_debug = true
 EOF
+}
 
+ctd_start() {
+	local shim=$1
+	if [ -z "$shim" ] || [ ! -x "$shim" ]; then
+		log "ctd_start: shim '$shim' is not an executable file"
+		return 1
+	fi
+	case $shim in /*) ;; *) shim=$(cd "$(dirname "$shim")" && pwd)/$(basename "$shim") ;; esac
+	local bin
+	for bin in containerd ctr "$CTD_RUNTIME" timeout sha256sum; do
+		command -v "$bin" >/dev/null 2>&1 || { log "ctd_start: $bin not found"; return 1; }
+	done
+	if [ "$(id -u)" -ne 0 ]; then
+		log "ctd_start: must run as root"
+		return 1
+	fi
+
+	_ctd_dirs /tmp/cshim-e2e.XXXXXX "$shim" || return 1
+	_ctd_config "$shim" no-cri
 	_ctd_launch
 }
 
